@@ -1,0 +1,304 @@
+//! Validated newtypes. Each can only be had by parsing, so code that holds
+//! one never checks it again. Parse errors are messages for the visitor; the
+//! caller knows which field they belong to.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+/// A syntactically valid email address, at most 254 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    address: String,
+}
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let address = input.trim();
+        if address.is_empty() {
+            return Err("Email is required".into());
+        }
+        if address.len() > Self::MAX_LEN {
+            return Err(format!("Email must be at most {} characters", Self::MAX_LEN));
+        }
+        let options = email_address::Options::default().without_display_text();
+        if email_address::EmailAddress::parse_with_options(address, options).is_err() || !address.contains('.') {
+            return Err("Invalid email address".into());
+        }
+        Ok(Self {
+            address: address.to_owned(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.address
+    }
+
+    /// The key people are deduplicated by: mail providers treat the local
+    /// part case-insensitively in practice, so the whole address is lowered.
+    pub fn normalised(&self) -> String {
+        self.address.to_lowercase()
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.address)
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code that the phone metadata knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Country(phonenumber::country::Id);
+
+impl Country {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let code = input.trim().to_ascii_uppercase();
+        phonenumber::country::Id::from_str(&code)
+            .map(Self)
+            .map_err(|_| "Unknown country code; use ISO 3166-1 alpha-2, e.g. IN".into())
+    }
+
+    pub fn code(&self) -> &str {
+        self.0.as_ref()
+    }
+}
+
+/// A phone number that libphonenumber's metadata accepts as valid, kept in
+/// E.164 form (`+919876543210`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone {
+    e164: String,
+}
+
+impl Phone {
+    pub const INVALID: &'static str = "Invalid phone number";
+
+    /// Parses an international number (`+61 412 345 678`), or a national one
+    /// (`0412 345 678`) when the visitor's country is known.
+    pub fn parse(input: &str, country: Option<Country>) -> Result<Self, String> {
+        let input = input.trim();
+        if input.is_empty() || input.len() > 32 {
+            return Err(Self::INVALID.into());
+        }
+        let number = phonenumber::parse(country.map(|c| c.0), input).map_err(|_| Self::INVALID)?;
+        if !number.is_valid() {
+            return Err(Self::INVALID.into());
+        }
+        Ok(Self {
+            e164: number.format().mode(phonenumber::Mode::E164).to_string(),
+        })
+    }
+
+    /// Rebuilds a phone from its stored E.164 form.
+    pub fn from_e164(e164: String) -> Self {
+        Self { e164 }
+    }
+
+    pub fn as_e164(&self) -> &str {
+        &self.e164
+    }
+}
+
+/// A URL-safe identifier: lowercase ASCII letters, digits and single hyphens.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Slug(String);
+
+impl Slug {
+    pub const MAX_LEN: usize = 80;
+
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let valid_chars = input
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if input.is_empty()
+            || input.len() > Self::MAX_LEN
+            || !valid_chars
+            || input.starts_with('-')
+            || input.ends_with('-')
+            || input.contains("--")
+        {
+            return Err(format!(
+                "Use 1 to {} lowercase letters, digits and single hyphens",
+                Self::MAX_LEN
+            ));
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Free text with its surrounding white space trimmed, no control characters
+/// and a bounded length in characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Text(String);
+
+impl Text {
+    /// Parses text that must not be empty.
+    pub fn required(input: &str, max_chars: usize) -> Result<Self, String> {
+        let text = Self::optional(input, max_chars)?;
+        if text.0.is_empty() {
+            return Err("Must not be empty".into());
+        }
+        Ok(text)
+    }
+
+    /// Parses text that may be empty.
+    pub fn optional(input: &str, max_chars: usize) -> Result<Self, String> {
+        let trimmed = input.trim();
+        if trimmed.chars().count() > max_chars {
+            return Err(format!("Must be at most {max_chars} characters"));
+        }
+        if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            return Err("Must not contain control characters".into());
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// An IANA time-zone name from the tz database bundled into the binary, so
+/// every machine computes the same labels.
+#[derive(Clone)]
+pub struct TimeZone {
+    name: String,
+    zone: jiff::tz::TimeZone,
+}
+
+impl TimeZone {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let name = input.trim();
+        // Only region names: fixed offsets ("+05:30") and POSIX rules do not
+        // follow daylight-saving changes, so they would mislabel slots.
+        if name.is_empty() || name.len() > 64 || name.starts_with(['+', '-']) {
+            return Err("Unknown time zone; use an IANA name such as Asia/Kolkata".into());
+        }
+        let zone = jiff::tz::db()
+            .get(name)
+            .map_err(|_| "Unknown time zone; use an IANA name such as Asia/Kolkata")?;
+        let name = zone.iana_name().unwrap_or(name).to_owned();
+        Ok(Self { name, zone })
+    }
+
+    pub fn utc() -> Self {
+        Self::parse("UTC").expect("the bundled tz database has UTC")
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn zone(&self) -> &jiff::tz::TimeZone {
+        &self.zone
+    }
+}
+
+impl fmt::Debug for TimeZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("TimeZone").field(&self.name).finish()
+    }
+}
+
+impl PartialEq for TimeZone {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for TimeZone {}
+
+impl fmt::Display for TimeZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indian_australian_and_us_numbers_parse_in_national_and_international_form() {
+        let cases = [
+            ("IN", "098765 43210", "+91 98765 43210", "+919876543210"),
+            ("AU", "0412 345 678", "+61 412 345 678", "+61412345678"),
+            ("US", "(201) 555-0123", "+1 201-555-0123", "+12015550123"),
+        ];
+        for (country, national, international, e164) in cases {
+            let country = Country::parse(country).unwrap();
+            assert_eq!(Phone::parse(national, Some(country)).unwrap().as_e164(), e164);
+            assert_eq!(Phone::parse(international, None).unwrap().as_e164(), e164);
+            assert_eq!(Phone::parse(international, Some(country)).unwrap().as_e164(), e164);
+        }
+    }
+
+    #[test]
+    fn a_short_number_is_an_invalid_phone_number() {
+        assert_eq!(Phone::parse("12345", None).unwrap_err(), "Invalid phone number");
+        let india = Country::parse("in").unwrap();
+        assert_eq!(Phone::parse("12345", Some(india)).unwrap_err(), "Invalid phone number");
+    }
+
+    #[test]
+    fn a_national_number_without_a_country_is_invalid() {
+        assert_eq!(Phone::parse("0412 345 678", None).unwrap_err(), Phone::INVALID);
+    }
+
+    #[test]
+    fn emails_are_checked_and_normalised() {
+        let email = Email::parse("  Asha.Rao@Example.com ").unwrap();
+        assert_eq!(email.as_str(), "Asha.Rao@Example.com");
+        assert_eq!(email.normalised(), "asha.rao@example.com");
+        for bad in ["", "asha", "asha@", "@example.com", "a b@example.com", "asha@localhost"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(Email::parse(&long).is_err());
+    }
+
+    #[test]
+    fn slugs_are_lowercase_words_joined_by_single_hyphens() {
+        assert!(Slug::parse("nail-your-interview-2").is_ok());
+        for bad in ["", "-a", "a-", "a--b", "Upper", "sp ace", "é", &"a".repeat(81)] {
+            assert!(Slug::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert_eq!(TimeZone::parse("Asia/Kathmandu").unwrap().name(), "Asia/Kathmandu");
+        for bad in ["", "Mars/Olympus", "+05:30", "EST5EDT,M3.2.0,M11.1.0"] {
+            assert!(TimeZone::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn text_is_trimmed_and_bounded() {
+        assert_eq!(Text::required("  Asha  ", 10).unwrap().as_str(), "Asha");
+        assert!(Text::required("   ", 10).is_err());
+        assert!(Text::required("abcdefghijk", 10).is_err());
+        assert!(Text::required("a\u{0}b", 10).is_err());
+        assert_eq!(Text::optional("", 10).unwrap().as_str(), "");
+    }
+}

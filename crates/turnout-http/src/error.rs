@@ -1,0 +1,177 @@
+//! One error type for every handler, one wire shape: RFC 9457
+//! `application/problem+json` with a stable `type`. A 5xx says nothing
+//! about its cause; the cause is logged once, by the `log_errors` layer.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use turnout_domain::ValidationErrors;
+use turnout_store::StoreError;
+use utoipa::ToSchema;
+
+/// A problem as the client sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the kind of problem, e.g. `/problems/slot-full`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// For validation problems: every bad field with its message.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemField {
+    /// The field's path in the request, e.g. `consent.privacy_policy` or `tz`.
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Validation(ValidationErrors),
+    #[error("malformed request: {0}")]
+    MalformedBody(String),
+    #[error("content type must be application/json")]
+    UnsupportedMediaType,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("missing or invalid credential")]
+    Unauthorized,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("the slot is full")]
+    SlotFull,
+    #[error("the slot no longer takes registrations")]
+    SlotClosed,
+    /// A conflict with the current state, under its own problem type.
+    #[error("{detail}")]
+    Conflict { kind: &'static str, detail: String },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(ValidationErrors::single(field, message))
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::SlotFull | ApiError::SlotClosed | ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable `type` and a human title.
+    fn kind_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::Validation(_) => ("validation", "The request has invalid fields"),
+            ApiError::MalformedBody(_) => ("malformed-request", "The request body is not valid JSON"),
+            ApiError::UnsupportedMediaType => (
+                "unsupported-media-type",
+                "Send JSON with Content-Type: application/json",
+            ),
+            ApiError::PayloadTooLarge => ("payload-too-large", "The request body is too large"),
+            ApiError::Unauthorized => ("unauthorized", "A valid credential is required"),
+            ApiError::NotFound(_) => ("not-found", "Not found"),
+            ApiError::SlotFull => ("slot-full", "This webinar slot is full"),
+            ApiError::SlotClosed => ("slot-closed", "This webinar slot no longer takes registrations"),
+            ApiError::Conflict { kind, .. } => (kind, "The request conflicts with the current state"),
+            ApiError::Unavailable(_) => ("unavailable", "The service is temporarily unavailable"),
+            ApiError::Internal(_) => ("internal", "Something went wrong on our side"),
+        }
+    }
+
+    fn problem(&self) -> Problem {
+        let status = self.status();
+        let (kind, title) = self.kind_and_title();
+        let detail = match self {
+            ApiError::MalformedBody(detail) | ApiError::Conflict { detail, .. } => Some(detail.clone()),
+            ApiError::NotFound(what) => Some(format!("No {what} matches this request")),
+            _ => None,
+        };
+        let errors = match self {
+            ApiError::Validation(errors) => errors
+                .errors()
+                .iter()
+                .map(|e| ProblemField {
+                    field: e.field.clone(),
+                    message: e.message.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Problem {
+            kind: format!("/problems/{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors,
+        }
+    }
+}
+
+/// Carried in the response's extensions so the logging layer can report a
+/// server-side error once, inside the request's span.
+#[derive(Clone)]
+pub struct ErrorReport(pub Arc<String>);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
+        let status = self.status();
+        let body = serde_json::to_vec(&problem).expect("problems always serialise");
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if matches!(self, ApiError::Unauthorized) {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if status.is_server_error() {
+            response
+                .extensions_mut()
+                .insert(ErrorReport(Arc::new(self.to_string())));
+        }
+        response
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        ApiError::Validation(errors)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => ApiError::NotFound("record"),
+            StoreError::Conflict { constraint } => ApiError::Conflict {
+                kind: "conflict",
+                detail: format!("Conflicting change ({constraint}); retry the request"),
+            },
+            StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
+            StoreError::Other(cause) => ApiError::Internal(cause),
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Extractors that turn every rejection into the app's own problem shape.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use serde::de::DeserializeOwned;
+use turnout_domain::{SecretToken, TokenHash};
+use turnout_store::ApiTokenRole;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// JSON body whose errors name the field: unknown fields, wrong types and
+/// missing fields all answer 422 with the path, bad syntax 400, a wrong
+/// content type 415 and an oversized body 413.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime.eq_ignore_ascii_case("application/json")
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| match rejection.status() {
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+                _ => ApiError::MalformedBody(rejection.body_text()),
+            })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Deserialises JSON, mapping errors to the field they concern.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let message = inner.to_string();
+                let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+                let field = named_field(&message).map_or_else(
+                    || path.clone(),
+                    |name| match path.as_str() {
+                        "." | "" => name.to_owned(),
+                        parent => format!("{parent}.{name}"),
+                    },
+                );
+                let field = if field == "." { String::new() } else { field };
+                ApiError::field(&field, sentence(&message))
+            }
+            _ => ApiError::MalformedBody(inner.to_string()),
+        }
+    })
+}
+
+/// For "unknown field `x`" and "missing field `x`", serde reports the
+/// containing object's path; the field itself is in the message.
+fn named_field(message: &str) -> Option<&str> {
+    let rest = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("missing field `"))?;
+    rest.split('`').next()
+}
+
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The token of an `Authorization: Bearer` header, if any.
+pub fn bearer_token(headers: &HeaderMap) -> Option<SecretToken> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| SecretToken::from_presented(token))
+}
+
+/// Proof that the caller presented an admin credential: the bootstrap token
+/// from `TURNOUT_ADMIN_TOKEN`, or an API token created with
+/// `turnout admin token create`.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        let hash: TokenHash = token.hash();
+        if state.settings.admin_token.as_ref() == Some(&hash) {
+            return Ok(Admin);
+        }
+        match state.store.find_api_token(&hash).await? {
+            Some(ApiTokenRole::Admin) => Ok(Admin),
+            None => Err(ApiError::Unauthorized),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Turnout's HTTP API. Handlers are thin: they extract and validate into
+//! domain types, call the [`Store`], and map the result to JSON or a
+//! problem. The OpenAPI document is generated from the same router.
+
+mod error;
+mod extract;
+mod links;
+mod middleware;
+pub mod openapi;
+mod routes;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tokio::net::TcpListener;
+use turnout_domain::TokenHash;
+use turnout_store::Store;
+
+pub use error::{ApiError, Problem};
+
+/// What the HTTP layer needs to know from configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where visitors reach Turnout, for links in responses and invites.
+    pub public_url: String,
+    /// The hash of `TURNOUT_ADMIN_TOKEN`, accepted as an admin credential.
+    pub admin_token: Option<TokenHash>,
+    /// The privacy policy a visitor agrees to in step 1.
+    pub privacy_policy: PrivacyPolicy,
+    /// How long slot listings may be served from memory before the database
+    /// is asked again (writes through this instance invalidate at once).
+    pub slot_cache_ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct PrivacyPolicy {
+    pub version: String,
+    pub sha256: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            admin_token: None,
+            privacy_policy: PrivacyPolicy {
+                version: "2026-11-01".into(),
+                sha256: turnout_domain::token::sha256_hex(b"Turnout default privacy policy"),
+            },
+            slot_cache_ttl: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<Settings>,
+    pub(crate) slots: Arc<routes::webinars::SlotCache>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+        let slots = Arc::new(routes::webinars::SlotCache::new(settings.slot_cache_ttl));
+        Self {
+            store,
+            settings: Arc::new(settings),
+            slots,
+        }
+    }
+}
+
+/// Largest JSON body accepted anywhere.
+const MAX_JSON_BODY: usize = 64 * 1024;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The whole application: API, operations endpoints and docs.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = openapi::router().split_for_parts();
+    let api = api.with_state(state.clone());
+    let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi);
+    middleware::layered(
+        Router::new()
+            .merge(api)
+            .merge(docs)
+            .merge(routes::ops::router(state))
+            .layer(DefaultBodyLimit::max(MAX_JSON_BODY)),
+        REQUEST_TIMEOUT,
+    )
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,65 @@
+//! The OpenAPI 3.1 document, generated from the same router that serves the
+//! API: a route cannot exist without its documentation.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::routes::{admin, funnel, ops, webinars};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Turnout",
+        description = "The lead funnel of a career-coaching site: webinars, slots in the visitor's time zone, \
+                       leads and registrations. Errors are RFC 9457 `application/problem+json` with a stable `type`.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    modifiers(&BearerSchemes),
+    tags(
+        (name = "webinars", description = "The public catalogue"),
+        (name = "funnel", description = "Leads, registrations and managing them"),
+        (name = "admin", description = "Organiser API; needs an admin token"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerSchemes;
+
+impl Modify for BearerSchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("admin_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme("manage_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// Every documented route, with its OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(webinars::list_webinars))
+        .routes(routes!(webinars::get_webinar))
+        .routes(routes!(webinars::list_slots))
+        .routes(routes!(funnel::create_lead))
+        .routes(routes!(funnel::create_registration))
+        .routes(routes!(funnel::get_registration))
+        .routes(routes!(funnel::cancel_registration))
+        .routes(routes!(funnel::reschedule_registration))
+        .routes(routes!(funnel::registration_calendar))
+        .routes(routes!(admin::create_webinar, admin::list_webinars))
+        .routes(routes!(admin::update_webinar))
+        .routes(routes!(admin::archive_webinar))
+        .routes(routes!(admin::create_slots, admin::list_slots))
+        .routes(routes!(admin::update_slot))
+        .routes(routes!(admin::close_slot))
+}
+
+/// The document alone, as served at `/openapi.json`.
+pub fn spec() -> utoipa::openapi::OpenApi {
+    router().split_for_parts().1
+}

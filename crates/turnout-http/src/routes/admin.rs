@@ -1,0 +1,678 @@
+//! The organiser's API: webinars and their slots. Every route needs an
+//! admin credential.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use jiff::Timestamp;
+use jiff::civil::{Date, Time, Weekday};
+use serde::{Deserialize, Serialize};
+use turnout_domain::schedule::Recurrence;
+use turnout_domain::webinar::limits;
+use turnout_domain::{Host, SlotStatus, Slug, Text, TimeZone, ValidationErrors, WebinarStatus};
+use turnout_store::{NewSlot, NewWebinar, Slot, SlotChanges, SlotError, Webinar, WebinarChanges, WebinarError};
+use utoipa::ToSchema;
+
+use super::{now, path_slug};
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Admin, ApiJson};
+use crate::routes::webinars::HostView;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HostRequest {
+    pub name: String,
+    pub title: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebinarRequest {
+    pub slug: String,
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    /// The organiser's IANA zone; recurrences are in it.
+    pub time_zone: String,
+    pub duration_minutes: i64,
+    #[serde(default)]
+    pub hosts: Vec<HostRequest>,
+    /// "25,000+ professionals trained"
+    #[serde(default)]
+    pub highlights: Vec<String>,
+    /// `draft` (the default), `published` or `archived`.
+    pub status: Option<String>,
+}
+
+/// A partial update: absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWebinarRequest {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub time_zone: Option<String>,
+    pub duration_minutes: Option<i64>,
+    pub hosts: Option<Vec<HostRequest>>,
+    pub highlights: Option<Vec<String>>,
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminWebinar {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub time_zone: String,
+    pub duration_minutes: i64,
+    pub hosts: Vec<HostView>,
+    pub highlights: Vec<String>,
+    #[schema(value_type = String, example = "published")]
+    pub status: WebinarStatus,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<Webinar> for AdminWebinar {
+    fn from(webinar: Webinar) -> Self {
+        Self {
+            slug: webinar.slug.to_string(),
+            hosts: webinar.hosts.iter().map(HostView::from).collect(),
+            title: webinar.title,
+            summary: webinar.summary,
+            time_zone: webinar.time_zone.to_string(),
+            duration_minutes: webinar.duration_minutes,
+            highlights: webinar.highlights,
+            status: webinar.status,
+            created_at: webinar.created_at,
+            updated_at: webinar.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminWebinarList {
+    pub items: Vec<AdminWebinar>,
+}
+
+fn duration(minutes: i64) -> Result<i64, String> {
+    if limits::DURATION_MINUTES.contains(&minutes) {
+        Ok(minutes)
+    } else {
+        Err(format!(
+            "Must be between {} and {} minutes",
+            limits::DURATION_MINUTES.start(),
+            limits::DURATION_MINUTES.end()
+        ))
+    }
+}
+
+fn hosts(requests: Vec<HostRequest>, errors: &mut ValidationErrors) -> Option<Vec<Host>> {
+    if requests.len() > limits::HOSTS {
+        errors.field("hosts", Err::<(), _>(format!("At most {} hosts", limits::HOSTS)));
+        return None;
+    }
+    let mut hosts = Vec::with_capacity(requests.len());
+    for (i, host) in requests.into_iter().enumerate() {
+        let name = errors.field(
+            &format!("hosts[{i}].name"),
+            Text::required(&host.name, limits::NAME_CHARS),
+        );
+        let title = errors.field(
+            &format!("hosts[{i}].title"),
+            Text::optional(&host.title, limits::TITLE_CHARS),
+        );
+        if let (Some(name), Some(title)) = (name, title) {
+            hosts.push(Host {
+                name: name.into_string(),
+                title: title.into_string(),
+            });
+        }
+    }
+    Some(hosts)
+}
+
+fn highlights(requests: Vec<String>, errors: &mut ValidationErrors) -> Option<Vec<String>> {
+    if requests.len() > limits::HIGHLIGHTS {
+        errors.field(
+            "highlights",
+            Err::<(), _>(format!("At most {} highlights", limits::HIGHLIGHTS)),
+        );
+        return None;
+    }
+    let mut highlights = Vec::with_capacity(requests.len());
+    for (i, highlight) in requests.iter().enumerate() {
+        if let Some(text) = errors.field(
+            &format!("highlights[{i}]"),
+            Text::required(highlight, limits::HIGHLIGHT_CHARS),
+        ) {
+            highlights.push(text.into_string());
+        }
+    }
+    Some(highlights)
+}
+
+impl CreateWebinarRequest {
+    fn validate(self) -> Result<NewWebinar, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let slug = errors.field("slug", Slug::parse(&self.slug));
+        let title = errors.field("title", Text::required(&self.title, limits::TITLE_CHARS));
+        let summary = errors.field("summary", Text::optional(&self.summary, limits::SUMMARY_CHARS));
+        let time_zone = errors.field("time_zone", TimeZone::parse(&self.time_zone));
+        let duration_minutes = errors.field("duration_minutes", duration(self.duration_minutes));
+        let hosts = hosts(self.hosts, &mut errors);
+        let highlights = highlights(self.highlights, &mut errors);
+        let status = match self.status.as_deref() {
+            None => Some(WebinarStatus::Draft),
+            Some(status) => errors.field("status", WebinarStatus::parse(status)),
+        };
+        match (
+            slug,
+            title,
+            summary,
+            time_zone,
+            duration_minutes,
+            hosts,
+            highlights,
+            status,
+        ) {
+            (
+                Some(slug),
+                Some(title),
+                Some(summary),
+                Some(time_zone),
+                Some(duration_minutes),
+                Some(hosts),
+                Some(highlights),
+                Some(status),
+            ) if errors.is_empty() => Ok(NewWebinar {
+                slug,
+                title,
+                summary,
+                time_zone,
+                duration_minutes,
+                hosts,
+                highlights,
+                status,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl UpdateWebinarRequest {
+    fn validate(self) -> Result<WebinarChanges, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let changes = WebinarChanges {
+            title: self
+                .title
+                .and_then(|t| errors.field("title", Text::required(&t, limits::TITLE_CHARS))),
+            summary: self
+                .summary
+                .and_then(|s| errors.field("summary", Text::optional(&s, limits::SUMMARY_CHARS))),
+            time_zone: self
+                .time_zone
+                .and_then(|z| errors.field("time_zone", TimeZone::parse(&z))),
+            duration_minutes: self
+                .duration_minutes
+                .and_then(|d| errors.field("duration_minutes", duration(d))),
+            hosts: self.hosts.and_then(|h| hosts(h, &mut errors)),
+            highlights: self.highlights.and_then(|h| highlights(h, &mut errors)),
+            status: self
+                .status
+                .and_then(|s| errors.field("status", WebinarStatus::parse(&s))),
+        };
+        errors.finish(|| changes)
+    }
+}
+
+fn webinar_error(error: WebinarError) -> ApiError {
+    match error {
+        WebinarError::NotFound => ApiError::NotFound("webinar"),
+        WebinarError::SlugTaken => ApiError::Conflict {
+            kind: "slug-taken",
+            detail: "A webinar with this slug exists".into(),
+        },
+        WebinarError::Store(error) => error.into(),
+    }
+}
+
+/// Creates a webinar (a draft unless `status` says otherwise).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/webinars",
+    tag = "admin",
+    request_body = CreateWebinarRequest,
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, body = AdminWebinar),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_webinar(
+    _: Admin,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<CreateWebinarRequest>,
+) -> Result<(StatusCode, Json<AdminWebinar>), ApiError> {
+    let webinar = request.validate()?;
+    let created = state
+        .store
+        .create_webinar(&webinar, now())
+        .await
+        .map_err(webinar_error)?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// Every webinar, drafts and archived ones included.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/webinars",
+    tag = "admin",
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = AdminWebinarList),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_webinars(_: Admin, State(state): State<AppState>) -> Result<Json<AdminWebinarList>, ApiError> {
+    let items = state.store.list_webinars().await?.into_iter().map(Into::into).collect();
+    Ok(Json(AdminWebinarList { items }))
+}
+
+/// Changes a webinar; absent fields stay as they are.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/webinars/{slug}",
+    tag = "admin",
+    params(("slug" = String, Path)),
+    request_body = UpdateWebinarRequest,
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = AdminWebinar),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_webinar(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ApiJson(request): ApiJson<UpdateWebinarRequest>,
+) -> Result<Json<AdminWebinar>, ApiError> {
+    let slug = path_slug(&slug)?;
+    let changes = request.validate()?;
+    let updated = state
+        .store
+        .update_webinar(&slug, &changes, now())
+        .await
+        .map_err(webinar_error)?;
+    state.slots.invalidate(updated.id);
+    Ok(Json(updated.into()))
+}
+
+/// Archives a webinar: it leaves the catalogue and takes no registrations.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/webinars/{slug}/archive",
+    tag = "admin",
+    params(("slug" = String, Path)),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = AdminWebinar),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn archive_webinar(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<AdminWebinar>, ApiError> {
+    let slug = path_slug(&slug)?;
+    let changes = WebinarChanges {
+        status: Some(WebinarStatus::Archived),
+        ..WebinarChanges::default()
+    };
+    let archived = state
+        .store
+        .update_webinar(&slug, &changes, now())
+        .await
+        .map_err(webinar_error)?;
+    state.slots.invalidate(archived.id);
+    Ok(Json(archived.into()))
+}
+
+/// "Every Tuesday and Thursday at 18:00 organiser time, 8 times."
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecurrenceRequest {
+    /// The first local date considered, `YYYY-MM-DD`.
+    pub start_date: String,
+    /// Wall-clock time in the webinar's zone, `HH:MM`. A time that a
+    /// daylight-saving change skips moves later by the gap (02:30 becomes
+    /// 03:30); a time it repeats takes the first occurrence.
+    pub local_time: String,
+    /// e.g. `["tuesday", "thursday"]`
+    pub weekdays: Vec<String>,
+    /// How many slots to create, at most 366.
+    pub count: usize,
+}
+
+/// One slot at `starts_at`, or a recurrence of them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSlotsRequest {
+    /// RFC 3339 with an offset, e.g. `2026-04-18T12:30:00Z`.
+    pub starts_at: Option<String>,
+    pub recurrence: Option<RecurrenceRequest>,
+    pub capacity: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SlotsCreated {
+    One { slot_id: i64 },
+    Many { slot_ids: Vec<i64> },
+}
+
+fn capacity(capacity: i64) -> Result<i64, String> {
+    if limits::CAPACITY.contains(&capacity) {
+        Ok(capacity)
+    } else {
+        Err(format!(
+            "Must be between {} and {}",
+            limits::CAPACITY.start(),
+            limits::CAPACITY.end()
+        ))
+    }
+}
+
+fn weekday(name: &str) -> Result<Weekday, String> {
+    let name = name.trim().to_ascii_lowercase();
+    let days = [
+        ("monday", Weekday::Monday),
+        ("tuesday", Weekday::Tuesday),
+        ("wednesday", Weekday::Wednesday),
+        ("thursday", Weekday::Thursday),
+        ("friday", Weekday::Friday),
+        ("saturday", Weekday::Saturday),
+        ("sunday", Weekday::Sunday),
+    ];
+    days.iter()
+        .find(|(full, _)| name == *full || (name.len() == 3 && full.starts_with(name.as_str())))
+        .map(|(_, day)| *day)
+        .ok_or_else(|| "Use a weekday name such as tuesday".into())
+}
+
+impl RecurrenceRequest {
+    fn validate(&self, errors: &mut ValidationErrors) -> Option<Recurrence> {
+        let start_date = errors.field(
+            "recurrence.start_date",
+            self.start_date.parse::<Date>().map_err(|_| "Use YYYY-MM-DD"),
+        );
+        let local_time = errors.field(
+            "recurrence.local_time",
+            self.local_time.parse::<Time>().map_err(|_| "Use HH:MM, 24-hour"),
+        );
+        let mut weekdays = Vec::new();
+        if self.weekdays.is_empty() {
+            errors.field("recurrence.weekdays", Err::<(), _>("Choose at least one weekday"));
+        }
+        for (i, name) in self.weekdays.iter().enumerate() {
+            if let Some(day) = errors.field(&format!("recurrence.weekdays[{i}]"), weekday(name)) {
+                weekdays.push(day);
+            }
+        }
+        if !(1..=Recurrence::MAX_COUNT).contains(&self.count) {
+            errors.field(
+                "recurrence.count",
+                Err::<(), _>(format!("Must be between 1 and {}", Recurrence::MAX_COUNT)),
+            );
+        }
+        Some(Recurrence {
+            start_date: start_date?,
+            local_time: local_time?,
+            weekdays,
+            count: self.count,
+        })
+    }
+}
+
+impl CreateSlotsRequest {
+    /// The instants to create, or every reason why not.
+    fn validate(&self, zone: &TimeZone, now: Timestamp) -> Result<(Vec<NewSlot>, bool), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let capacity = errors.field("capacity", capacity(self.capacity));
+        let (instants, single) = match (&self.starts_at, &self.recurrence) {
+            (Some(starts_at), None) => {
+                let instant = errors.field(
+                    "starts_at",
+                    starts_at
+                        .parse::<Timestamp>()
+                        .map_err(|_| "Use RFC 3339 with an offset, e.g. 2026-04-18T12:30:00Z"),
+                );
+                (instant.into_iter().collect(), true)
+            }
+            (None, Some(recurrence)) => {
+                let instants = recurrence
+                    .validate(&mut errors)
+                    .filter(|_| errors.is_empty())
+                    .map(|r| r.instants(zone))
+                    .unwrap_or_default();
+                (instants, false)
+            }
+            _ => {
+                errors.field("starts_at", Err::<(), _>("Give either starts_at or recurrence"));
+                (Vec::new(), true)
+            }
+        };
+        if instants.iter().any(|instant| *instant <= now) {
+            let field = if single { "starts_at" } else { "recurrence.start_date" };
+            errors.field(field, Err::<(), _>("Slots must start in the future"));
+        }
+        let slots = instants
+            .into_iter()
+            .map(|starts_at| NewSlot {
+                starts_at,
+                capacity: capacity.unwrap_or_default(),
+            })
+            .collect();
+        errors.finish(|| (slots, single))
+    }
+}
+
+fn slot_error(error: SlotError) -> ApiError {
+    match error {
+        SlotError::WebinarNotFound => ApiError::NotFound("webinar"),
+        SlotError::NotFound => ApiError::NotFound("slot"),
+        SlotError::Duplicate => ApiError::Conflict {
+            kind: "slot-exists",
+            detail: "This webinar already has a slot at that instant".into(),
+        },
+        SlotError::CapacityBelowSeatsTaken { capacity, seats_taken } => ApiError::Conflict {
+            kind: "capacity-below-seats-taken",
+            detail: format!("Capacity {capacity} is below the {seats_taken} seats already taken"),
+        },
+        SlotError::Store(error) => error.into(),
+    }
+}
+
+/// Adds one slot, or a recurrence of slots, to a webinar.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/webinars/{slug}/slots",
+    tag = "admin",
+    params(("slug" = String, Path)),
+    request_body = CreateSlotsRequest,
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, body = SlotsCreated),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_slots(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ApiJson(request): ApiJson<CreateSlotsRequest>,
+) -> Result<(StatusCode, Json<SlotsCreated>), ApiError> {
+    let slug = path_slug(&slug)?;
+    let webinar = state
+        .store
+        .find_webinar(&slug)
+        .await?
+        .ok_or(ApiError::NotFound("webinar"))?;
+    let now = now();
+    let (slots, single) = request.validate(&webinar.time_zone, now)?;
+    let ids = state.store.create_slots(&slug, &slots, now).await.map_err(slot_error)?;
+    state.slots.invalidate(webinar.id);
+    let created = match (single, ids.as_slice()) {
+        (true, [slot_id]) => SlotsCreated::One { slot_id: *slot_id },
+        _ => SlotsCreated::Many { slot_ids: ids },
+    };
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminSlot {
+    pub slot_id: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub starts_at: Timestamp,
+    pub capacity: i64,
+    pub seats_taken: i64,
+    pub seats_left: i64,
+    #[schema(value_type = String, example = "open")]
+    pub status: SlotStatus,
+}
+
+impl From<Slot> for AdminSlot {
+    fn from(slot: Slot) -> Self {
+        Self {
+            slot_id: slot.id,
+            starts_at: slot.starts_at,
+            capacity: slot.capacity,
+            seats_taken: slot.seats_taken,
+            seats_left: slot.seats_left(),
+            status: slot.status,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminSlotList {
+    pub items: Vec<AdminSlot>,
+}
+
+/// Every slot of a webinar, past ones included, with seats taken.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/webinars/{slug}/slots",
+    tag = "admin",
+    params(("slug" = String, Path)),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = AdminSlotList),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_slots(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<AdminSlotList>, ApiError> {
+    let slug = path_slug(&slug)?;
+    let webinar = state
+        .store
+        .find_webinar(&slug)
+        .await?
+        .ok_or(ApiError::NotFound("webinar"))?;
+    let slots = state.store.list_slots(webinar.id, Timestamp::MIN).await?;
+    Ok(Json(AdminSlotList {
+        items: slots.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Changes a slot's capacity (never below the seats taken) or status.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSlotRequest {
+    pub capacity: Option<i64>,
+    /// `open` or `closed`.
+    pub status: Option<String>,
+}
+
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/slots/{slot_id}",
+    tag = "admin",
+    params(("slot_id" = i64, Path)),
+    request_body = UpdateSlotRequest,
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = AdminSlot),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_slot(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(slot_id): Path<i64>,
+    ApiJson(request): ApiJson<UpdateSlotRequest>,
+) -> Result<Json<AdminSlot>, ApiError> {
+    let mut errors = ValidationErrors::new();
+    let changes = SlotChanges {
+        capacity: request.capacity.and_then(|c| errors.field("capacity", capacity(c))),
+        status: request
+            .status
+            .and_then(|s| errors.field("status", SlotStatus::parse(&s))),
+    };
+    errors.finish(|| ())?;
+    change_slot(&state, slot_id, changes).await
+}
+
+/// Closes a slot: it stays listed for admins but takes no registrations.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/slots/{slot_id}/close",
+    tag = "admin",
+    params(("slot_id" = i64, Path)),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = AdminSlot),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn close_slot(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(slot_id): Path<i64>,
+) -> Result<Json<AdminSlot>, ApiError> {
+    let changes = SlotChanges {
+        capacity: None,
+        status: Some(SlotStatus::Closed),
+    };
+    change_slot(&state, slot_id, changes).await
+}
+
+async fn change_slot(state: &AppState, slot_id: i64, changes: SlotChanges) -> Result<Json<AdminSlot>, ApiError> {
+    let slot = state
+        .store
+        .update_slot(slot_id, &changes, now())
+        .await
+        .map_err(slot_error)?;
+    state.slots.invalidate(slot.webinar_id);
+    Ok(Json(slot.into()))
+}

@@ -1,0 +1,625 @@
+//! Steps 1 and 2 of the funnel, and managing a registration afterwards.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use turnout_domain::calendar::Invite;
+use turnout_domain::labels::local_label;
+use turnout_domain::webinar::limits;
+use turnout_domain::{
+    Attribution, Consent, Country, Email, FieldError, NewLead, Person, Phone, RegistrationStatus, SecretToken, Slug,
+    Text, TimeZone, ValidationErrors,
+};
+use turnout_store::{
+    LeadError, LeadKey, ManageKey, NewRegistration, Registration, RegistrationError, RegistrationOutcome,
+};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::now;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, bearer_token};
+use crate::links::{CalendarLinks, EventText, calendar_links};
+use crate::{AppState, PrivacyPolicy};
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    /// Must be `true`: "by sharing your contact details you agree to our
+    /// privacy policy".
+    pub privacy_policy: bool,
+    /// Reminders by SMS.
+    #[serde(default)]
+    pub sms: bool,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttributionRequest {
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub utm_term: Option<String>,
+    pub utm_content: Option<String>,
+    pub referrer: Option<String>,
+    /// The page the widget was on.
+    pub page: Option<String>,
+}
+
+/// Step 1: the visitor's details.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeadRequest {
+    /// The webinar's slug.
+    pub webinar: String,
+    pub name: String,
+    pub email: String,
+    /// International (`+91 98765 43210`) or, with `country`, national form.
+    pub phone: String,
+    /// ISO 3166-1 alpha-2, used to read a national phone number.
+    pub country: Option<String>,
+    /// The visitor's IANA time zone.
+    pub time_zone: String,
+    pub consent: ConsentRequest,
+    pub attribution: Option<AttributionRequest>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeadCreated {
+    pub lead_id: Uuid,
+    /// Proves the lead in later steps; shown once.
+    pub lead_token: String,
+}
+
+/// Who made the request, recorded with their consent.
+pub struct ClientMeta {
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(|agent| agent.chars().take(512).collect());
+        Ok(Self { ip, user_agent })
+    }
+}
+
+impl LeadRequest {
+    fn validate(self, policy: &PrivacyPolicy, client: ClientMeta) -> Result<NewLead, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let webinar = match self.webinar.trim() {
+            "" => errors.field("webinar", Err::<Slug, _>("Choose a webinar")),
+            slug => errors.field("webinar", Slug::parse(slug)),
+        };
+        let name = errors.field("name", Text::required(&self.name, limits::NAME_CHARS));
+        let email = errors.field("email", Email::parse(&self.email));
+        let country = match self.country.as_deref().map(str::trim) {
+            None | Some("") => Some(None),
+            Some(code) => errors.field("country", Country::parse(code)).map(Some),
+        };
+        let phone = errors.field("phone", Phone::parse(&self.phone, country.flatten()));
+        let time_zone = errors.field("time_zone", TimeZone::parse(&self.time_zone));
+        if !self.consent.privacy_policy {
+            errors.push(FieldError::new(
+                "consent.privacy_policy",
+                "Agree to the privacy policy to continue",
+            ));
+        }
+        let attribution = validate_attribution(self.attribution.unwrap_or_default(), &mut errors);
+        match (webinar, name, email, country, phone, time_zone) {
+            (Some(webinar), Some(name), Some(email), Some(country), Some(phone), Some(time_zone))
+                if errors.is_empty() =>
+            {
+                Ok(NewLead {
+                    webinar,
+                    person: Person {
+                        name,
+                        email,
+                        phone,
+                        country,
+                    },
+                    time_zone,
+                    consent: Consent {
+                        policy_version: policy.version.clone(),
+                        policy_sha256: policy.sha256.clone(),
+                        sms: self.consent.sms,
+                        ip: client.ip,
+                        user_agent: client.user_agent,
+                    },
+                    attribution,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+fn validate_attribution(request: AttributionRequest, errors: &mut ValidationErrors) -> Attribution {
+    let mut field = |name: &str, value: Option<String>, max: usize| {
+        let value = value?;
+        errors
+            .field(&format!("attribution.{name}"), Text::optional(&value, max))
+            .filter(|text| !text.as_str().is_empty())
+    };
+    Attribution {
+        utm_source: field("utm_source", request.utm_source, Attribution::FIELD_CHARS),
+        utm_medium: field("utm_medium", request.utm_medium, Attribution::FIELD_CHARS),
+        utm_campaign: field("utm_campaign", request.utm_campaign, Attribution::FIELD_CHARS),
+        utm_term: field("utm_term", request.utm_term, Attribution::FIELD_CHARS),
+        utm_content: field("utm_content", request.utm_content, Attribution::FIELD_CHARS),
+        referrer: field("referrer", request.referrer, Attribution::URL_CHARS),
+        page: field("page", request.page, Attribution::URL_CHARS),
+    }
+}
+
+/// Step 1: records the visitor as a lead, so one who drops out is not lost.
+#[utoipa::path(
+    post,
+    path = "/api/v1/leads",
+    tag = "funnel",
+    request_body = LeadRequest,
+    responses(
+        (status = 201, body = LeadCreated),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_lead(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    ApiJson(request): ApiJson<LeadRequest>,
+) -> Result<(StatusCode, Json<LeadCreated>), ApiError> {
+    let lead = request.validate(&state.settings.privacy_policy, client)?;
+    let (key, token) = record_lead(&state, &lead).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(LeadCreated {
+            lead_id: key.id,
+            lead_token: token.expose().to_owned(),
+        }),
+    ))
+}
+
+async fn record_lead(state: &AppState, lead: &NewLead) -> Result<(LeadKey, SecretToken), ApiError> {
+    let token = SecretToken::generate();
+    let key = LeadKey {
+        id: Uuid::now_v7(),
+        token: token.hash(),
+    };
+    state
+        .store
+        .create_lead(lead, &key, now())
+        .await
+        .map_err(|error| match error {
+            LeadError::WebinarNotFound => ApiError::field("webinar", "No published webinar has this slug"),
+            LeadError::Store(error) => error.into(),
+        })?;
+    metrics::counter!("turnout_leads_total").increment(1);
+    Ok((key, token))
+}
+
+/// Step 2: a slot plus either the lead from step 1 or the lead's fields.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationRequest {
+    pub slot_id: i64,
+    /// With `lead_token`: the lead recorded in step 1.
+    pub lead_id: Option<Uuid>,
+    pub lead_token: Option<String>,
+    /// Without a lead: the fields of step 1, inline.
+    pub webinar: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub country: Option<String>,
+    pub time_zone: Option<String>,
+    pub consent: Option<ConsentRequest>,
+    pub attribution: Option<AttributionRequest>,
+}
+
+impl RegistrationRequest {
+    fn has_inline_lead(&self) -> bool {
+        self.webinar.is_some()
+            || self.name.is_some()
+            || self.email.is_some()
+            || self.phone.is_some()
+            || self.time_zone.is_some()
+            || self.consent.is_some()
+    }
+
+    fn into_inline_lead(self) -> LeadRequest {
+        LeadRequest {
+            webinar: self.webinar.unwrap_or_default(),
+            name: self.name.unwrap_or_default(),
+            email: self.email.unwrap_or_default(),
+            phone: self.phone.unwrap_or_default(),
+            country: self.country,
+            time_zone: self.time_zone.unwrap_or_default(),
+            consent: self.consent.unwrap_or_default(),
+            attribution: self.attribution,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisteredWebinar {
+    pub slug: String,
+    pub title: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisteredSlot {
+    pub slot_id: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub starts_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub ends_at: Timestamp,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistrationView {
+    pub registration_id: Uuid,
+    /// Only in the response that created the registration: the secret that
+    /// opens it later. Turnout keeps only its hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manage_token: Option<String>,
+    #[schema(value_type = String, example = "confirmed")]
+    pub status: RegistrationStatus,
+    pub webinar: RegisteredWebinar,
+    pub slot: RegisteredSlot,
+    /// The visitor's zone, which the labels are in.
+    pub time_zone: String,
+    /// "Friday, 18th April, 6 PM"
+    pub label: String,
+    /// "Friday, 18th April"
+    pub day_label: String,
+    /// "6 PM"
+    pub time_label: String,
+    pub calendar: CalendarLinks,
+}
+
+impl RegistrationView {
+    fn new(registration: &Registration, token: Option<&SecretToken>, public_url: &str) -> Self {
+        let label = local_label(registration.slot.starts_at, &registration.time_zone);
+        let start = registration.slot.starts_at;
+        let end = start + SignedDuration::from_mins(registration.webinar.duration_minutes);
+        let ics = token.map(|token| {
+            format!(
+                "{public_url}/api/v1/registrations/{}/calendar.ics?token={}",
+                registration.id,
+                token.expose()
+            )
+        });
+        let details = format!("Your webinar slot: {}", label.full);
+        Self {
+            registration_id: registration.id,
+            manage_token: None,
+            status: registration.status,
+            webinar: RegisteredWebinar {
+                slug: registration.webinar.slug.to_string(),
+                title: registration.webinar.title.clone(),
+            },
+            slot: RegisteredSlot {
+                slot_id: registration.slot.id,
+                starts_at: start,
+                ends_at: end,
+            },
+            time_zone: registration.time_zone.to_string(),
+            calendar: calendar_links(
+                ics,
+                &EventText {
+                    title: &registration.webinar.title,
+                    details: &details,
+                    start,
+                    end,
+                },
+            ),
+            label: label.full,
+            day_label: label.day,
+            time_label: label.time,
+        }
+    }
+}
+
+fn registration_error(error: RegistrationError) -> ApiError {
+    match error {
+        RegistrationError::LeadNotFound => ApiError::field("lead_token", "No lead matches this lead_id and lead_token"),
+        RegistrationError::SlotNotFound => ApiError::field("slot_id", "No such slot"),
+        RegistrationError::SlotInOtherWebinar => ApiError::field("slot_id", "This slot belongs to another webinar"),
+        RegistrationError::SlotClosed => ApiError::SlotClosed,
+        RegistrationError::SlotFull => ApiError::SlotFull,
+        RegistrationError::NotFound => ApiError::NotFound("registration"),
+        RegistrationError::NotConfirmed(status) => ApiError::Conflict {
+            kind: "registration-not-confirmed",
+            detail: format!("The registration is {status}"),
+        },
+        RegistrationError::Store(error) => error.into(),
+    }
+}
+
+fn outcome_label(error: &RegistrationError) -> &'static str {
+    match error {
+        RegistrationError::SlotFull => "slot_full",
+        RegistrationError::SlotClosed => "slot_closed",
+        RegistrationError::Store(_) => "error",
+        _ => "invalid",
+    }
+}
+
+/// Step 2: takes a seat in the slot ("Webinar slot blocked").
+///
+/// A person who already holds a seat in this webinar gets that registration
+/// back with 200 and no manage token (it was given when the seat was taken).
+#[utoipa::path(
+    post,
+    path = "/api/v1/registrations",
+    tag = "funnel",
+    request_body = RegistrationRequest,
+    responses(
+        (status = 201, description = "Seat taken", body = RegistrationView),
+        (status = 200, description = "The person's existing registration for this webinar", body = RegistrationView),
+        (status = 409, description = "The slot is full or closed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_registration(
+    State(state): State<AppState>,
+    client: ClientMeta,
+    ApiJson(request): ApiJson<RegistrationRequest>,
+) -> Result<Response, ApiError> {
+    let slot_id = request.slot_id;
+    let lead = match (request.lead_id, request.lead_token.as_deref()) {
+        (Some(id), Some(token)) if !request.has_inline_lead() => LeadKey {
+            id,
+            token: SecretToken::from_presented(token).hash(),
+        },
+        (None, None) => {
+            let lead = request
+                .into_inline_lead()
+                .validate(&state.settings.privacy_policy, client)?;
+            record_lead(&state, &lead).await?.0
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::field(
+                "lead_id",
+                "Give either lead_id and lead_token or the lead's fields, not both",
+            ));
+        }
+        (None, Some(_)) => return Err(ApiError::field("lead_id", "Required with lead_token")),
+        (Some(_), None) => return Err(ApiError::field("lead_token", "Required with lead_id")),
+    };
+    let manage_token = SecretToken::generate();
+    let new = NewRegistration {
+        id: Uuid::now_v7(),
+        slot_id,
+        lead,
+        manage_token: manage_token.hash(),
+        now: now(),
+    };
+    let outcome = state.store.create_registration(&new).await.map_err(|error| {
+        metrics::counter!("turnout_registrations_total", "outcome" => outcome_label(&error)).increment(1);
+        registration_error(error)
+    })?;
+    let public_url = &state.settings.public_url;
+    let (status, view) = match outcome {
+        RegistrationOutcome::Created(registration) => {
+            state.slots.invalidate(registration.webinar.id);
+            metrics::counter!("turnout_registrations_total", "outcome" => "created").increment(1);
+            let mut view = RegistrationView::new(&registration, Some(&manage_token), public_url);
+            view.manage_token = Some(manage_token.expose().to_owned());
+            (StatusCode::CREATED, view)
+        }
+        RegistrationOutcome::Existing(registration) => {
+            metrics::counter!("turnout_registrations_total", "outcome" => "existing").increment(1);
+            (StatusCode::OK, RegistrationView::new(&registration, None, public_url))
+        }
+    };
+    let location = format!("/api/v1/registrations/{}", view.registration_id);
+    let mut response = (status, Json(view)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TokenQuery {
+    /// The manage token, for links that cannot set a header (calendar apps).
+    pub token: Option<String>,
+}
+
+/// The manage token from `Authorization: Bearer` or `?token=`. Anything
+/// missing or wrong answers 404, so a registration's existence is not
+/// revealed to someone without its token.
+fn manage_key(id: &str, headers: &HeaderMap, query: TokenQuery) -> Result<(ManageKey, SecretToken), ApiError> {
+    let not_found = || ApiError::NotFound("registration");
+    let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+    let token = bearer_token(headers)
+        .or_else(|| query.token.map(SecretToken::from_presented))
+        .ok_or_else(not_found)?;
+    Ok((
+        ManageKey {
+            id,
+            token: token.hash(),
+        },
+        token,
+    ))
+}
+
+/// A registration, opened with its manage token.
+#[utoipa::path(
+    get,
+    path = "/api/v1/registrations/{id}",
+    tag = "funnel",
+    params(("id" = Uuid, Path), TokenQuery),
+    security(("manage_token" = [])),
+    responses(
+        (status = 200, body = RegistrationView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_registration(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Result<Json<RegistrationView>, ApiError> {
+    let (key, token) = manage_key(&id, &headers, query)?;
+    let registration = state
+        .store
+        .find_registration(&key)
+        .await?
+        .ok_or(ApiError::NotFound("registration"))?;
+    Ok(Json(RegistrationView::new(
+        &registration,
+        Some(&token),
+        &state.settings.public_url,
+    )))
+}
+
+/// Cancels the registration and frees its seat. Cancelling again is harmless.
+#[utoipa::path(
+    post,
+    path = "/api/v1/registrations/{id}/cancel",
+    tag = "funnel",
+    params(("id" = Uuid, Path), TokenQuery),
+    security(("manage_token" = [])),
+    responses(
+        (status = 200, body = RegistrationView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn cancel_registration(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Result<Json<RegistrationView>, ApiError> {
+    let (key, token) = manage_key(&id, &headers, query)?;
+    let registration = state
+        .store
+        .cancel_registration(&key, now())
+        .await
+        .map_err(registration_error)?;
+    state.slots.invalidate(registration.webinar.id);
+    metrics::counter!("turnout_registrations_total", "outcome" => "cancelled").increment(1);
+    Ok(Json(RegistrationView::new(
+        &registration,
+        Some(&token),
+        &state.settings.public_url,
+    )))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleRequest {
+    /// Another slot of the same webinar.
+    pub slot_id: i64,
+}
+
+/// Moves the seat to another slot of the same webinar, atomically: when the
+/// target is full the registration keeps its current seat.
+#[utoipa::path(
+    post,
+    path = "/api/v1/registrations/{id}/reschedule",
+    tag = "funnel",
+    params(("id" = Uuid, Path), TokenQuery),
+    request_body = RescheduleRequest,
+    security(("manage_token" = [])),
+    responses(
+        (status = 200, body = RegistrationView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn reschedule_registration(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<RescheduleRequest>,
+) -> Result<Json<RegistrationView>, ApiError> {
+    let (key, token) = manage_key(&id, &headers, query)?;
+    let registration = state
+        .store
+        .reschedule_registration(&key, request.slot_id, now())
+        .await
+        .map_err(registration_error)?;
+    state.slots.invalidate(registration.webinar.id);
+    metrics::counter!("turnout_registrations_total", "outcome" => "rescheduled").increment(1);
+    Ok(Json(RegistrationView::new(
+        &registration,
+        Some(&token),
+        &state.settings.public_url,
+    )))
+}
+
+/// The registration as an RFC 5545 invite.
+#[utoipa::path(
+    get,
+    path = "/api/v1/registrations/{id}/calendar.ics",
+    tag = "funnel",
+    params(("id" = Uuid, Path), TokenQuery),
+    security(("manage_token" = [])),
+    responses(
+        (status = 200, content_type = "text/calendar", body = String),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn registration_calendar(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (key, _) = manage_key(&id, &headers, query)?;
+    let registration = state
+        .store
+        .find_registration(&key)
+        .await?
+        .ok_or(ApiError::NotFound("registration"))?;
+    let label = local_label(registration.slot.starts_at, &registration.time_zone);
+    let uid = format!("{}@turnout", registration.id);
+    let manage_url = format!("{}/registrations/{}", state.settings.public_url, registration.id);
+    let description = format!(
+        "Your webinar slot: {}. Manage your registration: {manage_url}",
+        label.full
+    );
+    let ics = Invite {
+        uid: &uid,
+        sequence: u32::try_from(registration.sequence).unwrap_or(u32::MAX),
+        stamp: registration.updated_at,
+        start: registration.slot.starts_at,
+        end: registration.slot.starts_at + SignedDuration::from_mins(registration.webinar.duration_minutes),
+        summary: &registration.webinar.title,
+        description: &description,
+        url: Some(&manage_url),
+        cancelled: registration.status == RegistrationStatus::Cancelled,
+    }
+    .to_ics();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"webinar.ics\""),
+        ],
+        ics,
+    )
+        .into_response())
+}

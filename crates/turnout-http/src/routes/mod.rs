@@ -1,0 +1,19 @@
+pub mod admin;
+pub mod funnel;
+pub mod ops;
+pub mod webinars;
+
+use jiff::Timestamp;
+use turnout_domain::Slug;
+
+use crate::error::ApiError;
+
+/// The current instant. One place, so a test clock can replace it later.
+pub fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+/// A slug from a path segment; one that cannot be a slug cannot name anything.
+pub fn path_slug(slug: &str) -> Result<Slug, ApiError> {
+    Slug::parse(slug).map_err(|_| ApiError::NotFound("webinar"))
+}

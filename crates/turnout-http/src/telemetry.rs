@@ -1,0 +1,25 @@
+//! The Prometheus recorder. Installed once per process, so that several apps
+//! in one test binary share it.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Latency buckets in seconds, fine-grained where our targets are (< 25 ms).
+const LATENCY_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+
+pub fn prometheus() -> &'static PrometheusHandle {
+    RECORDER.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("duration_seconds".into()), LATENCY_BUCKETS)
+            .expect("the bucket list is not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (e.g. by a test); ours
+        // still renders what it is given.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}

@@ -1,0 +1,532 @@
+//! Turnout on PostgreSQL, for running many stateless instances. Each store
+//! call is one transaction on a small pool: on two cores, more connections
+//! than cores mostly add contention.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use jiff_sqlx::ToSqlx;
+use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::{PgConnection, PgPool, Row};
+use turnout_domain::{NewLead, RegistrationStatus, SlotStatus, Slug, TokenHash, WebinarStatus};
+use turnout_store::sqlx_support::{
+    EmbeddedMigration, is_unique_violation, json_column, migrator, parsed_column, to_json_column, zone_column,
+};
+use turnout_store::{
+    ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
+    Registration, RegistrationError, RegistrationOutcome, Slot, SlotChanges, SlotError, Store, StoreError, Webinar,
+    WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
+};
+use uuid::Uuid;
+
+const MIGRATIONS: &[EmbeddedMigration] = &[EmbeddedMigration {
+    version: 1,
+    description: "foundation",
+    sql: include_str!("../migrations/0001_foundation.sql"),
+}];
+
+/// Connections per instance; see PERFORMANCE.md for why it is small.
+const POOL_SIZE: u32 = 8;
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://…`) and applies pending migrations
+    /// when `migrate` is set.
+    pub async fn open(url: &str, migrate: bool) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await?;
+        if migrate {
+            migrator(MIGRATIONS).run(&pool).await.map_err(StoreError::other)?;
+        }
+        Ok(Self { pool })
+    }
+}
+
+fn ts(instant: Timestamp) -> jiff_sqlx::Timestamp {
+    instant.to_sqlx()
+}
+
+fn instant(row: &PgRow, at: usize) -> Result<Timestamp, StoreError> {
+    Ok(row.try_get::<jiff_sqlx::Timestamp, _>(at)?.to_jiff())
+}
+
+fn webinar_from_row(row: &PgRow) -> Result<Webinar, StoreError> {
+    Ok(Webinar {
+        id: row.try_get(0)?,
+        slug: parsed_column(Slug::parse(row.try_get(1)?))?,
+        title: row.try_get(2)?,
+        summary: row.try_get(3)?,
+        time_zone: zone_column(row.try_get(4)?)?,
+        duration_minutes: row.try_get(5)?,
+        hosts: json_column(row.try_get(6)?)?,
+        highlights: json_column(row.try_get(7)?)?,
+        status: parsed_column(WebinarStatus::parse(row.try_get(8)?))?,
+        created_at: instant(row, 9)?,
+        updated_at: instant(row, 10)?,
+    })
+}
+
+/// A slot whose six columns start at `at`.
+fn slot_from_row(row: &PgRow, at: usize) -> Result<Slot, StoreError> {
+    Ok(Slot {
+        id: row.try_get(at)?,
+        webinar_id: row.try_get(at + 1)?,
+        starts_at: instant(row, at + 2)?,
+        capacity: row.try_get(at + 3)?,
+        seats_taken: row.try_get(at + 4)?,
+        status: parsed_column(SlotStatus::parse(row.try_get(at + 5)?))?,
+    })
+}
+
+fn registration_from_row(row: &PgRow) -> Result<Registration, StoreError> {
+    Ok(Registration {
+        id: row.try_get(0)?,
+        status: parsed_column(RegistrationStatus::parse(row.try_get(1)?))?,
+        time_zone: zone_column(row.try_get(2)?)?,
+        sequence: row.try_get(3)?,
+        created_at: instant(row, 4)?,
+        updated_at: instant(row, 5)?,
+        person_name: row.try_get(6)?,
+        person_email: parsed_column(turnout_domain::Email::parse(row.try_get(7)?))?,
+        webinar: WebinarRef {
+            id: row.try_get(8)?,
+            slug: parsed_column(Slug::parse(row.try_get(9)?))?,
+            title: row.try_get(10)?,
+            duration_minutes: row.try_get(11)?,
+        },
+        slot: slot_from_row(row, 12)?,
+    })
+}
+
+async fn find_slot(connection: &mut PgConnection, slot_id: i64) -> Result<Option<Slot>, StoreError> {
+    let row = sqlx::query(sql::FIND_SLOT)
+        .bind(slot_id)
+        .fetch_optional(connection)
+        .await?;
+    row.map(|row| slot_from_row(&row, 0)).transpose()
+}
+
+async fn registration_by_id(connection: &mut PgConnection, id: Uuid) -> Result<Registration, StoreError> {
+    let row = sqlx::query(sql::FIND_REGISTRATION_BY_ID)
+        .bind(id)
+        .fetch_one(connection)
+        .await?;
+    registration_from_row(&row)
+}
+
+async fn registration_by_key(
+    connection: &mut PgConnection,
+    key: &ManageKey,
+) -> Result<Option<Registration>, StoreError> {
+    let row = sqlx::query(sql::FIND_REGISTRATION)
+        .bind(key.id)
+        .bind(key.token.as_str())
+        .fetch_optional(connection)
+        .await?;
+    row.map(|row| registration_from_row(&row)).transpose()
+}
+
+/// Takes a seat in `slot`, or says why none could be taken.
+async fn take_seat(connection: &mut PgConnection, slot: &Slot, now: Timestamp) -> Result<(), RegistrationError> {
+    let taken = sqlx::query(sql::TAKE_SEAT)
+        .bind(slot.id)
+        .bind(ts(now))
+        .bind(ts(now))
+        .fetch_optional(connection)
+        .await
+        .map_err(StoreError::from)?;
+    match taken {
+        Some(_) => Ok(()),
+        None if slot.status == SlotStatus::Closed || slot.starts_at <= now => Err(RegistrationError::SlotClosed),
+        None if slot.seats_left() > 0 => Err(RegistrationError::SlotClosed),
+        None => Err(RegistrationError::SlotFull),
+    }
+}
+
+/// Why a registration attempt ended without an answer to give.
+enum Attempt {
+    Done(RegistrationOutcome),
+    /// Another request registered the same person first; try again to find it.
+    LostRace,
+}
+
+impl PostgresStore {
+    async fn try_registration(&self, new: &NewRegistration) -> Result<Attempt, RegistrationError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        let lead = sqlx::query(sql::FIND_LEAD)
+            .bind(new.lead.id)
+            .bind(new.lead.token.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::from)?
+            .ok_or(RegistrationError::LeadNotFound)?;
+        let person_id: i64 = lead.try_get(0).map_err(StoreError::from)?;
+        let webinar_id: i64 = lead.try_get(1).map_err(StoreError::from)?;
+        let time_zone: String = lead.try_get(2).map_err(StoreError::from)?;
+
+        let slot = find_slot(&mut tx, new.slot_id)
+            .await?
+            .ok_or(RegistrationError::SlotNotFound)?;
+        if slot.webinar_id != webinar_id {
+            return Err(RegistrationError::SlotInOtherWebinar);
+        }
+        let existing: Option<Uuid> = sqlx::query_scalar(sql::CONFIRMED_REGISTRATION_OF_PERSON)
+            .bind(person_id)
+            .bind(webinar_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        if let Some(id) = existing {
+            let existing = registration_by_id(&mut tx, id).await?;
+            return Ok(Attempt::Done(RegistrationOutcome::Existing(existing)));
+        }
+        take_seat(&mut tx, &slot, new.now).await?;
+        let inserted = sqlx::query(sql::INSERT_REGISTRATION)
+            .bind(new.id)
+            .bind(person_id)
+            .bind(webinar_id)
+            .bind(slot.id)
+            .bind(new.lead.id)
+            .bind(new.manage_token.as_str())
+            .bind(time_zone)
+            .bind(ts(new.now))
+            .execute(&mut *tx)
+            .await;
+        match inserted {
+            Ok(_) => {}
+            // Dropping the transaction rolls back the seat taken above.
+            Err(error) if is_unique_violation(&error) => return Ok(Attempt::LostRace),
+            Err(error) => return Err(StoreError::from(error).into()),
+        }
+        let created = registration_by_id(&mut tx, new.id).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(Attempt::Done(RegistrationOutcome::Created(created)))
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query(sql::PING).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_webinar(&self, webinar: &NewWebinar, now: Timestamp) -> Result<Webinar, WebinarError> {
+        let row = sqlx::query(sql::INSERT_WEBINAR)
+            .bind(webinar.slug.as_str())
+            .bind(webinar.title.as_str())
+            .bind(webinar.summary.as_str())
+            .bind(webinar.time_zone.name())
+            .bind(webinar.duration_minutes)
+            .bind(to_json_column(&webinar.hosts))
+            .bind(to_json_column(&webinar.highlights))
+            .bind(webinar.status.as_str())
+            .bind(ts(now))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|error| match is_unique_violation(&error) {
+                true => WebinarError::SlugTaken,
+                false => StoreError::from(error).into(),
+            })?;
+        Ok(webinar_from_row(&row)?)
+    }
+
+    async fn update_webinar(
+        &self,
+        slug: &Slug,
+        changes: &WebinarChanges,
+        now: Timestamp,
+    ) -> Result<Webinar, WebinarError> {
+        let row = sqlx::query(sql::UPDATE_WEBINAR)
+            .bind(slug.as_str())
+            .bind(changes.title.as_ref().map(|t| t.as_str()))
+            .bind(changes.summary.as_ref().map(|t| t.as_str()))
+            .bind(changes.time_zone.as_ref().map(|z| z.name()))
+            .bind(changes.duration_minutes)
+            .bind(changes.hosts.as_ref().map(to_json_column))
+            .bind(changes.highlights.as_ref().map(to_json_column))
+            .bind(changes.status.map(|s| s.as_str()))
+            .bind(ts(now))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::from)?;
+        let row = row.ok_or(WebinarError::NotFound)?;
+        Ok(webinar_from_row(&row)?)
+    }
+
+    async fn find_webinar(&self, slug: &Slug) -> Result<Option<Webinar>, StoreError> {
+        let row = sqlx::query(sql::FIND_WEBINAR)
+            .bind(slug.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| webinar_from_row(&row)).transpose()
+    }
+
+    async fn list_webinars(&self) -> Result<Vec<Webinar>, StoreError> {
+        let rows = sqlx::query(sql::LIST_WEBINARS).fetch_all(&self.pool).await?;
+        rows.iter().map(webinar_from_row).collect()
+    }
+
+    async fn list_published_webinars(&self, now: Timestamp) -> Result<Vec<WebinarListing>, StoreError> {
+        let rows = sqlx::query(sql::LIST_PUBLISHED_WEBINARS)
+            .bind(ts(now))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let slot_at = sql::WEBINAR_COLUMN_COUNT + 1;
+                let has_slot = row.try_get::<Option<i64>, _>(slot_at)?.is_some();
+                Ok(WebinarListing {
+                    webinar: webinar_from_row(row)?,
+                    registrations: row.try_get(sql::WEBINAR_COLUMN_COUNT)?,
+                    next_slot: has_slot.then(|| slot_from_row(row, slot_at)).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_slots(&self, webinar: &Slug, slots: &[NewSlot], now: Timestamp) -> Result<Vec<i64>, SlotError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        let webinar_id: i64 = sqlx::query_scalar(sql::WEBINAR_ID)
+            .bind(webinar.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::from)?
+            .ok_or(SlotError::WebinarNotFound)?;
+        let mut ids = Vec::with_capacity(slots.len());
+        for slot in slots {
+            let id = sqlx::query_scalar(sql::INSERT_SLOT)
+                .bind(webinar_id)
+                .bind(ts(slot.starts_at))
+                .bind(slot.capacity)
+                .bind(ts(now))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|error| match is_unique_violation(&error) {
+                    true => SlotError::Duplicate,
+                    false => StoreError::from(error).into(),
+                })?;
+            ids.push(id);
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(ids)
+    }
+
+    async fn list_slots(&self, webinar_id: i64, from: Timestamp) -> Result<Vec<Slot>, StoreError> {
+        let rows = sqlx::query(sql::LIST_SLOTS)
+            .bind(webinar_id)
+            .bind(ts(from))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| slot_from_row(row, 0)).collect()
+    }
+
+    async fn find_slot(&self, slot_id: i64) -> Result<Option<Slot>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        find_slot(&mut connection, slot_id).await
+    }
+
+    async fn update_slot(&self, slot_id: i64, changes: &SlotChanges, now: Timestamp) -> Result<Slot, SlotError> {
+        let mut connection = self.pool.acquire().await.map_err(StoreError::from)?;
+        let row = sqlx::query(sql::UPDATE_SLOT)
+            .bind(slot_id)
+            .bind(changes.capacity)
+            .bind(changes.status.map(|s| s.as_str()))
+            .bind(ts(now))
+            .fetch_optional(&mut *connection)
+            .await
+            .map_err(StoreError::from)?;
+        match row {
+            Some(row) => Ok(slot_from_row(&row, 0)?),
+            None => match find_slot(&mut connection, slot_id).await? {
+                None => Err(SlotError::NotFound),
+                Some(slot) => Err(SlotError::CapacityBelowSeatsTaken {
+                    capacity: changes.capacity.unwrap_or(slot.capacity),
+                    seats_taken: slot.seats_taken,
+                }),
+            },
+        }
+    }
+
+    async fn create_lead(&self, lead: &NewLead, key: &LeadKey, now: Timestamp) -> Result<(), LeadError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        let webinar_id: i64 = sqlx::query_scalar(sql::PUBLISHED_WEBINAR_ID)
+            .bind(lead.webinar.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::from)?
+            .ok_or(LeadError::WebinarNotFound)?;
+        let person = &lead.person;
+        let person_id: i64 = sqlx::query_scalar(sql::UPSERT_PERSON)
+            .bind(person.email.normalised())
+            .bind(person.email.as_str())
+            .bind(person.name.as_str())
+            .bind(person.phone.as_e164())
+            .bind(person.country.map(|c| c.code().to_owned()))
+            .bind(ts(now))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        let consent = &lead.consent;
+        let consent_id: i64 = sqlx::query_scalar(sql::INSERT_CONSENT)
+            .bind(person_id)
+            .bind(&consent.policy_version)
+            .bind(&consent.policy_sha256)
+            .bind(true)
+            .bind(consent.sms)
+            .bind(&consent.ip)
+            .bind(&consent.user_agent)
+            .bind(ts(now))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        let utm = &lead.attribution;
+        let text = |t: &Option<turnout_domain::Text>| t.as_ref().map(|t| t.as_str().to_owned());
+        sqlx::query(sql::INSERT_LEAD)
+            .bind(key.id)
+            .bind(person_id)
+            .bind(webinar_id)
+            .bind(consent_id)
+            .bind(key.token.as_str())
+            .bind(lead.time_zone.name())
+            .bind(text(&utm.utm_source))
+            .bind(text(&utm.utm_medium))
+            .bind(text(&utm.utm_campaign))
+            .bind(text(&utm.utm_term))
+            .bind(text(&utm.utm_content))
+            .bind(text(&utm.referrer))
+            .bind(text(&utm.page))
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    async fn create_registration(
+        &self,
+        registration: &NewRegistration,
+    ) -> Result<RegistrationOutcome, RegistrationError> {
+        // A lost race means the same person's other request committed first;
+        // the second attempt finds and returns that registration.
+        for _ in 0..2 {
+            if let Attempt::Done(outcome) = self.try_registration(registration).await? {
+                return Ok(outcome);
+            }
+        }
+        Err(StoreError::Conflict {
+            constraint: "registrations_one_seat_per_person".into(),
+        }
+        .into())
+    }
+
+    async fn find_registration(&self, key: &ManageKey) -> Result<Option<Registration>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        registration_by_key(&mut connection, key).await
+    }
+
+    async fn cancel_registration(&self, key: &ManageKey, now: Timestamp) -> Result<Registration, RegistrationError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        let released: Option<i64> = sqlx::query_scalar(sql::CANCEL_REGISTRATION)
+            .bind(key.id)
+            .bind(key.token.as_str())
+            .bind(ts(now))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        if let Some(slot_id) = released {
+            sqlx::query(sql::RELEASE_SEAT)
+                .bind(slot_id)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from)?;
+        }
+        let registration = registration_by_key(&mut tx, key)
+            .await?
+            .ok_or(RegistrationError::NotFound)?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(registration)
+    }
+
+    async fn reschedule_registration(
+        &self,
+        key: &ManageKey,
+        slot_id: i64,
+        now: Timestamp,
+    ) -> Result<Registration, RegistrationError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        let current = registration_by_key(&mut tx, key)
+            .await?
+            .ok_or(RegistrationError::NotFound)?;
+        if current.status != RegistrationStatus::Confirmed {
+            return Err(RegistrationError::NotConfirmed(current.status));
+        }
+        let target = find_slot(&mut tx, slot_id)
+            .await?
+            .ok_or(RegistrationError::SlotNotFound)?;
+        if target.webinar_id != current.webinar.id {
+            return Err(RegistrationError::SlotInOtherWebinar);
+        }
+        if target.id == current.slot.id {
+            return Ok(current);
+        }
+        take_seat(&mut tx, &target, now).await?;
+        let moved = sqlx::query(sql::MOVE_REGISTRATION)
+            .bind(key.id)
+            .bind(current.slot.id)
+            .bind(target.id)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        if moved.rows_affected() != 1 {
+            // Someone moved or cancelled it since we read it; dropping the
+            // transaction gives the target seat back.
+            return Err(StoreError::Conflict {
+                constraint: "registration changed concurrently".into(),
+            }
+            .into());
+        }
+        sqlx::query(sql::RELEASE_SEAT)
+            .bind(current.slot.id)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        let moved = registration_by_id(&mut tx, key.id).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(moved)
+    }
+
+    async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query(sql::INSERT_API_TOKEN)
+            .bind(token.hash.as_str())
+            .bind(token.role.as_str())
+            .bind(&token.label)
+            .bind(ts(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn find_api_token(&self, hash: &TokenHash) -> Result<Option<ApiTokenRole>, StoreError> {
+        let role: Option<String> = sqlx::query_scalar(sql::FIND_API_TOKEN)
+            .bind(hash.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(role.as_deref().and_then(ApiTokenRole::parse))
+    }
+}

@@ -1,0 +1,576 @@
+//! Turnout on an embedded SQLite database: the default, with nothing to set
+//! up. Reads go through a small pool of read-only connections; every write
+//! goes through one writer task that group-commits (see [`writer`]).
+
+mod writer;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+use turnout_domain::{NewLead, RegistrationStatus, SlotStatus, Slug, TokenHash, WebinarStatus};
+use turnout_store::sqlx_support::{
+    EmbeddedMigration, is_unique_violation, json_column, migrator, parsed_column, to_json_column, zone_column,
+};
+use turnout_store::{
+    ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
+    Registration, RegistrationError, RegistrationOutcome, Slot, SlotChanges, SlotError, Store, StoreError, Webinar,
+    WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
+};
+use uuid::Uuid;
+use uuid::fmt::Hyphenated;
+
+use writer::Writer;
+
+const MIGRATIONS: &[EmbeddedMigration] = &[EmbeddedMigration {
+    version: 1,
+    description: "foundation",
+    sql: include_str!("../migrations/0001_foundation.sql"),
+}];
+
+/// How many writes may share one commit. Large enough to amortise the fsync
+/// under load, small enough that the first in a batch does not wait long.
+const MAX_BATCH: usize = 128;
+const READERS: u32 = 4;
+
+pub struct SqliteStore {
+    readers: SqlitePool,
+    writer: Writer,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url`
+    /// (`sqlite://path/to/file.db`), applies pending migrations when
+    /// `migrate` is set, and starts the writer.
+    pub async fn open(url: &str, migrate: bool) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::other)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before anyone is told it happened.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .pragma("temp_store", "memory");
+        let mut writer = SqliteConnection::connect_with(&options).await?;
+        if migrate {
+            migrator(MIGRATIONS).run(&mut writer).await.map_err(StoreError::other)?;
+        }
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .min_connections(1)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self {
+            readers,
+            writer: Writer::spawn(writer, MAX_BATCH),
+        })
+    }
+}
+
+fn micros(instant: Timestamp) -> i64 {
+    instant.as_microsecond()
+}
+
+fn instant(micros: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_microsecond(micros).map_err(StoreError::other)
+}
+
+fn webinar_from_row(row: &SqliteRow) -> Result<Webinar, StoreError> {
+    Ok(Webinar {
+        id: row.try_get(0)?,
+        slug: parsed_column(Slug::parse(row.try_get(1)?))?,
+        title: row.try_get(2)?,
+        summary: row.try_get(3)?,
+        time_zone: zone_column(row.try_get(4)?)?,
+        duration_minutes: row.try_get(5)?,
+        hosts: json_column(row.try_get(6)?)?,
+        highlights: json_column(row.try_get(7)?)?,
+        status: parsed_column(WebinarStatus::parse(row.try_get(8)?))?,
+        created_at: instant(row.try_get(9)?)?,
+        updated_at: instant(row.try_get(10)?)?,
+    })
+}
+
+/// A slot whose six columns start at `at`.
+fn slot_from_row(row: &SqliteRow, at: usize) -> Result<Slot, StoreError> {
+    Ok(Slot {
+        id: row.try_get(at)?,
+        webinar_id: row.try_get(at + 1)?,
+        starts_at: instant(row.try_get(at + 2)?)?,
+        capacity: row.try_get(at + 3)?,
+        seats_taken: row.try_get(at + 4)?,
+        status: parsed_column(SlotStatus::parse(row.try_get(at + 5)?))?,
+    })
+}
+
+fn registration_from_row(row: &SqliteRow) -> Result<Registration, StoreError> {
+    let id: Hyphenated = row.try_get(0)?;
+    Ok(Registration {
+        id: id.into_uuid(),
+        status: parsed_column(RegistrationStatus::parse(row.try_get(1)?))?,
+        time_zone: zone_column(row.try_get(2)?)?,
+        sequence: row.try_get(3)?,
+        created_at: instant(row.try_get(4)?)?,
+        updated_at: instant(row.try_get(5)?)?,
+        person_name: row.try_get(6)?,
+        person_email: parsed_column(turnout_domain::Email::parse(row.try_get(7)?))?,
+        webinar: WebinarRef {
+            id: row.try_get(8)?,
+            slug: parsed_column(Slug::parse(row.try_get(9)?))?,
+            title: row.try_get(10)?,
+            duration_minutes: row.try_get(11)?,
+        },
+        slot: slot_from_row(row, 12)?,
+    })
+}
+
+async fn find_slot(connection: &mut SqliteConnection, slot_id: i64) -> Result<Option<Slot>, StoreError> {
+    let row = sqlx::query(sql::FIND_SLOT)
+        .bind(slot_id)
+        .fetch_optional(connection)
+        .await?;
+    row.map(|row| slot_from_row(&row, 0)).transpose()
+}
+
+async fn registration_by_id(connection: &mut SqliteConnection, id: Uuid) -> Result<Registration, StoreError> {
+    let row = sqlx::query(sql::FIND_REGISTRATION_BY_ID)
+        .bind(id.hyphenated())
+        .fetch_one(connection)
+        .await?;
+    registration_from_row(&row)
+}
+
+async fn registration_by_key(
+    connection: &mut SqliteConnection,
+    key: &ManageKey,
+) -> Result<Option<Registration>, StoreError> {
+    let row = sqlx::query(sql::FIND_REGISTRATION)
+        .bind(key.id.hyphenated())
+        .bind(key.token.as_str())
+        .fetch_optional(connection)
+        .await?;
+    row.map(|row| registration_from_row(&row)).transpose()
+}
+
+/// Takes a seat in `slot`, or says why none could be taken.
+async fn take_seat(connection: &mut SqliteConnection, slot: &Slot, now: Timestamp) -> Result<(), RegistrationError> {
+    let taken = sqlx::query(sql::TAKE_SEAT)
+        .bind(slot.id)
+        .bind(micros(now))
+        .bind(micros(now))
+        .fetch_optional(connection)
+        .await
+        .map_err(StoreError::from)?;
+    match taken {
+        Some(_) => Ok(()),
+        None if slot.status == SlotStatus::Closed || slot.starts_at <= now => Err(RegistrationError::SlotClosed),
+        None if slot.seats_left() > 0 => Err(RegistrationError::SlotClosed),
+        None => Err(RegistrationError::SlotFull),
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query(sql::PING).execute(&self.readers).await?;
+        Ok(())
+    }
+
+    async fn create_webinar(&self, webinar: &NewWebinar, now: Timestamp) -> Result<Webinar, WebinarError> {
+        let webinar = webinar.clone();
+        self.writer
+            .write(move |connection| {
+                Box::pin(async move {
+                    let row = sqlx::query(sql::INSERT_WEBINAR)
+                        .bind(webinar.slug.as_str())
+                        .bind(webinar.title.as_str())
+                        .bind(webinar.summary.as_str())
+                        .bind(webinar.time_zone.name())
+                        .bind(webinar.duration_minutes)
+                        .bind(to_json_column(&webinar.hosts))
+                        .bind(to_json_column(&webinar.highlights))
+                        .bind(webinar.status.as_str())
+                        .bind(micros(now))
+                        .fetch_one(connection)
+                        .await
+                        .map_err(|error| match is_unique_violation(&error) {
+                            true => WebinarError::SlugTaken,
+                            false => StoreError::from(error).into(),
+                        })?;
+                    Ok(webinar_from_row(&row)?)
+                })
+            })
+            .await
+    }
+
+    async fn update_webinar(
+        &self,
+        slug: &Slug,
+        changes: &WebinarChanges,
+        now: Timestamp,
+    ) -> Result<Webinar, WebinarError> {
+        let (slug, changes) = (slug.clone(), changes.clone());
+        self.writer
+            .write(move |connection| {
+                Box::pin(async move {
+                    let row = sqlx::query(sql::UPDATE_WEBINAR)
+                        .bind(slug.as_str())
+                        .bind(changes.title.as_ref().map(|t| t.as_str()))
+                        .bind(changes.summary.as_ref().map(|t| t.as_str()))
+                        .bind(changes.time_zone.as_ref().map(|z| z.name()))
+                        .bind(changes.duration_minutes)
+                        .bind(changes.hosts.as_ref().map(to_json_column))
+                        .bind(changes.highlights.as_ref().map(to_json_column))
+                        .bind(changes.status.map(|s| s.as_str()))
+                        .bind(micros(now))
+                        .fetch_optional(connection)
+                        .await
+                        .map_err(StoreError::from)?;
+                    let row = row.ok_or(WebinarError::NotFound)?;
+                    Ok(webinar_from_row(&row)?)
+                })
+            })
+            .await
+    }
+
+    async fn find_webinar(&self, slug: &Slug) -> Result<Option<Webinar>, StoreError> {
+        let row = sqlx::query(sql::FIND_WEBINAR)
+            .bind(slug.as_str())
+            .fetch_optional(&self.readers)
+            .await?;
+        row.map(|row| webinar_from_row(&row)).transpose()
+    }
+
+    async fn list_webinars(&self) -> Result<Vec<Webinar>, StoreError> {
+        let rows = sqlx::query(sql::LIST_WEBINARS).fetch_all(&self.readers).await?;
+        rows.iter().map(webinar_from_row).collect()
+    }
+
+    async fn list_published_webinars(&self, now: Timestamp) -> Result<Vec<WebinarListing>, StoreError> {
+        let rows = sqlx::query(sql::LIST_PUBLISHED_WEBINARS)
+            .bind(micros(now))
+            .fetch_all(&self.readers)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let slot_at = sql::WEBINAR_COLUMN_COUNT + 1;
+                let has_slot = row.try_get::<Option<i64>, _>(slot_at)?.is_some();
+                Ok(WebinarListing {
+                    webinar: webinar_from_row(row)?,
+                    registrations: row.try_get(sql::WEBINAR_COLUMN_COUNT)?,
+                    next_slot: has_slot.then(|| slot_from_row(row, slot_at)).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_slots(&self, webinar: &Slug, slots: &[NewSlot], now: Timestamp) -> Result<Vec<i64>, SlotError> {
+        let (webinar, slots) = (webinar.clone(), slots.to_vec());
+        self.writer
+            .write(move |connection| {
+                Box::pin(async move {
+                    let webinar_id: i64 = sqlx::query_scalar(sql::WEBINAR_ID)
+                        .bind(webinar.as_str())
+                        .fetch_optional(&mut *connection)
+                        .await
+                        .map_err(StoreError::from)?
+                        .ok_or(SlotError::WebinarNotFound)?;
+                    let mut ids = Vec::with_capacity(slots.len());
+                    for slot in &slots {
+                        let id = sqlx::query_scalar(sql::INSERT_SLOT)
+                            .bind(webinar_id)
+                            .bind(micros(slot.starts_at))
+                            .bind(slot.capacity)
+                            .bind(micros(now))
+                            .fetch_one(&mut *connection)
+                            .await
+                            .map_err(|error| match is_unique_violation(&error) {
+                                true => SlotError::Duplicate,
+                                false => StoreError::from(error).into(),
+                            })?;
+                        ids.push(id);
+                    }
+                    Ok(ids)
+                })
+            })
+            .await
+    }
+
+    async fn list_slots(&self, webinar_id: i64, from: Timestamp) -> Result<Vec<Slot>, StoreError> {
+        let rows = sqlx::query(sql::LIST_SLOTS)
+            .bind(webinar_id)
+            .bind(micros(from))
+            .fetch_all(&self.readers)
+            .await?;
+        rows.iter().map(|row| slot_from_row(row, 0)).collect()
+    }
+
+    async fn find_slot(&self, slot_id: i64) -> Result<Option<Slot>, StoreError> {
+        let mut connection = self.readers.acquire().await?;
+        find_slot(&mut connection, slot_id).await
+    }
+
+    async fn update_slot(&self, slot_id: i64, changes: &SlotChanges, now: Timestamp) -> Result<Slot, SlotError> {
+        let changes = *changes;
+        self.writer
+            .write(move |connection| {
+                Box::pin(async move {
+                    let row = sqlx::query(sql::UPDATE_SLOT)
+                        .bind(slot_id)
+                        .bind(changes.capacity)
+                        .bind(changes.status.map(|s| s.as_str()))
+                        .bind(micros(now))
+                        .fetch_optional(&mut *connection)
+                        .await
+                        .map_err(StoreError::from)?;
+                    match row {
+                        Some(row) => Ok(slot_from_row(&row, 0)?),
+                        None => match find_slot(connection, slot_id).await? {
+                            None => Err(SlotError::NotFound),
+                            Some(slot) => Err(SlotError::CapacityBelowSeatsTaken {
+                                capacity: changes.capacity.unwrap_or(slot.capacity),
+                                seats_taken: slot.seats_taken,
+                            }),
+                        },
+                    }
+                })
+            })
+            .await
+    }
+
+    async fn create_lead(&self, lead: &NewLead, key: &LeadKey, now: Timestamp) -> Result<(), LeadError> {
+        let (lead, key) = (lead.clone(), key.clone());
+        self.writer
+            .write(move |connection| {
+                Box::pin(async move {
+                    let webinar_id: i64 = sqlx::query_scalar(sql::PUBLISHED_WEBINAR_ID)
+                        .bind(lead.webinar.as_str())
+                        .fetch_optional(&mut *connection)
+                        .await
+                        .map_err(StoreError::from)?
+                        .ok_or(LeadError::WebinarNotFound)?;
+                    let person = &lead.person;
+                    let person_id: i64 = sqlx::query_scalar(sql::UPSERT_PERSON)
+                        .bind(person.email.normalised())
+                        .bind(person.email.as_str())
+                        .bind(person.name.as_str())
+                        .bind(person.phone.as_e164())
+                        .bind(person.country.map(|c| c.code().to_owned()))
+                        .bind(micros(now))
+                        .fetch_one(&mut *connection)
+                        .await
+                        .map_err(StoreError::from)?;
+                    let consent = &lead.consent;
+                    let consent_id: i64 = sqlx::query_scalar(sql::INSERT_CONSENT)
+                        .bind(person_id)
+                        .bind(&consent.policy_version)
+                        .bind(&consent.policy_sha256)
+                        .bind(true)
+                        .bind(consent.sms)
+                        .bind(&consent.ip)
+                        .bind(&consent.user_agent)
+                        .bind(micros(now))
+                        .fetch_one(&mut *connection)
+                        .await
+                        .map_err(StoreError::from)?;
+                    let utm = &lead.attribution;
+                    let text = |t: &Option<turnout_domain::Text>| t.as_ref().map(|t| t.as_str().to_owned());
+                    sqlx::query(sql::INSERT_LEAD)
+                        .bind(key.id.hyphenated())
+                        .bind(person_id)
+                        .bind(webinar_id)
+                        .bind(consent_id)
+                        .bind(key.token.as_str())
+                        .bind(lead.time_zone.name())
+                        .bind(text(&utm.utm_source))
+                        .bind(text(&utm.utm_medium))
+                        .bind(text(&utm.utm_campaign))
+                        .bind(text(&utm.utm_term))
+                        .bind(text(&utm.utm_content))
+                        .bind(text(&utm.referrer))
+                        .bind(text(&utm.page))
+                        .bind(micros(now))
+                        .execute(&mut *connection)
+                        .await
+                        .map_err(StoreError::from)?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn create_registration(
+        &self,
+        registration: &NewRegistration,
+    ) -> Result<RegistrationOutcome, RegistrationError> {
+        let new = registration.clone();
+        self.writer
+            .write(move |connection| {
+                Box::pin(async move {
+                    let lead = sqlx::query(sql::FIND_LEAD)
+                        .bind(new.lead.id.hyphenated())
+                        .bind(new.lead.token.as_str())
+                        .fetch_optional(&mut *connection)
+                        .await
+                        .map_err(StoreError::from)?
+                        .ok_or(RegistrationError::LeadNotFound)?;
+                    let person_id: i64 = lead.try_get(0).map_err(StoreError::from)?;
+                    let webinar_id: i64 = lead.try_get(1).map_err(StoreError::from)?;
+                    let time_zone: String = lead.try_get(2).map_err(StoreError::from)?;
+
+                    let slot = find_slot(connection, new.slot_id)
+                        .await?
+                        .ok_or(RegistrationError::SlotNotFound)?;
+                    if slot.webinar_id != webinar_id {
+                        return Err(RegistrationError::SlotInOtherWebinar);
+                    }
+                    let existing: Option<Hyphenated> = sqlx::query_scalar(sql::CONFIRMED_REGISTRATION_OF_PERSON)
+                        .bind(person_id)
+                        .bind(webinar_id)
+                        .fetch_optional(&mut *connection)
+                        .await
+                        .map_err(StoreError::from)?;
+                    if let Some(id) = existing {
+                        let existing = registration_by_id(connection, id.into_uuid()).await?;
+                        return Ok(RegistrationOutcome::Existing(existing));
+                    }
+                    take_seat(connection, &slot, new.now).await?;
+                    sqlx::query(sql::INSERT_REGISTRATION)
+                        .bind(new.id.hyphenated())
+                        .bind(person_id)
+                        .bind(webinar_id)
+                        .bind(slot.id)
+                        .bind(new.lead.id.hyphenated())
+                        .bind(new.manage_token.as_str())
+                        .bind(time_zone)
+                        .bind(micros(new.now))
+                        .execute(&mut *connection)
+                        .await
+                        .map_err(StoreError::from)?;
+                    Ok(RegistrationOutcome::Created(
+                        registration_by_id(connection, new.id).await?,
+                    ))
+                })
+            })
+            .await
+    }
+
+    async fn find_registration(&self, key: &ManageKey) -> Result<Option<Registration>, StoreError> {
+        let mut connection = self.readers.acquire().await?;
+        registration_by_key(&mut connection, key).await
+    }
+
+    async fn cancel_registration(&self, key: &ManageKey, now: Timestamp) -> Result<Registration, RegistrationError> {
+        let key = key.clone();
+        self.writer
+            .write(move |connection| {
+                Box::pin(async move {
+                    let released: Option<i64> = sqlx::query_scalar(sql::CANCEL_REGISTRATION)
+                        .bind(key.id.hyphenated())
+                        .bind(key.token.as_str())
+                        .bind(micros(now))
+                        .fetch_optional(&mut *connection)
+                        .await
+                        .map_err(StoreError::from)?;
+                    if let Some(slot_id) = released {
+                        sqlx::query(sql::RELEASE_SEAT)
+                            .bind(slot_id)
+                            .bind(micros(now))
+                            .execute(&mut *connection)
+                            .await
+                            .map_err(StoreError::from)?;
+                    }
+                    registration_by_key(connection, &key)
+                        .await?
+                        .ok_or(RegistrationError::NotFound)
+                })
+            })
+            .await
+    }
+
+    async fn reschedule_registration(
+        &self,
+        key: &ManageKey,
+        slot_id: i64,
+        now: Timestamp,
+    ) -> Result<Registration, RegistrationError> {
+        let key = key.clone();
+        self.writer
+            .write(move |connection| {
+                Box::pin(async move {
+                    let current = registration_by_key(connection, &key)
+                        .await?
+                        .ok_or(RegistrationError::NotFound)?;
+                    if current.status != RegistrationStatus::Confirmed {
+                        return Err(RegistrationError::NotConfirmed(current.status));
+                    }
+                    let target = find_slot(connection, slot_id)
+                        .await?
+                        .ok_or(RegistrationError::SlotNotFound)?;
+                    if target.webinar_id != current.webinar.id {
+                        return Err(RegistrationError::SlotInOtherWebinar);
+                    }
+                    if target.id == current.slot.id {
+                        return Ok(current);
+                    }
+                    take_seat(connection, &target, now).await?;
+                    let moved = sqlx::query(sql::MOVE_REGISTRATION)
+                        .bind(key.id.hyphenated())
+                        .bind(current.slot.id)
+                        .bind(target.id)
+                        .bind(micros(now))
+                        .execute(&mut *connection)
+                        .await
+                        .map_err(StoreError::from)?;
+                    if moved.rows_affected() != 1 {
+                        return Err(StoreError::Conflict {
+                            constraint: "registration changed concurrently".into(),
+                        }
+                        .into());
+                    }
+                    sqlx::query(sql::RELEASE_SEAT)
+                        .bind(current.slot.id)
+                        .bind(micros(now))
+                        .execute(&mut *connection)
+                        .await
+                        .map_err(StoreError::from)?;
+                    Ok(registration_by_id(connection, key.id).await?)
+                })
+            })
+            .await
+    }
+
+    async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError> {
+        let token = token.clone();
+        self.writer
+            .write(move |connection| {
+                Box::pin(async move {
+                    sqlx::query(sql::INSERT_API_TOKEN)
+                        .bind(token.hash.as_str())
+                        .bind(token.role.as_str())
+                        .bind(&token.label)
+                        .bind(micros(now))
+                        .execute(connection)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn find_api_token(&self, hash: &TokenHash) -> Result<Option<ApiTokenRole>, StoreError> {
+        let role: Option<String> = sqlx::query_scalar(sql::FIND_API_TOKEN)
+            .bind(hash.as_str())
+            .fetch_optional(&self.readers)
+            .await?;
+        Ok(role.as_deref().and_then(ApiTokenRole::parse))
+    }
+}

@@ -1,0 +1,108 @@
+//! The storage seam. Handlers and the binary talk to [`Store`], a small
+//! domain-shaped trait; `turnout-sqlite` and `turnout-postgres` implement it.
+//! SQL that both dialects accept lives once, in [`sql`].
+
+mod error;
+mod model;
+pub mod sql;
+pub mod sqlx_support;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use turnout_domain::{NewLead, Slug, TokenHash};
+use uuid::Uuid;
+
+pub use error::{LeadError, RegistrationError, SlotError, StoreError, WebinarError};
+pub use model::*;
+
+/// Everything Turnout keeps, in the words of the domain.
+///
+/// Every method is one transaction: when it returns `Ok`, the change is
+/// committed. Races (capacity, uniqueness) are decided by the database in a
+/// single conditional statement or a constraint, never by reading first.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is, for logs and metrics.
+    fn backend(&self) -> Backend;
+
+    /// Answers when the database can serve a query.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    async fn create_webinar(&self, webinar: &NewWebinar, now: Timestamp) -> Result<Webinar, WebinarError>;
+    async fn update_webinar(
+        &self,
+        slug: &Slug,
+        changes: &WebinarChanges,
+        now: Timestamp,
+    ) -> Result<Webinar, WebinarError>;
+    /// Any webinar, whatever its status.
+    async fn find_webinar(&self, slug: &Slug) -> Result<Option<Webinar>, StoreError>;
+    /// Every webinar, drafts and archived ones included, by slug.
+    async fn list_webinars(&self) -> Result<Vec<Webinar>, StoreError>;
+    /// Published webinars with their confirmed registrations and the next
+    /// open slot that starts after `now`.
+    async fn list_published_webinars(&self, now: Timestamp) -> Result<Vec<WebinarListing>, StoreError>;
+
+    async fn create_slots(&self, webinar: &Slug, slots: &[NewSlot], now: Timestamp) -> Result<Vec<i64>, SlotError>;
+    /// Slots of a webinar that start after `from`, closed ones included, by start.
+    async fn list_slots(&self, webinar_id: i64, from: Timestamp) -> Result<Vec<Slot>, StoreError>;
+    async fn find_slot(&self, slot_id: i64) -> Result<Option<Slot>, StoreError>;
+    /// Changes capacity (never below the seats taken) or status.
+    async fn update_slot(&self, slot_id: i64, changes: &SlotChanges, now: Timestamp) -> Result<Slot, SlotError>;
+
+    /// Records step 1 of the funnel: the person (deduplicated by normalised
+    /// email), their consent and the lead.
+    async fn create_lead(&self, lead: &NewLead, key: &LeadKey, now: Timestamp) -> Result<(), LeadError>;
+
+    /// Takes a seat for the lead's person, or hands back the registration the
+    /// person already holds for that webinar.
+    async fn create_registration(
+        &self,
+        registration: &NewRegistration,
+    ) -> Result<RegistrationOutcome, RegistrationError>;
+    async fn find_registration(&self, key: &ManageKey) -> Result<Option<Registration>, StoreError>;
+    /// Cancels and frees the seat; cancelling twice is not an error.
+    async fn cancel_registration(&self, key: &ManageKey, now: Timestamp) -> Result<Registration, RegistrationError>;
+    /// Moves the seat to another slot of the same webinar, atomically: the
+    /// registration never holds two seats, and keeps its own when the target
+    /// is full.
+    async fn reschedule_registration(
+        &self,
+        key: &ManageKey,
+        slot_id: i64,
+        now: Timestamp,
+    ) -> Result<Registration, RegistrationError>;
+
+    async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError>;
+    async fn find_api_token(&self, hash: &TokenHash) -> Result<Option<ApiTokenRole>, StoreError>;
+}
+
+/// The two databases Turnout runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A lead's identity and the hash of the secret that proves it.
+#[derive(Debug, Clone)]
+pub struct LeadKey {
+    pub id: Uuid,
+    pub token: TokenHash,
+}
+
+/// A registration's identity and the hash of its manage token.
+#[derive(Debug, Clone)]
+pub struct ManageKey {
+    pub id: Uuid,
+    pub token: TokenHash,
+}

@@ -1,0 +1,155 @@
+//! What the store takes and gives back.
+
+use jiff::Timestamp;
+use turnout_domain::{Email, Host, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus};
+use uuid::Uuid;
+
+use crate::LeadKey;
+
+#[derive(Debug, Clone)]
+pub struct NewWebinar {
+    pub slug: Slug,
+    pub title: Text,
+    pub summary: Text,
+    pub time_zone: TimeZone,
+    pub duration_minutes: i64,
+    pub hosts: Vec<Host>,
+    pub highlights: Vec<String>,
+    pub status: WebinarStatus,
+}
+
+/// A partial update; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct WebinarChanges {
+    pub title: Option<Text>,
+    pub summary: Option<Text>,
+    pub time_zone: Option<TimeZone>,
+    pub duration_minutes: Option<i64>,
+    pub hosts: Option<Vec<Host>>,
+    pub highlights: Option<Vec<String>>,
+    pub status: Option<WebinarStatus>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Webinar {
+    pub id: i64,
+    pub slug: Slug,
+    pub title: String,
+    pub summary: String,
+    pub time_zone: TimeZone,
+    pub duration_minutes: i64,
+    pub hosts: Vec<Host>,
+    pub highlights: Vec<String>,
+    pub status: WebinarStatus,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A published webinar as the listing shows it.
+#[derive(Debug, Clone)]
+pub struct WebinarListing {
+    pub webinar: Webinar,
+    pub registrations: i64,
+    pub next_slot: Option<Slot>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct NewSlot {
+    pub starts_at: Timestamp,
+    pub capacity: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SlotChanges {
+    pub capacity: Option<i64>,
+    pub status: Option<SlotStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub id: i64,
+    pub webinar_id: i64,
+    pub starts_at: Timestamp,
+    pub capacity: i64,
+    pub seats_taken: i64,
+    pub status: SlotStatus,
+}
+
+impl Slot {
+    pub fn seats_left(&self) -> i64 {
+        turnout_domain::seats_left(self.capacity, self.seats_taken)
+    }
+
+    /// Open and with a seat to spare: what the widget offers.
+    pub fn is_bookable(&self) -> bool {
+        self.status == SlotStatus::Open && self.seats_left() > 0
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRegistration {
+    pub id: Uuid,
+    pub slot_id: i64,
+    pub lead: LeadKey,
+    pub manage_token: TokenHash,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub enum RegistrationOutcome {
+    Created(Registration),
+    /// The person already held a seat in this webinar; nothing changed.
+    Existing(Registration),
+}
+
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub id: Uuid,
+    pub status: RegistrationStatus,
+    /// The visitor's zone, for their labels.
+    pub time_zone: TimeZone,
+    /// Bumped on every change, for calendar invites.
+    pub sequence: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub person_name: String,
+    pub person_email: Email,
+    pub webinar: WebinarRef,
+    pub slot: Slot,
+}
+
+/// What a registration needs to know of its webinar.
+#[derive(Debug, Clone)]
+pub struct WebinarRef {
+    pub id: i64,
+    pub slug: Slug,
+    pub title: String,
+    pub duration_minutes: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiTokenRole {
+    Admin,
+}
+
+impl ApiTokenRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiTokenRole::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "admin" => Some(ApiTokenRole::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
+    pub hash: TokenHash,
+    pub role: ApiTokenRole,
+    pub label: String,
+}

@@ -1,0 +1,171 @@
+//! SQL that SQLite and PostgreSQL both accept, written once. Placeholders
+//! are `$n`; instants are bound in each backend's own representation.
+//! Column lists are fixed so that each backend decodes rows by position.
+
+macro_rules! webinar_columns {
+    () => {
+        "w.id, w.slug, w.title, w.summary, w.time_zone, w.duration_minutes, \
+         w.hosts, w.highlights, w.status, w.created_at, w.updated_at"
+    };
+}
+
+/// The same columns unqualified, for `RETURNING` (SQLite does not accept
+/// a table alias there).
+macro_rules! webinar_returning {
+    () => {
+        "id, slug, title, summary, time_zone, duration_minutes, hosts, highlights, status, created_at, updated_at"
+    };
+}
+
+macro_rules! slot_returning {
+    () => {
+        "id, webinar_id, starts_at, capacity, seats_taken, status"
+    };
+}
+
+macro_rules! slot_columns {
+    () => {
+        "s.id, s.webinar_id, s.starts_at, s.capacity, s.seats_taken, s.status"
+    };
+}
+
+/// Number of columns in `webinar_columns!`, where a slot's columns start.
+pub const WEBINAR_COLUMN_COUNT: usize = 11;
+
+pub const PING: &str = "SELECT 1";
+
+pub const INSERT_WEBINAR: &str = concat!(
+    "INSERT INTO webinars (slug, title, summary, time_zone, duration_minutes, hosts, highlights, \
+     status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING ",
+    webinar_returning!()
+);
+
+/// A partial update in one statement: a NULL parameter keeps the column.
+pub const UPDATE_WEBINAR: &str = concat!(
+    "UPDATE webinars SET title = COALESCE($2, title), summary = COALESCE($3, summary), \
+     time_zone = COALESCE($4, time_zone), duration_minutes = COALESCE($5, duration_minutes), \
+     hosts = COALESCE($6, hosts), highlights = COALESCE($7, highlights), status = COALESCE($8, status), \
+     updated_at = $9 WHERE slug = $1 RETURNING ",
+    webinar_returning!()
+);
+
+pub const FIND_WEBINAR: &str = concat!("SELECT ", webinar_columns!(), " FROM webinars w WHERE w.slug = $1");
+
+pub const LIST_WEBINARS: &str = concat!("SELECT ", webinar_columns!(), " FROM webinars w ORDER BY w.slug");
+
+/// Published webinars, each with its confirmed registrations and its next
+/// bookable slot after `$1` (columns NULL when there is none).
+pub const LIST_PUBLISHED_WEBINARS: &str = concat!(
+    "SELECT ",
+    webinar_columns!(),
+    ", (SELECT COUNT(*) FROM registrations r WHERE r.webinar_id = w.id AND r.status = 'confirmed'), ",
+    slot_columns!(),
+    " FROM webinars w LEFT JOIN slots s ON s.id = (\
+        SELECT n.id FROM slots n WHERE n.webinar_id = w.id AND n.status = 'open' \
+        AND n.starts_at > $1 AND n.seats_taken < n.capacity ORDER BY n.starts_at LIMIT 1) \
+     WHERE w.status = 'published' ORDER BY w.title"
+);
+
+pub const WEBINAR_ID: &str = "SELECT id FROM webinars WHERE slug = $1";
+
+pub const INSERT_SLOT: &str = "INSERT INTO slots (webinar_id, starts_at, capacity, seats_taken, status, \
+     created_at, updated_at) VALUES ($1, $2, $3, 0, 'open', $4, $4) RETURNING id";
+
+pub const LIST_SLOTS: &str = concat!(
+    "SELECT ",
+    slot_columns!(),
+    " FROM slots s WHERE s.webinar_id = $1 AND s.starts_at > $2 ORDER BY s.starts_at"
+);
+
+pub const FIND_SLOT: &str = concat!("SELECT ", slot_columns!(), " FROM slots s WHERE s.id = $1");
+
+/// Changes capacity and/or status (a NULL parameter keeps the column) unless
+/// the new capacity is below the seats already taken: the check and the
+/// write are one statement.
+pub const UPDATE_SLOT: &str = concat!(
+    "UPDATE slots SET capacity = COALESCE($2, capacity), status = COALESCE($3, status), \
+     updated_at = $4 WHERE id = $1 AND seats_taken <= COALESCE($2, capacity) RETURNING ",
+    slot_returning!()
+);
+
+/// Takes one seat if the slot is open, has not started, has one to spare and
+/// its webinar is published. Zero rows means no seat was taken: the capacity
+/// decision is this one statement.
+pub const TAKE_SEAT: &str = "UPDATE slots SET seats_taken = seats_taken + 1, updated_at = $3 \
+     WHERE id = $1 AND status = 'open' AND starts_at > $2 AND seats_taken < capacity \
+     AND EXISTS (SELECT 1 FROM webinars w WHERE w.id = slots.webinar_id AND w.status = 'published') \
+     RETURNING id";
+
+pub const RELEASE_SEAT: &str = "UPDATE slots SET seats_taken = seats_taken - 1, updated_at = $2 WHERE id = $1";
+
+/// Inserts or refreshes a person by normalised email; the latest details win.
+pub const UPSERT_PERSON: &str = "INSERT INTO persons (email_normalised, email, name, phone, country, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
+     ON CONFLICT (email_normalised) DO UPDATE SET email = excluded.email, name = excluded.name, \
+     phone = excluded.phone, country = COALESCE(excluded.country, persons.country), \
+     updated_at = excluded.updated_at RETURNING id";
+
+pub const INSERT_CONSENT: &str = "INSERT INTO consents (person_id, policy_version, policy_sha256, email, \
+     sms, ip, user_agent, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+
+pub const INSERT_LEAD: &str = "INSERT INTO leads (id, person_id, webinar_id, consent_id, token_hash, \
+     time_zone, utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, page, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+
+/// The id of a published webinar by slug.
+pub const PUBLISHED_WEBINAR_ID: &str = "SELECT id FROM webinars WHERE slug = $1 AND status = 'published'";
+
+/// A lead by id and token hash: person, webinar and zone.
+pub const FIND_LEAD: &str = "SELECT person_id, webinar_id, time_zone FROM leads WHERE id = $1 AND token_hash = $2";
+
+pub const CONFIRMED_REGISTRATION_OF_PERSON: &str =
+    "SELECT id FROM registrations WHERE person_id = $1 AND webinar_id = $2 AND status = 'confirmed'";
+
+pub const INSERT_REGISTRATION: &str = "INSERT INTO registrations (id, person_id, webinar_id, slot_id, \
+     lead_id, status, manage_token_hash, time_zone, sequence, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, 'confirmed', $6, $7, 0, $8, $8)";
+
+/// A registration with its person, webinar and slot, by id alone (the
+/// caller has already proven access) or with its manage-token hash.
+macro_rules! registration_select {
+    () => {
+        concat!(
+            "SELECT r.id, r.status, r.time_zone, r.sequence, r.created_at, r.updated_at, \
+             p.name, p.email, w.id, w.slug, w.title, w.duration_minutes, ",
+            slot_columns!(),
+            " FROM registrations r JOIN persons p ON p.id = r.person_id \
+             JOIN webinars w ON w.id = r.webinar_id JOIN slots s ON s.id = r.slot_id "
+        )
+    };
+}
+
+pub const FIND_REGISTRATION: &str = concat!(registration_select!(), "WHERE r.id = $1 AND r.manage_token_hash = $2");
+
+pub const FIND_REGISTRATION_BY_ID: &str = concat!(registration_select!(), "WHERE r.id = $1");
+
+/// Cancels a confirmed registration; zero rows when it was not confirmed
+/// (or the key is wrong), so a seat is never released twice.
+pub const CANCEL_REGISTRATION: &str = "UPDATE registrations SET status = 'cancelled', cancelled_at = $3, \
+     updated_at = $3, sequence = sequence + 1 WHERE id = $1 AND manage_token_hash = $2 \
+     AND status = 'confirmed' RETURNING slot_id";
+
+/// Moves a registration from the slot it was read in (`$2`) to `$3`: a
+/// compare-and-set, so two concurrent moves cannot both release the old seat.
+pub const MOVE_REGISTRATION: &str = "UPDATE registrations SET slot_id = $3, updated_at = $4, \
+     sequence = sequence + 1 WHERE id = $1 AND slot_id = $2 AND status = 'confirmed'";
+
+pub const INSERT_API_TOKEN: &str =
+    "INSERT INTO api_tokens (token_hash, role, label, created_at) VALUES ($1, $2, $3, $4)";
+
+pub const FIND_API_TOKEN: &str = "SELECT role FROM api_tokens WHERE token_hash = $1";
+
+/// Tables and columns, for the test that keeps both schemas alike.
+pub const SCHEMA_TABLES: &[&str] = &[
+    "webinars",
+    "slots",
+    "persons",
+    "consents",
+    "leads",
+    "registrations",
+    "api_tokens",
+];

@@ -1,0 +1,218 @@
+//! Configuration: defaults, then an optional TOML file, then `TURNOUT_*`
+//! environment variables and command-line flags. Unknown keys in the file
+//! are an error; secrets are wrapped so they never print.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub bind: String,
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; by default a SQLite file in `data_dir`.
+    pub database_url: Option<SecretString>,
+    pub public_url: Option<String>,
+    pub log_format: LogFormat,
+    pub admin_token: Option<SecretString>,
+    pub slot_cache_ttl: Duration,
+    pub privacy_policy_version: String,
+}
+
+/// The file's shape: every key optional, none unknown.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<SecretString>,
+    public_url: Option<String>,
+    log_format: Option<LogFormat>,
+    admin_token: Option<SecretString>,
+    slot_cache_ttl_ms: Option<u64>,
+    privacy_policy_version: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./turnout-data"),
+            database_url: None,
+            public_url: None,
+            log_format: LogFormat::Text,
+            admin_token: None,
+            slot_cache_ttl: Duration::from_secs(1),
+            privacy_policy_version: "2026-11-01".into(),
+        }
+    }
+}
+
+/// Where a setting can come from besides the file, for tests.
+pub trait Environment {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+pub struct ProcessEnvironment;
+
+impl Environment for ProcessEnvironment {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|value| !value.is_empty())
+    }
+}
+
+impl Config {
+    /// Builds the configuration from defaults, `file` and `env`.
+    pub fn load(file: Option<&Path>, env: &dyn Environment) -> anyhow::Result<Self> {
+        let mut config = Config::default();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let file: FileConfig = toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+            config.apply_file(file);
+        }
+        config.apply_env(env)?;
+        Ok(config)
+    }
+
+    fn apply_file(&mut self, file: FileConfig) {
+        let FileConfig {
+            bind,
+            data_dir,
+            database_url,
+            public_url,
+            log_format,
+            admin_token,
+            slot_cache_ttl_ms,
+            privacy_policy_version,
+        } = file;
+        self.bind = bind.unwrap_or(std::mem::take(&mut self.bind));
+        self.data_dir = data_dir.unwrap_or(std::mem::take(&mut self.data_dir));
+        self.database_url = database_url.or(self.database_url.take());
+        self.public_url = public_url.or(self.public_url.take());
+        self.log_format = log_format.unwrap_or(self.log_format);
+        self.admin_token = admin_token.or(self.admin_token.take());
+        if let Some(ms) = slot_cache_ttl_ms {
+            self.slot_cache_ttl = Duration::from_millis(ms);
+        }
+        self.privacy_policy_version =
+            privacy_policy_version.unwrap_or(std::mem::take(&mut self.privacy_policy_version));
+    }
+
+    fn apply_env(&mut self, env: &dyn Environment) -> anyhow::Result<()> {
+        if let Some(bind) = env.var("TURNOUT_BIND") {
+            self.bind = bind;
+        }
+        if let Some(dir) = env.var("TURNOUT_DATA_DIR") {
+            self.data_dir = dir.into();
+        }
+        if let Some(url) = env.var("TURNOUT_DATABASE_URL").or_else(|| env.var("DATABASE_URL")) {
+            self.database_url = Some(url.into());
+        }
+        if let Some(url) = env.var("TURNOUT_PUBLIC_URL") {
+            self.public_url = Some(url);
+        }
+        if let Some(format) = env.var("TURNOUT_LOG_FORMAT") {
+            self.log_format = match format.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => bail!("TURNOUT_LOG_FORMAT must be text or json, not {other:?}"),
+            };
+        }
+        if let Some(token) = env.var("TURNOUT_ADMIN_TOKEN") {
+            self.admin_token = Some(token.into());
+        }
+        if let Some(ms) = env.var("TURNOUT_SLOT_CACHE_TTL_MS") {
+            let ms: u64 = ms.parse().context("TURNOUT_SLOT_CACHE_TTL_MS must be a whole number")?;
+            self.slot_cache_ttl = Duration::from_millis(ms);
+        }
+        if let Some(version) = env.var("TURNOUT_PRIVACY_POLICY_VERSION") {
+            self.privacy_policy_version = version;
+        }
+        Ok(())
+    }
+
+    /// The database to open: the configured URL, or SQLite in the data folder.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose_secret().to_owned(),
+            None => format!("sqlite://{}", self.data_dir.join("turnout.db").display()),
+        }
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    struct FakeEnv(HashMap<&'static str, &'static str>);
+
+    impl Environment for FakeEnv {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|v| v.to_string())
+        }
+    }
+
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+        file
+    }
+
+    #[test]
+    fn nothing_at_all_is_needed_to_start() {
+        let config = Config::load(None, &FakeEnv(HashMap::new())).unwrap();
+        assert_eq!(config.bind, "127.0.0.1:8080");
+        assert_eq!(config.database_url(), "sqlite://./turnout-data/turnout.db");
+        assert_eq!(config.public_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let file = write("bind = \"0.0.0.0:9000\"\nlog_format = \"json\"\ndata_dir = \"/srv/turnout\"\n");
+        let env = FakeEnv(HashMap::from([("TURNOUT_BIND", "127.0.0.1:9100")]));
+        let config = Config::load(Some(file.path()), &env).unwrap();
+        assert_eq!(config.bind, "127.0.0.1:9100");
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.data_dir, PathBuf::from("/srv/turnout"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_an_error() {
+        let file = write("bnd = \"0.0.0.0:9000\"\n");
+        let error = Config::load(Some(file.path()), &FakeEnv(HashMap::new())).unwrap_err();
+        assert!(format!("{error:#}").contains("unknown field `bnd`"), "{error:#}");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let env = FakeEnv(HashMap::from([
+            ("DATABASE_URL", "postgres://turnout:hunter2@db/turnout"),
+            ("TURNOUT_ADMIN_TOKEN", "s3cret-admin"),
+        ]));
+        let config = Config::load(None, &env).unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("s3cret-admin"), "{printed}");
+        assert_eq!(config.database_url(), "postgres://turnout:hunter2@db/turnout");
+    }
+}

@@ -1,0 +1,175 @@
+//! Demo data, so a newcomer sees the whole funnel at once: three published
+//! webinars in three zones with two weeks of slots, and slots on both sides
+//! of each zone's next daylight-saving change. Invented people throughout.
+
+use jiff::civil::{Date, Time, time};
+use jiff::{SignedDuration, Timestamp};
+use turnout_domain::{Host, Slug, Text, TimeZone, WebinarStatus};
+use turnout_store::{NewSlot, NewWebinar, Store, WebinarError};
+
+struct DemoWebinar {
+    slug: &'static str,
+    title: &'static str,
+    summary: &'static str,
+    zone: &'static str,
+    duration_minutes: i64,
+    hosts: &'static [(&'static str, &'static str)],
+    highlights: &'static [&'static str],
+    /// Local start times, every day.
+    times: &'static [Time],
+    capacity: i64,
+}
+
+const WEBINARS: &[DemoWebinar] = &[
+    DemoWebinar {
+        slug: "uplevel-your-career-with-ai-ml-genai",
+        title: "Uplevel your career with AI/ML/GenAI",
+        summary: "How working engineers move into machine-learning roles: the skills that matter, \
+                  the projects that get noticed and a realistic plan for the next six months.",
+        zone: "Asia/Kolkata",
+        duration_minutes: 60,
+        hosts: &[
+            ("Meera Iyengar", "Principal ML Engineer"),
+            ("Arjun Malhotra", "Head of Curriculum"),
+        ],
+        highlights: &[
+            "25,000+ professionals trained",
+            "Live Q&A with the hosts",
+            "Free career-path guide",
+        ],
+        times: &[time(18, 0, 0, 0), time(20, 30, 0, 0)],
+        capacity: 500,
+    },
+    DemoWebinar {
+        slug: "nail-your-next-technical-interview",
+        title: "How to nail your next technical interview",
+        summary: "Coding rounds, system design and the behavioural interview: what interviewers \
+                  look for and how to prepare in four weeks.",
+        zone: "America/New_York",
+        duration_minutes: 90,
+        hosts: &[("Dana Whitfield", "Former Engineering Manager")],
+        highlights: &["Mock interview walkthrough", "12,000+ interviews coached"],
+        times: &[time(12, 0, 0, 0), time(19, 0, 0, 0)],
+        capacity: 100,
+    },
+    DemoWebinar {
+        slug: "system-design-for-senior-engineers",
+        title: "System design for senior engineers",
+        summary: "From requirements to trade-offs: a worked design of a booking system, \
+                  with the questions a staff engineer asks.",
+        zone: "Europe/London",
+        duration_minutes: 75,
+        hosts: &[
+            ("Tom Ashcroft", "Staff Engineer"),
+            ("Priya Natarajan", "Program Advisor"),
+        ],
+        highlights: &["Small groups of 20", "Design review of your own project"],
+        times: &[time(18, 30, 0, 0)],
+        capacity: 20,
+    },
+];
+
+/// How many days of slots the demo offers from today.
+const DAYS: i64 = 14;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DemoSummary {
+    pub webinars_created: usize,
+    pub slots_created: usize,
+}
+
+/// Loads the demo webinars that do not exist yet; running it again changes
+/// nothing.
+pub async fn load(store: &dyn Store, now: Timestamp) -> anyhow::Result<DemoSummary> {
+    let mut summary = DemoSummary::default();
+    for demo in WEBINARS {
+        let zone = TimeZone::parse(demo.zone).map_err(anyhow::Error::msg)?;
+        let webinar = NewWebinar {
+            slug: Slug::parse(demo.slug).map_err(anyhow::Error::msg)?,
+            title: Text::required(demo.title, 200).map_err(anyhow::Error::msg)?,
+            summary: Text::optional(demo.summary, 2_000).map_err(anyhow::Error::msg)?,
+            time_zone: zone.clone(),
+            duration_minutes: demo.duration_minutes,
+            hosts: demo
+                .hosts
+                .iter()
+                .map(|(name, title)| Host {
+                    name: (*name).into(),
+                    title: (*title).into(),
+                })
+                .collect(),
+            highlights: demo.highlights.iter().map(|h| (*h).to_owned()).collect(),
+            status: WebinarStatus::Published,
+        };
+        match store.create_webinar(&webinar, now).await {
+            Ok(_) => {}
+            Err(WebinarError::SlugTaken) => continue,
+            Err(error) => return Err(error.into()),
+        }
+        let slots = demo_slots(demo, &zone, now);
+        let ids = store.create_slots(&webinar.slug, &slots, now).await?;
+        summary.webinars_created += 1;
+        summary.slots_created += ids.len();
+    }
+    Ok(summary)
+}
+
+/// Every demo time on each of the next two weeks' days, plus the days either
+/// side of the zone's next daylight-saving change, in order.
+fn demo_slots(demo: &DemoWebinar, zone: &TimeZone, now: Timestamp) -> Vec<NewSlot> {
+    let today = now.to_zoned(zone.zone().clone()).date();
+    let mut days: Vec<Date> = (0..DAYS)
+        .filter_map(|n| today.checked_add(jiff::Span::new().days(n)).ok())
+        .collect();
+    if let Some(change) = zone.zone().following(now).next() {
+        let change_day = change.timestamp().to_zoned(zone.zone().clone()).date();
+        days.extend([change_day.yesterday(), change_day.tomorrow()].into_iter().flatten());
+    }
+    days.sort();
+    days.dedup();
+    let mut slots: Vec<NewSlot> = days
+        .into_iter()
+        .flat_map(|day| demo.times.iter().map(move |t| day.to_datetime(*t)))
+        .filter_map(|local| zone.zone().to_ambiguous_timestamp(local).compatible().ok())
+        .filter(|start| *start > now + SignedDuration::from_mins(30))
+        .enumerate()
+        .map(|(i, starts_at)| NewSlot {
+            starts_at,
+            // Vary the sizes a little so the listing shows real differences.
+            capacity: (demo.capacity - (i as i64 % 3) * demo.capacity / 10).max(20),
+        })
+        .collect();
+    slots.sort_by_key(|slot| slot.starts_at);
+    slots
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_slots_straddle_the_next_dst_change_and_keep_their_wall_clock() {
+        let now: Timestamp = "2026-11-29T08:00:00Z".parse().unwrap();
+        let demo = &WEBINARS[1];
+        let zone = TimeZone::parse(demo.zone).unwrap();
+        let slots = demo_slots(demo, &zone, now);
+        let change: Timestamp = "2027-03-14T07:00:00Z".parse().unwrap();
+        let before: Vec<_> = slots
+            .iter()
+            .filter(|s| s.starts_at < change && s.starts_at > change - SignedDuration::from_hours(48))
+            .collect();
+        let after: Vec<_> = slots
+            .iter()
+            .filter(|s| s.starts_at > change && s.starts_at < change + SignedDuration::from_hours(48))
+            .collect();
+        assert!(!before.is_empty() && !after.is_empty());
+        for slot in before.iter().chain(after.iter()) {
+            let local = slot.starts_at.to_zoned(zone.zone().clone());
+            assert!(
+                demo.times.contains(&local.time()),
+                "{local} keeps the organiser's wall clock"
+            );
+        }
+        assert!(slots.iter().all(|s| (20..=500).contains(&s.capacity)));
+    }
+}

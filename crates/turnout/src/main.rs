@@ -1,0 +1,185 @@
+//! `turnout`: serve the API, apply migrations, or manage admin tokens.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use jiff::Timestamp;
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+use turnout::config::{Config, LogFormat, ProcessEnvironment};
+use turnout::database::{self, Migrations};
+use turnout_domain::{SecretToken, TokenHash};
+use turnout_http::{AppState, PrivacyPolicy, Settings};
+use turnout_store::{ApiTokenRole, NewApiToken};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "turnout",
+    version,
+    about = "The lead-funnel backend for a career-coaching site"
+)]
+struct Cli {
+    /// A TOML file of settings; environment variables override it.
+    #[arg(long, global = true, env = "TURNOUT_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the SQLite database and uploads live (created if missing).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply pending migrations and serve HTTP until SIGTERM or SIGINT.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080, or TURNOUT_BIND].
+        #[arg(long)]
+        bind: Option<String>,
+        /// Load demo webinars and slots (once) before serving.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an admin API token and print it; only its hash is stored.
+    Create {
+        /// What the token is for, to recognise it later.
+        #[arg(long, default_value = "created from the command line")]
+        label: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref(), &ProcessEnvironment)?;
+    if let Some(dir) = cli.data_dir {
+        config.data_dir = dir;
+    }
+    init_tracing(config.log_format);
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
+
+    match cli.command {
+        Command::Serve { bind, demo } => {
+            if let Some(bind) = bind {
+                config.bind = bind;
+            }
+            serve(config, demo).await
+        }
+        Command::Migrate => {
+            database::open(&config.database_url(), Migrations::Apply).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Admin {
+            command: AdminCommand::Token {
+                command: TokenCommand::Create { label },
+            },
+        } => {
+            let store = database::open(&config.database_url(), Migrations::Apply).await?;
+            let token = SecretToken::generate();
+            let new = NewApiToken {
+                hash: token.hash(),
+                role: ApiTokenRole::Admin,
+                label,
+            };
+            store.create_api_token(&new, Timestamp::now()).await?;
+            println!("{}", token.expose());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let store = database::open(&config.database_url(), Migrations::Apply).await?;
+    tracing::info!(backend = store.backend().as_str(), "database ready");
+    if demo {
+        let loaded = turnout::demo::load(store.as_ref(), Timestamp::now()).await?;
+        tracing::info!(
+            webinars = loaded.webinars_created,
+            slots = loaded.slots_created,
+            "demo data loaded"
+        );
+    }
+    let settings = Settings {
+        public_url: config.public_url(),
+        admin_token: config
+            .admin_token
+            .as_ref()
+            .map(|token| TokenHash::of(token.expose_secret())),
+        privacy_policy: PrivacyPolicy {
+            sha256: turnout_domain::token::sha256_hex(PRIVACY_POLICY.as_bytes()),
+            version: config.privacy_policy_version.clone(),
+        },
+        slot_cache_ttl: config.slot_cache_ttl,
+    };
+    let listener = TcpListener::bind(&config.bind)
+        .await
+        .with_context(|| format!("listening on {}", config.bind))?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        docs = format!("{}/docs", settings.public_url),
+        "serving"
+    );
+    turnout_http::serve(listener, AppState::new(Arc::clone(&store), settings), shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The privacy-policy text whose hash every consent records.
+const PRIVACY_POLICY: &str = include_str!("../privacy-policy.md");
+
+/// Resolves on SIGTERM or SIGINT; in-flight requests then finish.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),
+    }
+}
