@@ -57,14 +57,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             serde_json::error::Category::Data => {
                 let message = inner.to_string();
                 let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-                let field = named_field(&message).map_or_else(
-                    || path.clone(),
-                    |name| match path.as_str() {
-                        "." | "" => name.to_owned(),
-                        parent => format!("{parent}.{name}"),
-                    },
-                );
-                let field = if field == "." { String::new() } else { field };
+                // serde reports a missing field at its parent's path; the
+                // field itself is only in the message.
+                let field = match (missing_field(&message), path.as_str()) {
+                    (Some(name), "." | "") => name.to_owned(),
+                    (Some(name), parent) => format!("{parent}.{name}"),
+                    (None, ".") => String::new(),
+                    (None, path) => path.to_owned(),
+                };
                 ApiError::field(&field, sentence(&message))
             }
             _ => ApiError::MalformedBody(inner.to_string()),
@@ -72,13 +72,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-/// For "unknown field `x`" and "missing field `x`", serde reports the
-/// containing object's path; the field itself is in the message.
-fn named_field(message: &str) -> Option<&str> {
-    let rest = message
-        .strip_prefix("unknown field `")
-        .or_else(|| message.strip_prefix("missing field `"))?;
-    rest.split('`').next()
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.split('`').next()
 }
 
 fn sentence(message: &str) -> String {

@@ -66,6 +66,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+        // Install the recorder before the first request records anything.
+        telemetry::prometheus();
         let slots = Arc::new(routes::webinars::SlotCache::new(settings.slot_cache_ttl));
         Self {
             store,

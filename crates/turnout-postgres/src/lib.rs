@@ -133,32 +133,32 @@ async fn registration_by_key(
     row.map(|row| registration_from_row(&row)).transpose()
 }
 
-/// Takes a seat in `slot`, or says why none could be taken.
+/// Takes a seat in `slot`, or says why none could be taken. The reason is
+/// read after the failed statement, so it reflects the writes that beat us.
 async fn take_seat(connection: &mut PgConnection, slot: &Slot, now: Timestamp) -> Result<(), RegistrationError> {
     let taken = sqlx::query(sql::TAKE_SEAT)
         .bind(slot.id)
         .bind(ts(now))
         .bind(ts(now))
-        .fetch_optional(connection)
+        .fetch_optional(&mut *connection)
         .await
         .map_err(StoreError::from)?;
-    match taken {
-        Some(_) => Ok(()),
-        None if slot.status == SlotStatus::Closed || slot.starts_at <= now => Err(RegistrationError::SlotClosed),
-        None if slot.seats_left() > 0 => Err(RegistrationError::SlotClosed),
-        None => Err(RegistrationError::SlotFull),
+    if taken.is_some() {
+        return Ok(());
+    }
+    match find_slot(connection, slot.id).await? {
+        Some(slot) if slot.status == SlotStatus::Open && slot.starts_at > now && slot.seats_left() == 0 => {
+            Err(RegistrationError::SlotFull)
+        }
+        // Closed, started, gone, or its webinar no longer published.
+        _ => Err(RegistrationError::SlotClosed),
     }
 }
 
-/// Why a registration attempt ended without an answer to give.
-enum Attempt {
-    Done(RegistrationOutcome),
-    /// Another request registered the same person first; try again to find it.
-    LostRace,
-}
-
 impl PostgresStore {
-    async fn try_registration(&self, new: &NewRegistration) -> Result<Attempt, RegistrationError> {
+    /// One attempt at a registration. `None` means another request for the
+    /// same person committed first, so a second attempt will find it.
+    async fn try_registration(&self, new: &NewRegistration) -> Result<Option<RegistrationOutcome>, RegistrationError> {
         let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
         let lead = sqlx::query(sql::FIND_LEAD)
             .bind(new.lead.id)
@@ -185,7 +185,7 @@ impl PostgresStore {
             .map_err(StoreError::from)?;
         if let Some(id) = existing {
             let existing = registration_by_id(&mut tx, id).await?;
-            return Ok(Attempt::Done(RegistrationOutcome::Existing(existing)));
+            return Ok(Some(RegistrationOutcome::Existing(existing)));
         }
         take_seat(&mut tx, &slot, new.now).await?;
         let inserted = sqlx::query(sql::INSERT_REGISTRATION)
@@ -202,12 +202,12 @@ impl PostgresStore {
         match inserted {
             Ok(_) => {}
             // Dropping the transaction rolls back the seat taken above.
-            Err(error) if is_unique_violation(&error) => return Ok(Attempt::LostRace),
+            Err(error) if is_unique_violation(&error) => return Ok(None),
             Err(error) => return Err(StoreError::from(error).into()),
         }
         let created = registration_by_id(&mut tx, new.id).await?;
         tx.commit().await.map_err(StoreError::from)?;
-        Ok(Attempt::Done(RegistrationOutcome::Created(created)))
+        Ok(Some(RegistrationOutcome::Created(created)))
     }
 }
 
@@ -422,7 +422,7 @@ impl Store for PostgresStore {
         // A lost race means the same person's other request committed first;
         // the second attempt finds and returns that registration.
         for _ in 0..2 {
-            if let Attempt::Done(outcome) = self.try_registration(registration).await? {
+            if let Some(outcome) = self.try_registration(registration).await? {
                 return Ok(outcome);
             }
         }

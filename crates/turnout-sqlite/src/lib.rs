@@ -156,20 +156,25 @@ async fn registration_by_key(
     row.map(|row| registration_from_row(&row)).transpose()
 }
 
-/// Takes a seat in `slot`, or says why none could be taken.
+/// Takes a seat in `slot`, or says why none could be taken. The reason is
+/// read after the failed statement, so it reflects the writes that beat us.
 async fn take_seat(connection: &mut SqliteConnection, slot: &Slot, now: Timestamp) -> Result<(), RegistrationError> {
     let taken = sqlx::query(sql::TAKE_SEAT)
         .bind(slot.id)
         .bind(micros(now))
         .bind(micros(now))
-        .fetch_optional(connection)
+        .fetch_optional(&mut *connection)
         .await
         .map_err(StoreError::from)?;
-    match taken {
-        Some(_) => Ok(()),
-        None if slot.status == SlotStatus::Closed || slot.starts_at <= now => Err(RegistrationError::SlotClosed),
-        None if slot.seats_left() > 0 => Err(RegistrationError::SlotClosed),
-        None => Err(RegistrationError::SlotFull),
+    if taken.is_some() {
+        return Ok(());
+    }
+    match find_slot(connection, slot.id).await? {
+        Some(slot) if slot.status == SlotStatus::Open && slot.starts_at > now && slot.seats_left() == 0 => {
+            Err(RegistrationError::SlotFull)
+        }
+        // Closed, started, gone, or its webinar no longer published.
+        _ => Err(RegistrationError::SlotClosed),
     }
 }
 

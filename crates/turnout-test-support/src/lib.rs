@@ -1,1 +1,332 @@
+//! Shared fixtures: a fresh database per test on the backend under test,
+//! and the real app served on an ephemeral port.
+//!
+//! The backend is SQLite unless `TURNOUT_TEST_POSTGRES_URL` is set, in which
+//! case every test gets its own new PostgreSQL database on that server.
 
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use turnout_domain::TokenHash;
+use turnout_http::{AppState, Settings};
+use turnout_postgres::PostgresStore;
+use turnout_sqlite::SqliteStore;
+use turnout_store::{Backend, Store};
+use uuid::Uuid;
+
+pub const POSTGRES_URL_VAR: &str = "TURNOUT_TEST_POSTGRES_URL";
+
+/// The admin token every test app accepts.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// A database of its own for one test; dropped with it (SQLite) or left for
+/// `.ci/run` to sweep (PostgreSQL, whose pool may still hold connections).
+pub struct TestDatabase {
+    pub store: Arc<dyn Store>,
+    pub url: String,
+    _dir: Option<TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn new() -> Self {
+        match std::env::var(POSTGRES_URL_VAR).ok().filter(|url| !url.is_empty()) {
+            Some(server) => Self::postgres(&server).await,
+            None => Self::sqlite().await,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.store.backend()
+    }
+
+    /// Rows in `table`, read around the store, to prove what did not change.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+        match self.backend() {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.expect("SQLite opens");
+                let count = sqlx::query_scalar(sql).fetch_one(&pool).await.expect("count");
+                pool.close().await;
+                count
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.expect("PostgreSQL opens");
+                let count = sqlx::query_scalar(sql).fetch_one(&pool).await.expect("count");
+                pool.close().await;
+                count
+            }
+        }
+    }
+
+    /// Table name to sorted column names, as the live database has them.
+    pub async fn schema(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut schema = std::collections::BTreeMap::new();
+        for table in turnout_store::sql::SCHEMA_TABLES {
+            let mut columns: Vec<String> = match self.backend() {
+                Backend::Sqlite => {
+                    let pool = sqlx::SqlitePool::connect(&self.url).await.expect("SQLite opens");
+                    let sql = sqlx::AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{table}')"));
+                    let columns = sqlx::query_scalar(sql).fetch_all(&pool).await.expect("columns");
+                    pool.close().await;
+                    columns
+                }
+                Backend::Postgres => {
+                    let pool = sqlx::PgPool::connect(&self.url).await.expect("PostgreSQL opens");
+                    let columns = sqlx::query_scalar(
+                        "SELECT column_name::text FROM information_schema.columns \
+                         WHERE table_schema = current_schema() AND table_name = $1",
+                    )
+                    .bind(*table)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("columns");
+                    pool.close().await;
+                    columns
+                }
+            };
+            columns.sort();
+            schema.insert((*table).to_owned(), columns);
+        }
+        schema
+    }
+
+    async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("turnout.db").display());
+        let store = SqliteStore::open(&url, true).await.expect("SQLite opens");
+        Self {
+            store: Arc::new(store),
+            url,
+            _dir: Some(dir),
+        }
+    }
+
+    async fn postgres(server: &str) -> Self {
+        use sqlx::Connection;
+        let name = format!("turnout_test_{}", Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(server)
+            .await
+            .expect("TURNOUT_TEST_POSTGRES_URL accepts connections");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("the test role may create databases");
+        let _ = admin.close().await;
+        let url = with_database(server, &name);
+        let store = PostgresStore::open(&url, true).await.expect("PostgreSQL opens");
+        Self {
+            store: Arc::new(store),
+            url,
+            _dir: None,
+        }
+    }
+}
+
+/// `server` with its database name replaced by `database`.
+fn with_database(server: &str, database: &str) -> String {
+    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+/// The real application on 127.0.0.1:0, with a client and helpers.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub database: TestDatabase,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Settings::default()).await
+    }
+
+    pub async fn spawn_with(mut settings: Settings) -> Self {
+        let database = TestDatabase::new().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let address = format!("http://{}", listener.local_addr().expect("a local address"));
+        settings.public_url = address.clone();
+        settings.admin_token = Some(TokenHash::of(ADMIN_TOKEN));
+        let state = AppState::new(Arc::clone(&database.store), settings);
+        tokio::spawn(turnout_http::serve(listener, state, std::future::pending()));
+        Self {
+            address,
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .expect("a client"),
+            database,
+        }
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.database.store.as_ref()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET answered")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST answered")
+    }
+
+    pub async fn admin_post(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(body)
+            .send()
+            .await
+            .expect("POST answered")
+    }
+
+    pub async fn admin_patch(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(body)
+            .send()
+            .await
+            .expect("PATCH answered")
+    }
+
+    pub async fn admin_get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("GET answered")
+    }
+
+    /// Sends `request` with the manage token as a bearer credential.
+    pub async fn with_token(&self, request: reqwest::RequestBuilder, token: &str) -> Response {
+        request.bearer_auth(token).send().await.expect("answered")
+    }
+
+    /// Creates a published webinar in `zone` and returns its slug.
+    pub async fn published_webinar(&self, slug: &str, zone: &str) -> String {
+        let response = self
+            .admin_post(
+                "/api/v1/admin/webinars",
+                &json!({
+                    "slug": slug,
+                    "title": format!("Webinar {slug}"),
+                    "summary": "A test webinar",
+                    "time_zone": zone,
+                    "duration_minutes": 60,
+                    "hosts": [{"name": "Asha Verma", "title": "Principal Engineer"}],
+                    "highlights": ["25,000+ professionals trained"],
+                    "status": "published",
+                }),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{}",
+            response.text().await.unwrap()
+        );
+        slug.to_owned()
+    }
+
+    /// Adds a slot starting at `starts_at` and returns its id.
+    pub async fn slot_at(&self, slug: &str, starts_at: Timestamp, capacity: i64) -> i64 {
+        let response = self
+            .admin_post(
+                &format!("/api/v1/admin/webinars/{slug}/slots"),
+                &json!({"starts_at": starts_at.to_string(), "capacity": capacity}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        body["slot_id"].as_i64().expect("a slot id")
+    }
+
+    /// Adds a slot a few days ahead and returns its id.
+    pub async fn slot(&self, slug: &str, capacity: i64) -> i64 {
+        self.slot_at(slug, in_days(3), capacity).await
+    }
+
+    /// Step 1 for a person with this email; returns (lead_id, lead_token).
+    pub async fn lead(&self, webinar: &str, email: &str) -> (String, String) {
+        let response = self.post("/api/v1/leads", &lead_body(webinar, email)).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        (
+            body["lead_id"].as_str().unwrap().to_owned(),
+            body["lead_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Steps 1 and 2 in one go; returns the response.
+    pub async fn register(&self, webinar: &str, slot_id: i64, email: &str) -> Response {
+        let mut body = lead_body(webinar, email);
+        body["slot_id"] = json!(slot_id);
+        self.post("/api/v1/registrations", &body).await
+    }
+}
+
+/// A valid step-1 body for `email`.
+pub fn lead_body(webinar: &str, email: &str) -> Value {
+    json!({
+        "webinar": webinar,
+        "name": "Asha Verma",
+        "email": email,
+        "phone": "+91 98765 43210",
+        "time_zone": "Asia/Kolkata",
+        "consent": {"privacy_policy": true, "sms": true},
+        "attribution": {"utm_source": "newsletter", "page": "https://example.com/articles/ml-roles"},
+    })
+}
+
+/// Whole hours from now, rounded to the hour so labels are readable.
+pub fn in_days(days: i64) -> Timestamp {
+    let now = Timestamp::now();
+    let hour = now.as_second() - now.as_second().rem_euclid(3600);
+    Timestamp::from_second(hour).expect("in range") + SignedDuration::from_hours(24 * days)
+}
+
+/// Reads a JSON body, failing the test with the text when it is not JSON.
+pub async fn json_body(response: Response) -> Value {
+    let text = response.text().await.expect("a body");
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_test_database_replaces_only_the_name() {
+        assert_eq!(
+            with_database("postgres://u@h:5432/test", "t1"),
+            "postgres://u@h:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u@h/test?sslmode=disable", "t1"),
+            "postgres://u@h/t1?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://u@h", "t1"), "postgres://u@h/t1");
+    }
+}

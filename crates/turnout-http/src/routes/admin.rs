@@ -595,7 +595,7 @@ pub async fn list_slots(
         .find_webinar(&slug)
         .await?
         .ok_or(ApiError::NotFound("webinar"))?;
-    let slots = state.store.list_slots(webinar.id, Timestamp::MIN).await?;
+    let slots = state.store.list_slots(webinar.id, Timestamp::UNIX_EPOCH).await?;
     Ok(Json(AdminSlotList {
         items: slots.into_iter().map(Into::into).collect(),
     }))

@@ -44,10 +44,12 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
 
 /// Prometheus metrics in the text exposition format.
 async fn metrics() -> impl IntoResponse {
+    let prometheus = crate::telemetry::prometheus();
+    prometheus.run_upkeep();
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        crate::telemetry::prometheus().render(),
+        prometheus.render(),
     )
 }
 

@@ -1,0 +1,11 @@
+//! Turnout's integration tests: one binary, the real app on an ephemeral
+//! port, on SQLite by default or on PostgreSQL when
+//! `TURNOUT_TEST_POSTGRES_URL` is set.
+
+mod admin;
+mod leads;
+mod operations;
+mod registrations;
+mod schema;
+mod storage;
+mod webinars;

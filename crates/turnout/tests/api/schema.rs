@@ -1,0 +1,49 @@
+//! Both backends carry the same tables and columns: the live schema of the
+//! backend under test is compared with the other backend's migrations.
+
+use std::collections::BTreeMap;
+
+use turnout_store::Backend;
+use turnout_test_support::TestDatabase;
+
+const SQLITE_MIGRATIONS: &[&str] = &[include_str!("../../../turnout-sqlite/migrations/0001_foundation.sql")];
+const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("../../../turnout-postgres/migrations/0001_foundation.sql")];
+
+/// Tables and columns declared by `CREATE TABLE` statements.
+fn declared(migrations: &[&str]) -> BTreeMap<String, Vec<String>> {
+    let mut tables = BTreeMap::new();
+    for migration in migrations {
+        let mut current: Option<(String, Vec<String>)> = None;
+        for line in migration.lines().map(str::trim) {
+            if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
+                let name = rest.split_whitespace().next().unwrap().to_owned();
+                current = Some((name, Vec::new()));
+            } else if line.starts_with(')') {
+                if let Some((name, mut columns)) = current.take() {
+                    columns.sort();
+                    tables.insert(name, columns);
+                }
+            } else if let Some((_, columns)) = current.as_mut() {
+                let first = line.split_whitespace().next().unwrap_or_default();
+                let constraint = ["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "--", ""].contains(&first);
+                if !constraint {
+                    columns.push(first.to_owned());
+                }
+            }
+        }
+    }
+    tables
+}
+
+#[tokio::test]
+async fn both_backends_have_the_same_tables_and_columns() {
+    let db = TestDatabase::new().await;
+    let other = match db.backend() {
+        Backend::Sqlite => declared(POSTGRES_MIGRATIONS),
+        Backend::Postgres => declared(SQLITE_MIGRATIONS),
+    };
+    let live = db.schema().await;
+    assert_eq!(live, other);
+    assert_eq!(declared(SQLITE_MIGRATIONS), declared(POSTGRES_MIGRATIONS));
+    assert!(live["registrations"].contains(&"manage_token_hash".to_owned()));
+}
