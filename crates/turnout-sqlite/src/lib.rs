@@ -11,14 +11,14 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
-use turnout_domain::{NewLead, RegistrationStatus, SlotStatus, Slug, TokenHash, WebinarStatus};
+use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus};
 use turnout_store::sqlx_support::{
     EmbeddedMigration, is_unique_violation, json_column, migrator, parsed_column, to_json_column, zone_column,
 };
 use turnout_store::{
     ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
-    Registration, RegistrationError, RegistrationOutcome, Slot, SlotChanges, SlotError, Store, StoreError, Webinar,
-    WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
+    Registration, RegistrationError, RegistrationLead, RegistrationOutcome, Slot, SlotChanges, SlotError, Store,
+    StoreError, Webinar, WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
 use uuid::Uuid;
 use uuid::fmt::Hyphenated;
@@ -156,9 +156,10 @@ async fn registration_by_key(
     row.map(|row| registration_from_row(&row)).transpose()
 }
 
-/// Takes a seat in `slot`, or says why none could be taken. The reason is
-/// read after the failed statement, so it reflects the writes that beat us.
-async fn take_seat(connection: &mut SqliteConnection, slot: &Slot, now: Timestamp) -> Result<(), RegistrationError> {
+/// Takes a seat in `slot` and returns the slot as it now is, or says why no
+/// seat could be taken. The reason is read after the failed statement, so it
+/// reflects the writes that beat us.
+async fn take_seat(connection: &mut SqliteConnection, slot: &Slot, now: Timestamp) -> Result<Slot, RegistrationError> {
     let taken = sqlx::query(sql::TAKE_SEAT)
         .bind(slot.id)
         .bind(micros(now))
@@ -166,8 +167,8 @@ async fn take_seat(connection: &mut SqliteConnection, slot: &Slot, now: Timestam
         .fetch_optional(&mut *connection)
         .await
         .map_err(StoreError::from)?;
-    if taken.is_some() {
-        return Ok(());
+    if let Some(row) = taken {
+        return Ok(slot_from_row(&row, 0)?);
     }
     match find_slot(connection, slot.id).await? {
         Some(slot) if slot.status == SlotStatus::Open && slot.starts_at > now && slot.seats_left() == 0 => {
@@ -176,6 +177,196 @@ async fn take_seat(connection: &mut SqliteConnection, slot: &Slot, now: Timestam
         // Closed, started, gone, or its webinar no longer published.
         _ => Err(RegistrationError::SlotClosed),
     }
+}
+
+/// A slot with what a registration needs of its webinar.
+struct TargetSlot {
+    slot: Slot,
+    webinar: WebinarRef,
+    published: bool,
+}
+
+async fn target_slot(connection: &mut SqliteConnection, slot_id: i64) -> Result<Option<TargetSlot>, StoreError> {
+    let Some(row) = sqlx::query(sql::FIND_SLOT_FOR_REGISTRATION)
+        .bind(slot_id)
+        .fetch_optional(connection)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let slot = slot_from_row(&row, 0)?;
+    Ok(Some(TargetSlot {
+        webinar: WebinarRef {
+            id: slot.webinar_id,
+            slug: parsed_column(Slug::parse(row.try_get(6)?))?,
+            title: row.try_get(7)?,
+            duration_minutes: row.try_get(8)?,
+        },
+        published: row.try_get::<&str, _>(9)? == WebinarStatus::Published.as_str(),
+        slot,
+    }))
+}
+
+/// The person behind a lead, as a registration needs them.
+struct LeadPerson {
+    person_id: i64,
+    webinar_id: i64,
+    time_zone: TimeZone,
+    name: String,
+    email: Email,
+}
+
+async fn find_lead(connection: &mut SqliteConnection, key: &LeadKey) -> Result<Option<LeadPerson>, StoreError> {
+    let Some(row) = sqlx::query(sql::FIND_LEAD)
+        .bind(key.id.hyphenated())
+        .bind(key.token.as_str())
+        .fetch_optional(connection)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(LeadPerson {
+        person_id: row.try_get(0)?,
+        webinar_id: row.try_get(1)?,
+        time_zone: zone_column(row.try_get(2)?)?,
+        name: row.try_get(3)?,
+        email: parsed_column(Email::parse(row.try_get(4)?))?,
+    }))
+}
+
+/// Records the person (deduplicated by normalised email), their consent and
+/// the lead; returns the person's id.
+async fn insert_lead(
+    connection: &mut SqliteConnection,
+    lead: &NewLead,
+    key: &LeadKey,
+    webinar_id: i64,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let person = &lead.person;
+    let person_id: i64 = sqlx::query_scalar(sql::UPSERT_PERSON)
+        .bind(person.email.normalised())
+        .bind(person.email.as_str())
+        .bind(person.name.as_str())
+        .bind(person.phone.as_e164())
+        .bind(person.country.map(|c| c.code().to_owned()))
+        .bind(micros(now))
+        .fetch_one(&mut *connection)
+        .await?;
+    let consent = &lead.consent;
+    let consent_id: i64 = sqlx::query_scalar(sql::INSERT_CONSENT)
+        .bind(person_id)
+        .bind(&consent.policy_version)
+        .bind(&consent.policy_sha256)
+        .bind(true)
+        .bind(consent.sms)
+        .bind(&consent.ip)
+        .bind(&consent.user_agent)
+        .bind(micros(now))
+        .fetch_one(&mut *connection)
+        .await?;
+    let utm = &lead.attribution;
+    let text = |t: &Option<Text>| t.as_ref().map(|t| t.as_str().to_owned());
+    sqlx::query(sql::INSERT_LEAD)
+        .bind(key.id.hyphenated())
+        .bind(person_id)
+        .bind(webinar_id)
+        .bind(consent_id)
+        .bind(key.token.as_str())
+        .bind(lead.time_zone.name())
+        .bind(text(&utm.utm_source))
+        .bind(text(&utm.utm_medium))
+        .bind(text(&utm.utm_campaign))
+        .bind(text(&utm.utm_term))
+        .bind(text(&utm.utm_content))
+        .bind(text(&utm.referrer))
+        .bind(text(&utm.page))
+        .bind(micros(now))
+        .execute(&mut *connection)
+        .await?;
+    Ok(person_id)
+}
+
+/// The whole of step 2 on the writer connection. The outer error undoes
+/// everything (bad input changes nothing); the inner one keeps a new lead
+/// recorded when only the seat could not be had.
+async fn register(
+    connection: &mut SqliteConnection,
+    new: &NewRegistration,
+) -> Result<Result<RegistrationOutcome, RegistrationError>, RegistrationError> {
+    let target = target_slot(connection, new.slot_id)
+        .await?
+        .ok_or(RegistrationError::SlotNotFound)?;
+    let lead = match &new.lead {
+        RegistrationLead::Known(key) => find_lead(connection, key)
+            .await?
+            .ok_or(RegistrationError::LeadNotFound)?,
+        RegistrationLead::New { lead, key } => {
+            if lead.webinar != target.webinar.slug || !target.published {
+                let published: Option<i64> = sqlx::query_scalar(sql::PUBLISHED_WEBINAR_ID)
+                    .bind(lead.webinar.as_str())
+                    .fetch_optional(&mut *connection)
+                    .await
+                    .map_err(StoreError::from)?;
+                return Err(match published {
+                    None => RegistrationError::WebinarNotFound,
+                    Some(_) => RegistrationError::SlotInOtherWebinar,
+                });
+            }
+            LeadPerson {
+                person_id: insert_lead(connection, lead, key, target.webinar.id, new.now).await?,
+                webinar_id: target.webinar.id,
+                time_zone: lead.time_zone.clone(),
+                name: lead.person.name.as_str().to_owned(),
+                email: lead.person.email.clone(),
+            }
+        }
+    };
+    if target.slot.webinar_id != lead.webinar_id {
+        return Err(RegistrationError::SlotInOtherWebinar);
+    }
+    let existing: Option<Hyphenated> = sqlx::query_scalar(sql::CONFIRMED_REGISTRATION_OF_PERSON)
+        .bind(lead.person_id)
+        .bind(lead.webinar_id)
+        .fetch_optional(&mut *connection)
+        .await
+        .map_err(StoreError::from)?;
+    if let Some(id) = existing {
+        let existing = registration_by_id(connection, id.into_uuid()).await?;
+        return Ok(Ok(RegistrationOutcome::Existing(existing)));
+    }
+    let slot = match take_seat(connection, &target.slot, new.now).await {
+        Ok(slot) => slot,
+        Err(refused @ (RegistrationError::SlotFull | RegistrationError::SlotClosed)) => return Ok(Err(refused)),
+        Err(error) => return Err(error),
+    };
+    let lead_id = match &new.lead {
+        RegistrationLead::Known(key) | RegistrationLead::New { key, .. } => key.id,
+    };
+    sqlx::query(sql::INSERT_REGISTRATION)
+        .bind(new.id.hyphenated())
+        .bind(lead.person_id)
+        .bind(lead.webinar_id)
+        .bind(slot.id)
+        .bind(lead_id.hyphenated())
+        .bind(new.manage_token.as_str())
+        .bind(lead.time_zone.name())
+        .bind(micros(new.now))
+        .execute(&mut *connection)
+        .await
+        .map_err(StoreError::from)?;
+    Ok(Ok(RegistrationOutcome::Created(Registration {
+        id: new.id,
+        status: RegistrationStatus::Confirmed,
+        time_zone: lead.time_zone,
+        sequence: 0,
+        created_at: new.now,
+        updated_at: new.now,
+        person_name: lead.name,
+        person_email: lead.email,
+        webinar: target.webinar,
+        slot,
+    })))
 }
 
 #[async_trait]
@@ -362,50 +553,7 @@ impl Store for SqliteStore {
                         .await
                         .map_err(StoreError::from)?
                         .ok_or(LeadError::WebinarNotFound)?;
-                    let person = &lead.person;
-                    let person_id: i64 = sqlx::query_scalar(sql::UPSERT_PERSON)
-                        .bind(person.email.normalised())
-                        .bind(person.email.as_str())
-                        .bind(person.name.as_str())
-                        .bind(person.phone.as_e164())
-                        .bind(person.country.map(|c| c.code().to_owned()))
-                        .bind(micros(now))
-                        .fetch_one(&mut *connection)
-                        .await
-                        .map_err(StoreError::from)?;
-                    let consent = &lead.consent;
-                    let consent_id: i64 = sqlx::query_scalar(sql::INSERT_CONSENT)
-                        .bind(person_id)
-                        .bind(&consent.policy_version)
-                        .bind(&consent.policy_sha256)
-                        .bind(true)
-                        .bind(consent.sms)
-                        .bind(&consent.ip)
-                        .bind(&consent.user_agent)
-                        .bind(micros(now))
-                        .fetch_one(&mut *connection)
-                        .await
-                        .map_err(StoreError::from)?;
-                    let utm = &lead.attribution;
-                    let text = |t: &Option<turnout_domain::Text>| t.as_ref().map(|t| t.as_str().to_owned());
-                    sqlx::query(sql::INSERT_LEAD)
-                        .bind(key.id.hyphenated())
-                        .bind(person_id)
-                        .bind(webinar_id)
-                        .bind(consent_id)
-                        .bind(key.token.as_str())
-                        .bind(lead.time_zone.name())
-                        .bind(text(&utm.utm_source))
-                        .bind(text(&utm.utm_medium))
-                        .bind(text(&utm.utm_campaign))
-                        .bind(text(&utm.utm_term))
-                        .bind(text(&utm.utm_content))
-                        .bind(text(&utm.referrer))
-                        .bind(text(&utm.page))
-                        .bind(micros(now))
-                        .execute(&mut *connection)
-                        .await
-                        .map_err(StoreError::from)?;
+                    insert_lead(connection, &lead, &key, webinar_id, now).await?;
                     Ok(())
                 })
             })
@@ -418,54 +566,9 @@ impl Store for SqliteStore {
     ) -> Result<RegistrationOutcome, RegistrationError> {
         let new = registration.clone();
         self.writer
-            .write(move |connection| {
-                Box::pin(async move {
-                    let lead = sqlx::query(sql::FIND_LEAD)
-                        .bind(new.lead.id.hyphenated())
-                        .bind(new.lead.token.as_str())
-                        .fetch_optional(&mut *connection)
-                        .await
-                        .map_err(StoreError::from)?
-                        .ok_or(RegistrationError::LeadNotFound)?;
-                    let person_id: i64 = lead.try_get(0).map_err(StoreError::from)?;
-                    let webinar_id: i64 = lead.try_get(1).map_err(StoreError::from)?;
-                    let time_zone: String = lead.try_get(2).map_err(StoreError::from)?;
-
-                    let slot = find_slot(connection, new.slot_id)
-                        .await?
-                        .ok_or(RegistrationError::SlotNotFound)?;
-                    if slot.webinar_id != webinar_id {
-                        return Err(RegistrationError::SlotInOtherWebinar);
-                    }
-                    let existing: Option<Hyphenated> = sqlx::query_scalar(sql::CONFIRMED_REGISTRATION_OF_PERSON)
-                        .bind(person_id)
-                        .bind(webinar_id)
-                        .fetch_optional(&mut *connection)
-                        .await
-                        .map_err(StoreError::from)?;
-                    if let Some(id) = existing {
-                        let existing = registration_by_id(connection, id.into_uuid()).await?;
-                        return Ok(RegistrationOutcome::Existing(existing));
-                    }
-                    take_seat(connection, &slot, new.now).await?;
-                    sqlx::query(sql::INSERT_REGISTRATION)
-                        .bind(new.id.hyphenated())
-                        .bind(person_id)
-                        .bind(webinar_id)
-                        .bind(slot.id)
-                        .bind(new.lead.id.hyphenated())
-                        .bind(new.manage_token.as_str())
-                        .bind(time_zone)
-                        .bind(micros(new.now))
-                        .execute(&mut *connection)
-                        .await
-                        .map_err(StoreError::from)?;
-                    Ok(RegistrationOutcome::Created(
-                        registration_by_id(connection, new.id).await?,
-                    ))
-                })
-            })
+            .write(move |connection| Box::pin(async move { register(connection, &new).await }))
             .await
+            .and_then(|outcome| outcome)
     }
 
     async fn find_registration(&self, key: &ManageKey) -> Result<Option<Registration>, StoreError> {

@@ -58,6 +58,9 @@ pub enum RegistrationError {
     /// The lead does not exist or its token does not match.
     #[error("no lead matches that id and token")]
     LeadNotFound,
+    /// An inline lead names a webinar that is not published.
+    #[error("no published webinar has that slug")]
+    WebinarNotFound,
     #[error("no such slot")]
     SlotNotFound,
     #[error("the slot belongs to another webinar")]

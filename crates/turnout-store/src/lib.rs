@@ -55,7 +55,9 @@ pub trait Store: Send + Sync + 'static {
     async fn create_lead(&self, lead: &NewLead, key: &LeadKey, now: Timestamp) -> Result<(), LeadError>;
 
     /// Takes a seat for the lead's person, or hands back the registration the
-    /// person already holds for that webinar.
+    /// person already holds for that webinar. A new lead is recorded in the
+    /// same transaction; it stays recorded when the slot is full or closed,
+    /// and nothing is recorded when the request names a wrong slot.
     async fn create_registration(
         &self,
         registration: &NewRegistration,

@@ -1,7 +1,9 @@
 //! What the store takes and gives back.
 
 use jiff::Timestamp;
-use turnout_domain::{Email, Host, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus};
+use turnout_domain::{
+    Email, Host, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus,
+};
 use uuid::Uuid;
 
 use crate::LeadKey;
@@ -90,9 +92,22 @@ impl Slot {
 pub struct NewRegistration {
     pub id: Uuid,
     pub slot_id: i64,
-    pub lead: LeadKey,
+    pub lead: RegistrationLead,
     pub manage_token: TokenHash,
     pub now: Timestamp,
+}
+
+/// Who a registration is for: a lead recorded in step 1, or one recorded
+/// with the registration itself.
+#[derive(Debug, Clone)]
+pub enum RegistrationLead {
+    Known(LeadKey),
+    /// Recorded in the same transaction; it stays recorded when the slot
+    /// turns out to be full or closed, so the visitor is not lost.
+    New {
+        lead: Box<NewLead>,
+        key: LeadKey,
+    },
 }
 
 #[derive(Debug, Clone)]

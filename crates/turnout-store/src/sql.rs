@@ -79,6 +79,15 @@ pub const LIST_SLOTS: &str = concat!(
 
 pub const FIND_SLOT: &str = concat!("SELECT ", slot_columns!(), " FROM slots s WHERE s.id = $1");
 
+/// A slot with what a registration needs of its webinar: columns 6 to 10
+/// are the webinar's slug, title, duration, status and zone.
+pub const FIND_SLOT_FOR_REGISTRATION: &str = concat!(
+    "SELECT ",
+    slot_columns!(),
+    ", w.slug, w.title, w.duration_minutes, w.status FROM slots s \
+     JOIN webinars w ON w.id = s.webinar_id WHERE s.id = $1"
+);
+
 /// Changes capacity and/or status (a NULL parameter keeps the column) unless
 /// the new capacity is below the seats already taken: the check and the
 /// write are one statement.
@@ -89,12 +98,15 @@ pub const UPDATE_SLOT: &str = concat!(
 );
 
 /// Takes one seat if the slot is open, has not started, has one to spare and
-/// its webinar is published. Zero rows means no seat was taken: the capacity
-/// decision is this one statement.
-pub const TAKE_SEAT: &str = "UPDATE slots SET seats_taken = seats_taken + 1, updated_at = $3 \
+/// its webinar is published, and returns the slot as it now is. Zero rows
+/// means no seat was taken: the capacity decision is this one statement.
+pub const TAKE_SEAT: &str = concat!(
+    "UPDATE slots SET seats_taken = seats_taken + 1, updated_at = $3 \
      WHERE id = $1 AND status = 'open' AND starts_at > $2 AND seats_taken < capacity \
      AND EXISTS (SELECT 1 FROM webinars w WHERE w.id = slots.webinar_id AND w.status = 'published') \
-     RETURNING id";
+     RETURNING ",
+    slot_returning!()
+);
 
 pub const RELEASE_SEAT: &str = "UPDATE slots SET seats_taken = seats_taken - 1, updated_at = $2 WHERE id = $1";
 
@@ -115,8 +127,10 @@ pub const INSERT_LEAD: &str = "INSERT INTO leads (id, person_id, webinar_id, con
 /// The id of a published webinar by slug.
 pub const PUBLISHED_WEBINAR_ID: &str = "SELECT id FROM webinars WHERE slug = $1 AND status = 'published'";
 
-/// A lead by id and token hash: person, webinar and zone.
-pub const FIND_LEAD: &str = "SELECT person_id, webinar_id, time_zone FROM leads WHERE id = $1 AND token_hash = $2";
+/// A lead by id and token hash: person id, webinar id, zone, and the
+/// person's name and email.
+pub const FIND_LEAD: &str = "SELECT l.person_id, l.webinar_id, l.time_zone, p.name, p.email \
+     FROM leads l JOIN persons p ON p.id = l.person_id WHERE l.id = $1 AND l.token_hash = $2";
 
 pub const CONFIRMED_REGISTRATION_OF_PERSON: &str =
     "SELECT id FROM registrations WHERE person_id = $1 AND webinar_id = $2 AND status = 'confirmed'";

@@ -17,7 +17,8 @@ use turnout_domain::{
     Text, TimeZone, ValidationErrors,
 };
 use turnout_store::{
-    LeadError, LeadKey, ManageKey, NewRegistration, Registration, RegistrationError, RegistrationOutcome,
+    LeadError, LeadKey, ManageKey, NewRegistration, Registration, RegistrationError, RegistrationLead,
+    RegistrationOutcome,
 };
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -195,12 +196,18 @@ pub async fn create_lead(
     ))
 }
 
-async fn record_lead(state: &AppState, lead: &NewLead) -> Result<(LeadKey, SecretToken), ApiError> {
+/// A new lead's identity and the secret that will prove it.
+fn new_lead_key() -> (LeadKey, SecretToken) {
     let token = SecretToken::generate();
     let key = LeadKey {
         id: Uuid::now_v7(),
         token: token.hash(),
     };
+    (key, token)
+}
+
+async fn record_lead(state: &AppState, lead: &NewLead) -> Result<(LeadKey, SecretToken), ApiError> {
+    let (key, token) = new_lead_key();
     state
         .store
         .create_lead(lead, &key, now())
@@ -339,6 +346,7 @@ impl RegistrationView {
 fn registration_error(error: RegistrationError) -> ApiError {
     match error {
         RegistrationError::LeadNotFound => ApiError::field("lead_token", "No lead matches this lead_id and lead_token"),
+        RegistrationError::WebinarNotFound => ApiError::field("webinar", "No published webinar has this slug"),
         RegistrationError::SlotNotFound => ApiError::field("slot_id", "No such slot"),
         RegistrationError::SlotInOtherWebinar => ApiError::field("slot_id", "This slot belongs to another webinar"),
         RegistrationError::SlotClosed => ApiError::SlotClosed,
@@ -384,15 +392,18 @@ pub async fn create_registration(
 ) -> Result<Response, ApiError> {
     let slot_id = request.slot_id;
     let lead = match (request.lead_id, request.lead_token.as_deref()) {
-        (Some(id), Some(token)) if !request.has_inline_lead() => LeadKey {
+        (Some(id), Some(token)) if !request.has_inline_lead() => RegistrationLead::Known(LeadKey {
             id,
             token: SecretToken::from_presented(token).hash(),
-        },
+        }),
         (None, None) => {
             let lead = request
                 .into_inline_lead()
                 .validate(&state.settings.privacy_policy, client)?;
-            record_lead(&state, &lead).await?.0
+            RegistrationLead::New {
+                lead: Box::new(lead),
+                key: new_lead_key().0,
+            }
         }
         (Some(_), Some(_)) => {
             return Err(ApiError::field(
@@ -403,6 +414,7 @@ pub async fn create_registration(
         (None, Some(_)) => return Err(ApiError::field("lead_id", "Required with lead_token")),
         (Some(_), None) => return Err(ApiError::field("lead_token", "Required with lead_id")),
     };
+    let records_lead = matches!(lead, RegistrationLead::New { .. });
     let manage_token = SecretToken::generate();
     let new = NewRegistration {
         id: Uuid::now_v7(),
@@ -411,7 +423,16 @@ pub async fn create_registration(
         manage_token: manage_token.hash(),
         now: now(),
     };
-    let outcome = state.store.create_registration(&new).await.map_err(|error| {
+    let outcome = state.store.create_registration(&new).await;
+    if records_lead
+        && matches!(
+            outcome,
+            Ok(_) | Err(RegistrationError::SlotFull | RegistrationError::SlotClosed)
+        )
+    {
+        metrics::counter!("turnout_leads_total").increment(1);
+    }
+    let outcome = outcome.map_err(|error| {
         metrics::counter!("turnout_registrations_total", "outcome" => outcome_label(&error)).increment(1);
         registration_error(error)
     })?;

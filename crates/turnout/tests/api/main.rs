@@ -3,6 +3,7 @@
 //! `TURNOUT_TEST_POSTGRES_URL` is set.
 
 mod admin;
+mod cli;
 mod leads;
 mod operations;
 mod registrations;

@@ -341,3 +341,25 @@ async fn the_calendar_invite_is_rfc_5545() {
     )));
     assert!(ics.ends_with("END:VCALENDAR\r\n"));
 }
+
+#[tokio::test]
+async fn a_visitor_turned_away_by_a_full_slot_is_still_a_lead_but_bad_input_records_nothing() {
+    let app = TestApp::spawn().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let slot_id = app.slot(&webinar, 1).await;
+    app.register(&webinar, slot_id, "asha@example.com").await;
+
+    let full = app.register(&webinar, slot_id, "ravi@example.com").await;
+    assert_eq!(full.status(), StatusCode::CONFLICT);
+    assert_eq!(app.database.count("leads").await, 2);
+
+    let wrong_slot = app.register(&webinar, 424_242, "meera@example.com").await;
+    assert_eq!(wrong_slot.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let mut unknown_webinar = turnout_test_support::lead_body("no-such-webinar", "meera@example.com");
+    unknown_webinar["slot_id"] = json!(slot_id);
+    let response = app.post("/api/v1/registrations", &unknown_webinar).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_body(response).await["errors"][0]["field"], "webinar");
+    assert_eq!(app.database.count("leads").await, 2);
+    assert_eq!(app.database.count("persons").await, 2);
+}

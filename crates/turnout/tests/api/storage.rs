@@ -6,8 +6,8 @@ use turnout_domain::{
     TimeZone, WebinarStatus,
 };
 use turnout_store::{
-    LeadKey, ManageKey, NewRegistration, NewSlot, NewWebinar, RegistrationError, RegistrationOutcome, SlotChanges,
-    SlotError, WebinarChanges, WebinarError,
+    LeadKey, ManageKey, NewRegistration, NewSlot, NewWebinar, RegistrationError, RegistrationLead, RegistrationOutcome,
+    SlotChanges, SlotError, WebinarChanges, WebinarError,
 };
 use turnout_test_support::TestDatabase;
 use uuid::Uuid;
@@ -62,7 +62,7 @@ fn registration(slot_id: i64, lead: &LeadKey, manage: &SecretToken, now: Timesta
     NewRegistration {
         id: Uuid::now_v7(),
         slot_id,
-        lead: lead.clone(),
+        lead: RegistrationLead::Known(lead.clone()),
         manage_token: manage.hash(),
         now,
     }

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Turnout's benchmark: starts the release server on SQLite, then on
+# PostgreSQL, and drives GET /healthz, GET slots in a time zone and POST
+# registrations with unique people, each with wrk at 64 connections for a
+# fixed time. Prints req/s, p50, p99 and the server's peak RSS.
+#
+#   bench/run.sh                 # both backends
+#   BACKENDS=sqlite bench/run.sh # one
+#   DURATION=8s CONNECTIONS=64 THREADS=2 are the defaults.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION="${DURATION:-8s}"
+CONNECTIONS="${CONNECTIONS:-64}"
+THREADS="${THREADS:-2}"
+BACKENDS="${BACKENDS:-sqlite postgres}"
+PG_SERVER="${PG_SERVER:-postgres://postgres@127.0.0.1:5432}"
+PORT="${PORT:-18181}"
+BASE="http://127.0.0.1:$PORT"
+TOKEN="bench-admin-token"
+OUT="bench/out"
+mkdir -p "$OUT"
+
+command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
+cargo build --release -p turnout >/dev/null
+BIN=target/release/turnout
+
+server_pid=""
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+}
+trap stop_server EXIT
+
+start_server() { # $1 = database url
+    local data="$OUT/data-$$"
+    rm -rf "$data"
+    RUST_LOG=warn DATABASE_URL="$1" TURNOUT_ADMIN_TOKEN="$TOKEN" \
+        "$BIN" --data-dir "$data" serve --bind "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        curl -fs "$BASE/readyz" >/dev/null 2>&1 && return
+        sleep 0.1
+    done
+    echo "server did not start:" >&2
+    cat "$OUT/server.log" >&2
+    exit 1
+}
+
+admin() { # method path body
+    curl -fsS -X "$1" "$BASE$2" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "$3"
+}
+
+seed() {
+    admin POST /api/v1/admin/webinars '{"slug":"bench","title":"Benchmark webinar","time_zone":"Asia/Kolkata",
+        "duration_minutes":60,"hosts":[{"name":"Bench Host","title":"Host"}],"status":"published"}' >/dev/null
+    SLOTS=""
+    for day in 1 2 3 4 5 6 7 8; do
+        local starts
+        starts=$(date -u -d "+${day} days" +%Y-%m-%dT12:30:00Z)
+        local id
+        id=$(admin POST /api/v1/admin/webinars/bench/slots "{\"starts_at\":\"$starts\",\"capacity\":100000}" |
+            sed -E 's/.*"slot_id":([0-9]+).*/\1/')
+        SLOTS="$SLOTS $id"
+    done
+}
+
+# Runs wrk and prints "req/s p50 p99 non2xx".
+load() { # name url [script]
+    local log="$OUT/$1.txt"
+    if [ -n "${3:-}" ]; then
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$3" "$2" >"$log"
+    else
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2" >"$log"
+    fi
+    local rps p50 p99 errors
+    rps=$(awk '/^Requests\/sec/ {print $2}' "$log")
+    p50=$(awk '$1 == "50%" {print $2}' "$log")
+    p99=$(awk '$1 == "99%" {print $2}' "$log")
+    errors=$(awk '/Non-2xx/ {print $5}' "$log")
+    echo "$rps $p50 $p99 ${errors:-0}"
+}
+
+peak_rss() { awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$server_pid/status"; }
+
+echo "Turnout benchmark: $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(date -u +%Y-%m-%d)"
+printf '%-9s %-28s %10s %9s %9s %8s\n' backend scenario req/s p50 p99 non-2xx
+for backend in $BACKENDS; do
+    case "$backend" in
+        sqlite) url="sqlite://$OUT/data-$$/turnout.db" ;;
+        postgres)
+            db="turnout_bench_$$"
+            psql "$PG_SERVER/postgres" -qc "CREATE DATABASE $db"
+            url="$PG_SERVER/$db"
+            ;;
+        *) echo "unknown backend $backend" >&2; exit 2 ;;
+    esac
+    start_server "$url"
+    seed
+    read -r rps p50 p99 errors < <(load "$backend-healthz" "$BASE/healthz")
+    printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "GET /healthz" "$rps" "$p50" "$p99" "$errors"
+    read -r rps p50 p99 errors < <(load "$backend-slots" "$BASE/api/v1/webinars/bench/slots?tz=America/New_York")
+    printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "GET slots?tz=America/New_York" "$rps" "$p50" "$p99" "$errors"
+    read -r rps p50 p99 errors < <(TURNOUT_BENCH_SLOTS="$SLOTS" TURNOUT_BENCH_WEBINAR=bench \
+        load "$backend-register" "$BASE" bench/register.lua)
+    printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "POST /registrations" "$rps" "$p50" "$p99" "$errors"
+    echo "$backend peak RSS: $(peak_rss)"
+    stop_server
+    if [ "$backend" = postgres ]; then
+        psql "$PG_SERVER/postgres" -qc "DROP DATABASE $db WITH (FORCE)"
+    fi
+done
+rm -rf "$OUT"/data-*
