@@ -2,6 +2,7 @@
 //! domain types, call the [`Store`], and map the result to JSON or a
 //! problem. The OpenAPI document is generated from the same router.
 
+mod catalog;
 mod error;
 mod extract;
 mod links;
@@ -31,8 +32,9 @@ pub struct Settings {
     pub admin_token: Option<TokenHash>,
     /// The privacy policy a visitor agrees to in step 1.
     pub privacy_policy: PrivacyPolicy,
-    /// How long slot listings may be served from memory before the database
-    /// is asked again (writes through this instance invalidate at once).
+    /// How long webinars and slot listings may be served from memory before
+    /// the database is asked again (writes through this instance invalidate
+    /// at once).
     pub slot_cache_ttl: Duration,
 }
 
@@ -61,18 +63,18 @@ impl Default for Settings {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub settings: Arc<Settings>,
-    pub(crate) slots: Arc<routes::webinars::SlotCache>,
+    pub(crate) catalog: Arc<catalog::Catalog>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
         // Install the recorder before the first request records anything.
         telemetry::prometheus();
-        let slots = Arc::new(routes::webinars::SlotCache::new(settings.slot_cache_ttl));
+        let catalog = Arc::new(catalog::Catalog::new(settings.slot_cache_ttl));
         Self {
             store,
             settings: Arc::new(settings),
-            slots,
+            catalog,
         }
     }
 }

@@ -311,7 +311,8 @@ pub async fn update_webinar(
         .update_webinar(&slug, &changes, now())
         .await
         .map_err(webinar_error)?;
-    state.slots.invalidate(updated.id);
+    state.catalog.forget_webinar(&updated.slug);
+    state.catalog.invalidate_slots(updated.id);
     Ok(Json(updated.into()))
 }
 
@@ -343,7 +344,8 @@ pub async fn archive_webinar(
         .update_webinar(&slug, &changes, now())
         .await
         .map_err(webinar_error)?;
-    state.slots.invalidate(archived.id);
+    state.catalog.forget_webinar(&archived.slug);
+    state.catalog.invalidate_slots(archived.id);
     Ok(Json(archived.into()))
 }
 
@@ -533,7 +535,7 @@ pub async fn create_slots(
     let now = now();
     let (slots, single) = request.validate(&webinar.time_zone, now)?;
     let ids = state.store.create_slots(&slug, &slots, now).await.map_err(slot_error)?;
-    state.slots.invalidate(webinar.id);
+    state.catalog.invalidate_slots(webinar.id);
     let created = match (single, ids.as_slice()) {
         (true, [slot_id]) => SlotsCreated::One { slot_id: *slot_id },
         _ => SlotsCreated::Many { slot_ids: ids },
@@ -673,6 +675,6 @@ async fn change_slot(state: &AppState, slot_id: i64, changes: SlotChanges) -> Re
         .update_slot(slot_id, &changes, now())
         .await
         .map_err(slot_error)?;
-    state.slots.invalidate(slot.webinar_id);
+    state.catalog.invalidate_slots(slot.webinar_id);
     Ok(Json(slot.into()))
 }

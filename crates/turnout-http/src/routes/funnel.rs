@@ -439,7 +439,7 @@ pub async fn create_registration(
     let public_url = &state.settings.public_url;
     let (status, view) = match outcome {
         RegistrationOutcome::Created(registration) => {
-            state.slots.invalidate(registration.webinar.id);
+            state.catalog.invalidate_slots(registration.webinar.id);
             metrics::counter!("turnout_registrations_total", "outcome" => "created").increment(1);
             let mut view = RegistrationView::new(&registration, Some(&manage_token), public_url);
             view.manage_token = Some(manage_token.expose().to_owned());
@@ -538,7 +538,7 @@ pub async fn cancel_registration(
         .cancel_registration(&key, now())
         .await
         .map_err(registration_error)?;
-    state.slots.invalidate(registration.webinar.id);
+    state.catalog.invalidate_slots(registration.webinar.id);
     metrics::counter!("turnout_registrations_total", "outcome" => "cancelled").increment(1);
     Ok(Json(RegistrationView::new(
         &registration,
@@ -583,7 +583,7 @@ pub async fn reschedule_registration(
         .reschedule_registration(&key, request.slot_id, now())
         .await
         .map_err(registration_error)?;
-    state.slots.invalidate(registration.webinar.id);
+    state.catalog.invalidate_slots(registration.webinar.id);
     metrics::counter!("turnout_registrations_total", "outcome" => "rescheduled").increment(1);
     Ok(Json(RegistrationView::new(
         &registration,

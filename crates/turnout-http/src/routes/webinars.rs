@@ -1,18 +1,19 @@
 //! The public catalogue: published webinars and their slots, labelled in
 //! the visitor's time zone.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use turnout_domain::labels::{day_label, local_label};
 use turnout_domain::schedule::group_by_local_day;
 use turnout_domain::{Host, TimeZone, WebinarStatus};
-use turnout_store::{Slot, Store, StoreError, Webinar};
+use turnout_store::{Slot, Webinar};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{now, path_slug};
@@ -136,13 +137,14 @@ pub async fn get_webinar(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<WebinarDetail>, ApiError> {
-    let webinar = published_webinar(state.store.as_ref(), &slug).await?;
-    Ok(Json(WebinarDetail::from(&webinar)))
+    let webinar = published_webinar(&state, &slug).await?;
+    Ok(Json(WebinarDetail::from(webinar.as_ref())))
 }
 
-pub async fn published_webinar(store: &dyn Store, slug: &str) -> Result<Webinar, ApiError> {
+/// A published webinar by slug, from the catalogue cache.
+pub async fn published_webinar(state: &AppState, slug: &str) -> Result<Arc<Webinar>, ApiError> {
     let slug = path_slug(slug)?;
-    match store.find_webinar(&slug).await? {
+    match state.catalog.webinar(state.store.as_ref(), &slug).await? {
         Some(webinar) if webinar.status == WebinarStatus::Published => Ok(webinar),
         _ => Err(ApiError::NotFound("webinar")),
     }
@@ -208,22 +210,35 @@ pub async fn list_slots(
     State(state): State<AppState>,
     Path(slug): Path<String>,
     Query(query): Query<SlotsQuery>,
-) -> Result<Json<SlotsByDay>, ApiError> {
+) -> Result<Response, ApiError> {
     let zone = query
         .tz
         .as_deref()
         .map(TimeZone::parse)
         .transpose()
         .map_err(|message| ApiError::field("tz", message))?;
-    let webinar = published_webinar(state.store.as_ref(), &slug).await?;
+    let webinar = published_webinar(&state, &slug).await?;
     let zone = zone.unwrap_or_else(|| webinar.time_zone.clone());
-    let now = now();
-    let slots = state.slots.upcoming(state.store.as_ref(), webinar.id, now).await?;
-    let visible = slots
+    let body = state
+        .catalog
+        .slots_body(state.store.as_ref(), webinar.id, &zone, now(), render_slots)
+        .await?;
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body,
+    )
+        .into_response())
+}
+
+/// The slots listing as JSON bytes, and the instant until which it stays
+/// true (when its first slot starts and drops off the list).
+fn render_slots(slots: &[Slot], zone: &TimeZone, now: Timestamp) -> (Bytes, Option<Timestamp>) {
+    let visible: Vec<&Slot> = slots
         .iter()
         .filter(|slot| slot.starts_at > now && slot.status == turnout_domain::SlotStatus::Open)
-        .map(|slot| (slot.starts_at, slot));
-    let days = group_by_local_day(visible, &zone)
+        .collect();
+    let valid_until = visible.first().map(|slot| slot.starts_at);
+    let days = group_by_local_day(visible.into_iter().map(|slot| (slot.starts_at, slot)), zone)
         .into_iter()
         .map(|(date, slots)| SlotDay {
             date,
@@ -231,7 +246,7 @@ pub async fn list_slots(
             slots: slots
                 .into_iter()
                 .map(|slot| {
-                    let label = local_label(slot.starts_at, &zone);
+                    let label = local_label(slot.starts_at, zone);
                     SlotView {
                         slot_id: slot.id,
                         starts_at: slot.starts_at,
@@ -248,68 +263,10 @@ pub async fn list_slots(
                 .collect(),
         })
         .collect();
-    Ok(Json(SlotsByDay {
+    let listing = SlotsByDay {
         time_zone: zone.to_string(),
         days,
-    }))
-}
-
-/// Upcoming slots per webinar, kept in memory so that listing them costs
-/// close to nothing. Every seat change made through this instance
-/// invalidates its webinar at once; the TTL bounds how stale a listing can
-/// be after a change made by another instance.
-pub struct SlotCache {
-    ttl: Duration,
-    entries: RwLock<HashMap<i64, CacheEntry>>,
-}
-
-#[derive(Default)]
-struct CacheEntry {
-    /// Bumped by every invalidation, so that a load that raced with a write
-    /// does not store what it read before the write.
-    generation: u64,
-    loaded: Option<(Instant, Arc<Vec<Slot>>)>,
-}
-
-impl SlotCache {
-    pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            entries: RwLock::new(HashMap::new()),
-        }
-    }
-
-    pub async fn upcoming(
-        &self,
-        store: &dyn Store,
-        webinar_id: i64,
-        now: Timestamp,
-    ) -> Result<Arc<Vec<Slot>>, StoreError> {
-        let generation = {
-            let entries = self.entries.read().expect("slot cache lock");
-            let entry = entries.get(&webinar_id);
-            if let Some((loaded, slots)) = entry.and_then(|e| e.loaded.as_ref())
-                && loaded.elapsed() < self.ttl
-            {
-                return Ok(slots.clone());
-            }
-            entry.map_or(0, |e| e.generation)
-        };
-        let loaded = Instant::now();
-        let slots = Arc::new(store.list_slots(webinar_id, now).await?);
-        let mut entries = self.entries.write().expect("slot cache lock");
-        let entry = entries.entry(webinar_id).or_default();
-        if entry.generation == generation {
-            entry.loaded = Some((loaded, slots.clone()));
-        }
-        Ok(slots)
-    }
-
-    /// Forgets a webinar's slots after a change to its seats or schedule.
-    pub fn invalidate(&self, webinar_id: i64) {
-        let mut entries = self.entries.write().expect("slot cache lock");
-        let entry = entries.entry(webinar_id).or_default();
-        entry.generation += 1;
-        entry.loaded = None;
-    }
+    };
+    let body = serde_json::to_vec(&listing).expect("a slot listing always serialises");
+    (Bytes::from(body), valid_until)
 }
