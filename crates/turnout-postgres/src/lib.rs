@@ -10,9 +10,8 @@ use jiff_sqlx::ToSqlx;
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Row};
 use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus};
-use turnout_store::sqlx_support::{
-    EmbeddedMigration, is_unique_violation, json_column, migrator, parsed_column, to_json_column, zone_column,
-};
+use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_column};
+use turnout_store::sqlx_support::{EmbeddedMigration, is_unique_violation, migrator};
 use turnout_store::{
     ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
     Registration, RegistrationError, RegistrationLead, RegistrationOutcome, Slot, SlotChanges, SlotError, Store,

@@ -1,43 +1,37 @@
 //! Turnout on an embedded SQLite database: the default, with nothing to set
-//! up. Reads go through a small pool of read-only connections; every write
-//! goes through one writer task that group-commits (see [`writer`]).
+//! up. Reads run on a small pool of read-only connections; every write goes
+//! through one writer thread that group-commits (see [`writer`]).
 
+mod db;
 mod writer;
 
-use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
-use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, Row};
 use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus};
-use turnout_store::sqlx_support::{
-    EmbeddedMigration, is_unique_violation, json_column, migrator, parsed_column, to_json_column, zone_column,
-};
+use turnout_store::columns::to_json_column;
 use turnout_store::{
     ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
     Registration, RegistrationError, RegistrationLead, RegistrationOutcome, Slot, SlotChanges, SlotError, Store,
     StoreError, Webinar, WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
 use uuid::Uuid;
-use uuid::fmt::Hyphenated;
 
+use db::{Readers, execute, is_unique_violation, parsed, query_all, query_one, query_optional};
 use writer::Writer;
 
-const MIGRATIONS: &[EmbeddedMigration] = &[EmbeddedMigration {
-    version: 1,
-    description: "foundation",
-    sql: include_str!("../migrations/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_foundation.sql")];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
 /// under load, small enough that the first in a batch does not wait long.
 const MAX_BATCH: usize = 128;
-const READERS: u32 = 4;
+const READERS: usize = 4;
 
 pub struct SqliteStore {
-    readers: SqlitePool,
+    readers: Arc<Readers>,
     writer: Writer,
 }
 
@@ -46,27 +40,20 @@ impl SqliteStore {
     /// (`sqlite://path/to/file.db`), applies pending migrations when
     /// `migrate` is set, and starts the writer.
     pub async fn open(url: &str, migrate: bool) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(StoreError::other)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit is on disk before anyone is told it happened.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            .pragma("temp_store", "memory");
-        let mut writer = SqliteConnection::connect_with(&options).await?;
-        if migrate {
-            migrator(MIGRATIONS).run(&mut writer).await.map_err(StoreError::other)?;
-        }
-        let readers = SqlitePoolOptions::new()
-            .max_connections(READERS)
-            .min_connections(1)
-            .connect_with(options.read_only(true))
-            .await?;
+        let path = db::path_of(url)?;
+        let opened = path.clone();
+        let writer = tokio::task::spawn_blocking(move || {
+            let mut connection = db::open_writer(&opened)?;
+            if migrate {
+                db::migrate(&mut connection, MIGRATIONS)?;
+            }
+            Ok::<_, StoreError>(connection)
+        })
+        .await
+        .map_err(StoreError::other)??;
         Ok(Self {
-            readers,
-            writer: Writer::spawn(writer, MAX_BATCH),
+            readers: Readers::new(path, READERS),
+            writer: Writer::spawn(writer, MAX_BATCH).map_err(StoreError::other)?,
         })
     }
 }
@@ -75,108 +62,115 @@ fn micros(instant: Timestamp) -> i64 {
     instant.as_microsecond()
 }
 
-fn instant(micros: i64) -> Result<Timestamp, StoreError> {
-    Timestamp::from_microsecond(micros).map_err(StoreError::other)
+fn instant(row: &Row<'_>, index: usize) -> rusqlite::Result<Timestamp> {
+    let micros: i64 = row.get(index)?;
+    Timestamp::from_microsecond(micros).map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Integer, Box::new(error))
+    })
 }
 
-fn webinar_from_row(row: &SqliteRow) -> Result<Webinar, StoreError> {
+fn uuid(row: &Row<'_>, index: usize) -> rusqlite::Result<Uuid> {
+    parsed(row, index, |text| Uuid::parse_str(text).map_err(|e| e.to_string()))
+}
+
+fn json<T: serde::de::DeserializeOwned>(row: &Row<'_>, index: usize) -> rusqlite::Result<T> {
+    parsed(row, index, |text| serde_json::from_str(text).map_err(|e| e.to_string()))
+}
+
+fn webinar_from_row(row: &Row<'_>) -> rusqlite::Result<Webinar> {
     Ok(Webinar {
-        id: row.try_get(0)?,
-        slug: parsed_column(Slug::parse(row.try_get(1)?))?,
-        title: row.try_get(2)?,
-        summary: row.try_get(3)?,
-        time_zone: zone_column(row.try_get(4)?)?,
-        duration_minutes: row.try_get(5)?,
-        hosts: json_column(row.try_get(6)?)?,
-        highlights: json_column(row.try_get(7)?)?,
-        status: parsed_column(WebinarStatus::parse(row.try_get(8)?))?,
-        created_at: instant(row.try_get(9)?)?,
-        updated_at: instant(row.try_get(10)?)?,
+        id: row.get(0)?,
+        slug: parsed(row, 1, Slug::parse)?,
+        title: row.get(2)?,
+        summary: row.get(3)?,
+        time_zone: parsed(row, 4, TimeZone::parse)?,
+        duration_minutes: row.get(5)?,
+        hosts: json(row, 6)?,
+        highlights: json(row, 7)?,
+        status: parsed(row, 8, WebinarStatus::parse)?,
+        created_at: instant(row, 9)?,
+        updated_at: instant(row, 10)?,
     })
 }
 
 /// A slot whose six columns start at `at`.
-fn slot_from_row(row: &SqliteRow, at: usize) -> Result<Slot, StoreError> {
+fn slot_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Slot> {
     Ok(Slot {
-        id: row.try_get(at)?,
-        webinar_id: row.try_get(at + 1)?,
-        starts_at: instant(row.try_get(at + 2)?)?,
-        capacity: row.try_get(at + 3)?,
-        seats_taken: row.try_get(at + 4)?,
-        status: parsed_column(SlotStatus::parse(row.try_get(at + 5)?))?,
+        id: row.get(at)?,
+        webinar_id: row.get(at + 1)?,
+        starts_at: instant(row, at + 2)?,
+        capacity: row.get(at + 3)?,
+        seats_taken: row.get(at + 4)?,
+        status: parsed(row, at + 5, SlotStatus::parse)?,
     })
 }
 
-fn registration_from_row(row: &SqliteRow) -> Result<Registration, StoreError> {
-    let id: Hyphenated = row.try_get(0)?;
+fn slot_row(row: &Row<'_>) -> rusqlite::Result<Slot> {
+    slot_from_row(row, 0)
+}
+
+fn registration_from_row(row: &Row<'_>) -> rusqlite::Result<Registration> {
     Ok(Registration {
-        id: id.into_uuid(),
-        status: parsed_column(RegistrationStatus::parse(row.try_get(1)?))?,
-        time_zone: zone_column(row.try_get(2)?)?,
-        sequence: row.try_get(3)?,
-        created_at: instant(row.try_get(4)?)?,
-        updated_at: instant(row.try_get(5)?)?,
-        person_name: row.try_get(6)?,
-        person_email: parsed_column(turnout_domain::Email::parse(row.try_get(7)?))?,
+        id: uuid(row, 0)?,
+        status: parsed(row, 1, RegistrationStatus::parse)?,
+        time_zone: parsed(row, 2, TimeZone::parse)?,
+        sequence: row.get(3)?,
+        created_at: instant(row, 4)?,
+        updated_at: instant(row, 5)?,
+        person_name: row.get(6)?,
+        person_email: parsed(row, 7, Email::parse)?,
         webinar: WebinarRef {
-            id: row.try_get(8)?,
-            slug: parsed_column(Slug::parse(row.try_get(9)?))?,
-            title: row.try_get(10)?,
-            duration_minutes: row.try_get(11)?,
+            id: row.get(8)?,
+            slug: parsed(row, 9, Slug::parse)?,
+            title: row.get(10)?,
+            duration_minutes: row.get(11)?,
         },
         slot: slot_from_row(row, 12)?,
     })
 }
 
-async fn find_slot(connection: &mut SqliteConnection, slot_id: i64) -> Result<Option<Slot>, StoreError> {
-    let row = sqlx::query(sql::FIND_SLOT)
-        .bind(slot_id)
-        .fetch_optional(connection)
-        .await?;
-    row.map(|row| slot_from_row(&row, 0)).transpose()
+fn find_slot(connection: &Connection, slot_id: i64) -> Result<Option<Slot>, StoreError> {
+    query_optional(connection, sql::FIND_SLOT, &[&slot_id], slot_row)
 }
 
-async fn registration_by_id(connection: &mut SqliteConnection, id: Uuid) -> Result<Registration, StoreError> {
-    let row = sqlx::query(sql::FIND_REGISTRATION_BY_ID)
-        .bind(id.hyphenated())
-        .fetch_one(connection)
-        .await?;
-    registration_from_row(&row)
+fn registration_by_id(connection: &Connection, id: Uuid) -> Result<Registration, StoreError> {
+    query_one(
+        connection,
+        sql::FIND_REGISTRATION_BY_ID,
+        &[&id.hyphenated().to_string()],
+        registration_from_row,
+    )
 }
 
-async fn registration_by_key(
-    connection: &mut SqliteConnection,
-    key: &ManageKey,
-) -> Result<Option<Registration>, StoreError> {
-    let row = sqlx::query(sql::FIND_REGISTRATION)
-        .bind(key.id.hyphenated())
-        .bind(key.token.as_str())
-        .fetch_optional(connection)
-        .await?;
-    row.map(|row| registration_from_row(&row)).transpose()
+fn registration_by_key(connection: &Connection, key: &ManageKey) -> Result<Option<Registration>, StoreError> {
+    query_optional(
+        connection,
+        sql::FIND_REGISTRATION,
+        &[&key.id.hyphenated().to_string(), &key.token.as_str()],
+        registration_from_row,
+    )
 }
 
 /// Takes a seat in `slot` and returns the slot as it now is, or says why no
-/// seat could be taken. The reason is read after the failed statement, so it
-/// reflects the writes that beat us.
-async fn take_seat(connection: &mut SqliteConnection, slot: &Slot, now: Timestamp) -> Result<Slot, RegistrationError> {
-    let taken = sqlx::query(sql::TAKE_SEAT)
-        .bind(slot.id)
-        .bind(micros(now))
-        .bind(micros(now))
-        .fetch_optional(&mut *connection)
-        .await
-        .map_err(StoreError::from)?;
-    if let Some(row) = taken {
-        return Ok(slot_from_row(&row, 0)?);
+/// seat could be taken. On this single writer nothing can change between
+/// the statement and the re-read that explains its failure.
+fn take_seat(connection: &Connection, slot: &Slot, now: Timestamp) -> Result<Slot, RegistrationError> {
+    let now = micros(now);
+    if let Some(slot) = query_optional(connection, sql::TAKE_SEAT, &[&slot.id, &now, &now], slot_row)? {
+        return Ok(slot);
     }
-    match find_slot(connection, slot.id).await? {
-        Some(slot) if slot.status == SlotStatus::Open && slot.starts_at > now && slot.seats_left() == 0 => {
+    match find_slot(connection, slot.id)? {
+        Some(slot) if slot.status == SlotStatus::Open && micros(slot.starts_at) > now && slot.seats_left() == 0 => {
             Err(RegistrationError::SlotFull)
         }
         // Closed, started, gone, or its webinar no longer published.
         _ => Err(RegistrationError::SlotClosed),
     }
+}
+
+fn release_seat(connection: &Connection, slot_id: i64, now: Timestamp) -> Result<(), StoreError> {
+    execute(connection, sql::RELEASE_SEAT, &[&slot_id, &micros(now)])?;
+    Ok(())
 }
 
 /// A slot with what a registration needs of its webinar.
@@ -186,25 +180,20 @@ struct TargetSlot {
     published: bool,
 }
 
-async fn target_slot(connection: &mut SqliteConnection, slot_id: i64) -> Result<Option<TargetSlot>, StoreError> {
-    let Some(row) = sqlx::query(sql::FIND_SLOT_FOR_REGISTRATION)
-        .bind(slot_id)
-        .fetch_optional(connection)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let slot = slot_from_row(&row, 0)?;
-    Ok(Some(TargetSlot {
-        webinar: WebinarRef {
-            id: slot.webinar_id,
-            slug: parsed_column(Slug::parse(row.try_get(6)?))?,
-            title: row.try_get(7)?,
-            duration_minutes: row.try_get(8)?,
-        },
-        published: row.try_get::<&str, _>(9)? == WebinarStatus::Published.as_str(),
-        slot,
-    }))
+fn target_slot(connection: &Connection, slot_id: i64) -> Result<Option<TargetSlot>, StoreError> {
+    query_optional(connection, sql::FIND_SLOT_FOR_REGISTRATION, &[&slot_id], |row| {
+        let slot = slot_from_row(row, 0)?;
+        Ok(TargetSlot {
+            webinar: WebinarRef {
+                id: slot.webinar_id,
+                slug: parsed(row, 6, Slug::parse)?,
+                title: row.get(7)?,
+                duration_minutes: row.get(8)?,
+            },
+            published: row.get_ref(9)?.as_str()? == WebinarStatus::Published.as_str(),
+            slot,
+        })
+    })
 }
 
 /// The person behind a lead, as a registration needs them.
@@ -216,105 +205,113 @@ struct LeadPerson {
     email: Email,
 }
 
-async fn find_lead(connection: &mut SqliteConnection, key: &LeadKey) -> Result<Option<LeadPerson>, StoreError> {
-    let Some(row) = sqlx::query(sql::FIND_LEAD)
-        .bind(key.id.hyphenated())
-        .bind(key.token.as_str())
-        .fetch_optional(connection)
-        .await?
-    else {
-        return Ok(None);
-    };
-    Ok(Some(LeadPerson {
-        person_id: row.try_get(0)?,
-        webinar_id: row.try_get(1)?,
-        time_zone: zone_column(row.try_get(2)?)?,
-        name: row.try_get(3)?,
-        email: parsed_column(Email::parse(row.try_get(4)?))?,
-    }))
+fn find_lead(connection: &Connection, key: &LeadKey) -> Result<Option<LeadPerson>, StoreError> {
+    query_optional(
+        connection,
+        sql::FIND_LEAD,
+        &[&key.id.hyphenated().to_string(), &key.token.as_str()],
+        |row| {
+            Ok(LeadPerson {
+                person_id: row.get(0)?,
+                webinar_id: row.get(1)?,
+                time_zone: parsed(row, 2, TimeZone::parse)?,
+                name: row.get(3)?,
+                email: parsed(row, 4, Email::parse)?,
+            })
+        },
+    )
+}
+
+fn published_webinar_id(connection: &Connection, slug: &Slug) -> Result<Option<i64>, StoreError> {
+    query_optional(connection, sql::PUBLISHED_WEBINAR_ID, &[&slug.as_str()], |row| {
+        row.get(0)
+    })
 }
 
 /// Records the person (deduplicated by normalised email), their consent and
 /// the lead; returns the person's id.
-async fn insert_lead(
-    connection: &mut SqliteConnection,
+fn insert_lead(
+    connection: &Connection,
     lead: &NewLead,
     key: &LeadKey,
     webinar_id: i64,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
+    let now = micros(now);
     let person = &lead.person;
-    let person_id: i64 = sqlx::query_scalar(sql::UPSERT_PERSON)
-        .bind(person.email.normalised())
-        .bind(person.email.as_str())
-        .bind(person.name.as_str())
-        .bind(person.phone.as_e164())
-        .bind(person.country.map(|c| c.code().to_owned()))
-        .bind(micros(now))
-        .fetch_one(&mut *connection)
-        .await?;
+    let person_id: i64 = query_one(
+        connection,
+        sql::UPSERT_PERSON,
+        &[
+            &person.email.normalised(),
+            &person.email.as_str(),
+            &person.name.as_str(),
+            &person.phone.as_e164(),
+            &person.country.map(|c| c.code().to_owned()),
+            &now,
+        ],
+        |row| row.get(0),
+    )?;
     let consent = &lead.consent;
-    let consent_id: i64 = sqlx::query_scalar(sql::INSERT_CONSENT)
-        .bind(person_id)
-        .bind(&consent.policy_version)
-        .bind(&consent.policy_sha256)
-        .bind(true)
-        .bind(consent.sms)
-        .bind(&consent.ip)
-        .bind(&consent.user_agent)
-        .bind(micros(now))
-        .fetch_one(&mut *connection)
-        .await?;
+    let consent_id: i64 = query_one(
+        connection,
+        sql::INSERT_CONSENT,
+        &[
+            &person_id,
+            &consent.policy_version,
+            &consent.policy_sha256,
+            &true,
+            &consent.sms,
+            &consent.ip,
+            &consent.user_agent,
+            &now,
+        ],
+        |row| row.get(0),
+    )?;
     let utm = &lead.attribution;
     let text = |t: &Option<Text>| t.as_ref().map(|t| t.as_str().to_owned());
-    sqlx::query(sql::INSERT_LEAD)
-        .bind(key.id.hyphenated())
-        .bind(person_id)
-        .bind(webinar_id)
-        .bind(consent_id)
-        .bind(key.token.as_str())
-        .bind(lead.time_zone.name())
-        .bind(text(&utm.utm_source))
-        .bind(text(&utm.utm_medium))
-        .bind(text(&utm.utm_campaign))
-        .bind(text(&utm.utm_term))
-        .bind(text(&utm.utm_content))
-        .bind(text(&utm.referrer))
-        .bind(text(&utm.page))
-        .bind(micros(now))
-        .execute(&mut *connection)
-        .await?;
+    execute(
+        connection,
+        sql::INSERT_LEAD,
+        &[
+            &key.id.hyphenated().to_string(),
+            &person_id,
+            &webinar_id,
+            &consent_id,
+            &key.token.as_str(),
+            &lead.time_zone.name(),
+            &text(&utm.utm_source),
+            &text(&utm.utm_medium),
+            &text(&utm.utm_campaign),
+            &text(&utm.utm_term),
+            &text(&utm.utm_content),
+            &text(&utm.referrer),
+            &text(&utm.page),
+            &now,
+        ],
+    )?;
     Ok(person_id)
 }
 
 /// The whole of step 2 on the writer connection. The outer error undoes
 /// everything (bad input changes nothing); the inner one keeps a new lead
 /// recorded when only the seat could not be had.
-async fn register(
-    connection: &mut SqliteConnection,
+fn register(
+    connection: &Connection,
     new: &NewRegistration,
 ) -> Result<Result<RegistrationOutcome, RegistrationError>, RegistrationError> {
-    let target = target_slot(connection, new.slot_id)
-        .await?
-        .ok_or(RegistrationError::SlotNotFound)?;
+    let target = target_slot(connection, new.slot_id)?.ok_or(RegistrationError::SlotNotFound)?;
     let lead = match &new.lead {
-        RegistrationLead::Known(key) => find_lead(connection, key)
-            .await?
-            .ok_or(RegistrationError::LeadNotFound)?,
+        RegistrationLead::Known(key) => find_lead(connection, key)?.ok_or(RegistrationError::LeadNotFound)?,
         RegistrationLead::New { lead, key } => {
             if lead.webinar != target.webinar.slug || !target.published {
-                let published: Option<i64> = sqlx::query_scalar(sql::PUBLISHED_WEBINAR_ID)
-                    .bind(lead.webinar.as_str())
-                    .fetch_optional(&mut *connection)
-                    .await
-                    .map_err(StoreError::from)?;
-                return Err(match published {
+                return Err(match published_webinar_id(connection, &lead.webinar)? {
                     None => RegistrationError::WebinarNotFound,
                     Some(_) => RegistrationError::SlotInOtherWebinar,
                 });
             }
             LeadPerson {
-                person_id: insert_lead(connection, lead, key, target.webinar.id, new.now).await?,
+                person_id: insert_lead(connection, lead, key, target.webinar.id, new.now)?,
                 webinar_id: target.webinar.id,
                 time_zone: lead.time_zone.clone(),
                 name: lead.person.name.as_str().to_owned(),
@@ -325,17 +322,16 @@ async fn register(
     if target.slot.webinar_id != lead.webinar_id {
         return Err(RegistrationError::SlotInOtherWebinar);
     }
-    let existing: Option<Hyphenated> = sqlx::query_scalar(sql::CONFIRMED_REGISTRATION_OF_PERSON)
-        .bind(lead.person_id)
-        .bind(lead.webinar_id)
-        .fetch_optional(&mut *connection)
-        .await
-        .map_err(StoreError::from)?;
+    let existing = query_optional(
+        connection,
+        sql::CONFIRMED_REGISTRATION_OF_PERSON,
+        &[&lead.person_id, &lead.webinar_id],
+        |row| uuid(row, 0),
+    )?;
     if let Some(id) = existing {
-        let existing = registration_by_id(connection, id.into_uuid()).await?;
-        return Ok(Ok(RegistrationOutcome::Existing(existing)));
+        return Ok(Ok(RegistrationOutcome::Existing(registration_by_id(connection, id)?)));
     }
-    let slot = match take_seat(connection, &target.slot, new.now).await {
+    let slot = match take_seat(connection, &target.slot, new.now) {
         Ok(slot) => slot,
         Err(refused @ (RegistrationError::SlotFull | RegistrationError::SlotClosed)) => return Ok(Err(refused)),
         Err(error) => return Err(error),
@@ -343,18 +339,20 @@ async fn register(
     let lead_id = match &new.lead {
         RegistrationLead::Known(key) | RegistrationLead::New { key, .. } => key.id,
     };
-    sqlx::query(sql::INSERT_REGISTRATION)
-        .bind(new.id.hyphenated())
-        .bind(lead.person_id)
-        .bind(lead.webinar_id)
-        .bind(slot.id)
-        .bind(lead_id.hyphenated())
-        .bind(new.manage_token.as_str())
-        .bind(lead.time_zone.name())
-        .bind(micros(new.now))
-        .execute(&mut *connection)
-        .await
-        .map_err(StoreError::from)?;
+    execute(
+        connection,
+        sql::INSERT_REGISTRATION,
+        &[
+            &new.id.hyphenated().to_string(),
+            &lead.person_id,
+            &lead.webinar_id,
+            &slot.id,
+            &lead_id.hyphenated().to_string(),
+            &new.manage_token.as_str(),
+            &lead.time_zone.name(),
+            &micros(new.now),
+        ],
+    )?;
     Ok(Ok(RegistrationOutcome::Created(Registration {
         id: new.id,
         status: RegistrationStatus::Confirmed,
@@ -369,6 +367,55 @@ async fn register(
     })))
 }
 
+fn reschedule(
+    connection: &Connection,
+    key: &ManageKey,
+    slot_id: i64,
+    now: Timestamp,
+) -> Result<Registration, RegistrationError> {
+    let current = registration_by_key(connection, key)?.ok_or(RegistrationError::NotFound)?;
+    if current.status != RegistrationStatus::Confirmed {
+        return Err(RegistrationError::NotConfirmed(current.status));
+    }
+    let target = find_slot(connection, slot_id)?.ok_or(RegistrationError::SlotNotFound)?;
+    if target.webinar_id != current.webinar.id {
+        return Err(RegistrationError::SlotInOtherWebinar);
+    }
+    if target.id == current.slot.id {
+        return Ok(current);
+    }
+    take_seat(connection, &target, now)?;
+    let id = key.id.hyphenated().to_string();
+    let moved = execute(
+        connection,
+        sql::MOVE_REGISTRATION,
+        &[&id, &current.slot.id, &target.id, &micros(now)],
+    )?;
+    if moved != 1 {
+        return Err(StoreError::Conflict {
+            constraint: "registration changed concurrently".into(),
+        }
+        .into());
+    }
+    release_seat(connection, current.slot.id, now)?;
+    Ok(registration_by_id(connection, key.id)?)
+}
+
+fn update_slot(connection: &Connection, slot_id: i64, changes: SlotChanges, now: Timestamp) -> Result<Slot, SlotError> {
+    let status = changes.status.map(|s| s.as_str());
+    let params: [&dyn ToSql; 4] = [&slot_id, &changes.capacity, &status, &micros(now)];
+    match query_optional(connection, sql::UPDATE_SLOT, &params, slot_row)? {
+        Some(slot) => Ok(slot),
+        None => match find_slot(connection, slot_id)? {
+            None => Err(SlotError::NotFound),
+            Some(slot) => Err(SlotError::CapacityBelowSeatsTaken {
+                capacity: changes.capacity.unwrap_or(slot.capacity),
+                seats_taken: slot.seats_taken,
+            }),
+        },
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
@@ -376,32 +423,31 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query(sql::PING).execute(&self.readers).await?;
-        Ok(())
+        self.readers
+            .read(|connection| query_one(connection, sql::PING, &[], |row| row.get::<_, i64>(0)).map(|_| ()))
+            .await
     }
 
     async fn create_webinar(&self, webinar: &NewWebinar, now: Timestamp) -> Result<Webinar, WebinarError> {
         let webinar = webinar.clone();
         self.writer
             .write(move |connection| {
-                Box::pin(async move {
-                    let row = sqlx::query(sql::INSERT_WEBINAR)
-                        .bind(webinar.slug.as_str())
-                        .bind(webinar.title.as_str())
-                        .bind(webinar.summary.as_str())
-                        .bind(webinar.time_zone.name())
-                        .bind(webinar.duration_minutes)
-                        .bind(to_json_column(&webinar.hosts))
-                        .bind(to_json_column(&webinar.highlights))
-                        .bind(webinar.status.as_str())
-                        .bind(micros(now))
-                        .fetch_one(connection)
-                        .await
-                        .map_err(|error| match is_unique_violation(&error) {
-                            true => WebinarError::SlugTaken,
-                            false => StoreError::from(error).into(),
-                        })?;
-                    Ok(webinar_from_row(&row)?)
+                let params: [&dyn ToSql; 9] = [
+                    &webinar.slug.as_str(),
+                    &webinar.title.as_str(),
+                    &webinar.summary.as_str(),
+                    &webinar.time_zone.name(),
+                    &webinar.duration_minutes,
+                    &to_json_column(&webinar.hosts),
+                    &to_json_column(&webinar.highlights),
+                    &webinar.status.as_str(),
+                    &micros(now),
+                ];
+                query_one(connection, sql::INSERT_WEBINAR, &params, webinar_from_row).map_err(|error| {
+                    match is_unique_violation(&error) {
+                        true => WebinarError::SlugTaken,
+                        false => error.into(),
+                    }
                 })
             })
             .await
@@ -416,129 +462,92 @@ impl Store for SqliteStore {
         let (slug, changes) = (slug.clone(), changes.clone());
         self.writer
             .write(move |connection| {
-                Box::pin(async move {
-                    let row = sqlx::query(sql::UPDATE_WEBINAR)
-                        .bind(slug.as_str())
-                        .bind(changes.title.as_ref().map(|t| t.as_str()))
-                        .bind(changes.summary.as_ref().map(|t| t.as_str()))
-                        .bind(changes.time_zone.as_ref().map(|z| z.name()))
-                        .bind(changes.duration_minutes)
-                        .bind(changes.hosts.as_ref().map(to_json_column))
-                        .bind(changes.highlights.as_ref().map(to_json_column))
-                        .bind(changes.status.map(|s| s.as_str()))
-                        .bind(micros(now))
-                        .fetch_optional(connection)
-                        .await
-                        .map_err(StoreError::from)?;
-                    let row = row.ok_or(WebinarError::NotFound)?;
-                    Ok(webinar_from_row(&row)?)
-                })
+                let params: [&dyn ToSql; 9] = [
+                    &slug.as_str(),
+                    &changes.title.as_ref().map(|t| t.as_str()),
+                    &changes.summary.as_ref().map(|t| t.as_str()),
+                    &changes.time_zone.as_ref().map(|z| z.name()),
+                    &changes.duration_minutes,
+                    &changes.hosts.as_ref().map(to_json_column),
+                    &changes.highlights.as_ref().map(to_json_column),
+                    &changes.status.map(|s| s.as_str()),
+                    &micros(now),
+                ];
+                query_optional(connection, sql::UPDATE_WEBINAR, &params, webinar_from_row)?
+                    .ok_or(WebinarError::NotFound)
             })
             .await
     }
 
     async fn find_webinar(&self, slug: &Slug) -> Result<Option<Webinar>, StoreError> {
-        let row = sqlx::query(sql::FIND_WEBINAR)
-            .bind(slug.as_str())
-            .fetch_optional(&self.readers)
-            .await?;
-        row.map(|row| webinar_from_row(&row)).transpose()
+        let slug = slug.clone();
+        self.readers
+            .read(move |connection| query_optional(connection, sql::FIND_WEBINAR, &[&slug.as_str()], webinar_from_row))
+            .await
     }
 
     async fn list_webinars(&self) -> Result<Vec<Webinar>, StoreError> {
-        let rows = sqlx::query(sql::LIST_WEBINARS).fetch_all(&self.readers).await?;
-        rows.iter().map(webinar_from_row).collect()
+        self.readers
+            .read(|connection| query_all(connection, sql::LIST_WEBINARS, &[], webinar_from_row))
+            .await
     }
 
     async fn list_published_webinars(&self, now: Timestamp) -> Result<Vec<WebinarListing>, StoreError> {
-        let rows = sqlx::query(sql::LIST_PUBLISHED_WEBINARS)
-            .bind(micros(now))
-            .fetch_all(&self.readers)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let slot_at = sql::WEBINAR_COLUMN_COUNT + 1;
-                let has_slot = row.try_get::<Option<i64>, _>(slot_at)?.is_some();
-                Ok(WebinarListing {
-                    webinar: webinar_from_row(row)?,
-                    registrations: row.try_get(sql::WEBINAR_COLUMN_COUNT)?,
-                    next_slot: has_slot.then(|| slot_from_row(row, slot_at)).transpose()?,
+        self.readers
+            .read(move |connection| {
+                query_all(connection, sql::LIST_PUBLISHED_WEBINARS, &[&micros(now)], |row| {
+                    let slot_at = sql::WEBINAR_COLUMN_COUNT + 1;
+                    let has_slot = row.get::<_, Option<i64>>(slot_at)?.is_some();
+                    Ok(WebinarListing {
+                        webinar: webinar_from_row(row)?,
+                        registrations: row.get(sql::WEBINAR_COLUMN_COUNT)?,
+                        next_slot: has_slot.then(|| slot_from_row(row, slot_at)).transpose()?,
+                    })
                 })
             })
-            .collect()
+            .await
     }
 
     async fn create_slots(&self, webinar: &Slug, slots: &[NewSlot], now: Timestamp) -> Result<Vec<i64>, SlotError> {
         let (webinar, slots) = (webinar.clone(), slots.to_vec());
         self.writer
             .write(move |connection| {
-                Box::pin(async move {
-                    let webinar_id: i64 = sqlx::query_scalar(sql::WEBINAR_ID)
-                        .bind(webinar.as_str())
-                        .fetch_optional(&mut *connection)
-                        .await
-                        .map_err(StoreError::from)?
+                let webinar_id: i64 =
+                    query_optional(connection, sql::WEBINAR_ID, &[&webinar.as_str()], |row| row.get(0))?
                         .ok_or(SlotError::WebinarNotFound)?;
-                    let mut ids = Vec::with_capacity(slots.len());
-                    for slot in &slots {
-                        let id = sqlx::query_scalar(sql::INSERT_SLOT)
-                            .bind(webinar_id)
-                            .bind(micros(slot.starts_at))
-                            .bind(slot.capacity)
-                            .bind(micros(now))
-                            .fetch_one(&mut *connection)
-                            .await
-                            .map_err(|error| match is_unique_violation(&error) {
+                slots
+                    .iter()
+                    .map(|slot| {
+                        let params: [&dyn ToSql; 4] =
+                            [&webinar_id, &micros(slot.starts_at), &slot.capacity, &micros(now)];
+                        query_one(connection, sql::INSERT_SLOT, &params, |row| row.get(0)).map_err(|error| {
+                            match is_unique_violation(&error) {
                                 true => SlotError::Duplicate,
-                                false => StoreError::from(error).into(),
-                            })?;
-                        ids.push(id);
-                    }
-                    Ok(ids)
-                })
+                                false => error.into(),
+                            }
+                        })
+                    })
+                    .collect()
             })
             .await
     }
 
     async fn list_slots(&self, webinar_id: i64, from: Timestamp) -> Result<Vec<Slot>, StoreError> {
-        let rows = sqlx::query(sql::LIST_SLOTS)
-            .bind(webinar_id)
-            .bind(micros(from))
-            .fetch_all(&self.readers)
-            .await?;
-        rows.iter().map(|row| slot_from_row(row, 0)).collect()
+        self.readers
+            .read(move |connection| query_all(connection, sql::LIST_SLOTS, &[&webinar_id, &micros(from)], slot_row))
+            .await
     }
 
     async fn find_slot(&self, slot_id: i64) -> Result<Option<Slot>, StoreError> {
-        let mut connection = self.readers.acquire().await?;
-        find_slot(&mut connection, slot_id).await
+        self.readers
+            .read(move |connection| find_slot(connection, slot_id))
+            .await
     }
 
     async fn update_slot(&self, slot_id: i64, changes: &SlotChanges, now: Timestamp) -> Result<Slot, SlotError> {
         let changes = *changes;
         self.writer
-            .write(move |connection| {
-                Box::pin(async move {
-                    let row = sqlx::query(sql::UPDATE_SLOT)
-                        .bind(slot_id)
-                        .bind(changes.capacity)
-                        .bind(changes.status.map(|s| s.as_str()))
-                        .bind(micros(now))
-                        .fetch_optional(&mut *connection)
-                        .await
-                        .map_err(StoreError::from)?;
-                    match row {
-                        Some(row) => Ok(slot_from_row(&row, 0)?),
-                        None => match find_slot(connection, slot_id).await? {
-                            None => Err(SlotError::NotFound),
-                            Some(slot) => Err(SlotError::CapacityBelowSeatsTaken {
-                                capacity: changes.capacity.unwrap_or(slot.capacity),
-                                seats_taken: slot.seats_taken,
-                            }),
-                        },
-                    }
-                })
-            })
+            .write(move |connection| update_slot(connection, slot_id, changes, now))
             .await
     }
 
@@ -546,16 +555,9 @@ impl Store for SqliteStore {
         let (lead, key) = (lead.clone(), key.clone());
         self.writer
             .write(move |connection| {
-                Box::pin(async move {
-                    let webinar_id: i64 = sqlx::query_scalar(sql::PUBLISHED_WEBINAR_ID)
-                        .bind(lead.webinar.as_str())
-                        .fetch_optional(&mut *connection)
-                        .await
-                        .map_err(StoreError::from)?
-                        .ok_or(LeadError::WebinarNotFound)?;
-                    insert_lead(connection, &lead, &key, webinar_id, now).await?;
-                    Ok(())
-                })
+                let webinar_id = published_webinar_id(connection, &lead.webinar)?.ok_or(LeadError::WebinarNotFound)?;
+                insert_lead(connection, &lead, &key, webinar_id, now)?;
+                Ok(())
             })
             .await
     }
@@ -566,40 +568,29 @@ impl Store for SqliteStore {
     ) -> Result<RegistrationOutcome, RegistrationError> {
         let new = registration.clone();
         self.writer
-            .write(move |connection| Box::pin(async move { register(connection, &new).await }))
+            .write(move |connection| register(connection, &new))
             .await
             .and_then(|outcome| outcome)
     }
 
     async fn find_registration(&self, key: &ManageKey) -> Result<Option<Registration>, StoreError> {
-        let mut connection = self.readers.acquire().await?;
-        registration_by_key(&mut connection, key).await
+        let key = key.clone();
+        self.readers
+            .read(move |connection| registration_by_key(connection, &key))
+            .await
     }
 
     async fn cancel_registration(&self, key: &ManageKey, now: Timestamp) -> Result<Registration, RegistrationError> {
         let key = key.clone();
         self.writer
             .write(move |connection| {
-                Box::pin(async move {
-                    let released: Option<i64> = sqlx::query_scalar(sql::CANCEL_REGISTRATION)
-                        .bind(key.id.hyphenated())
-                        .bind(key.token.as_str())
-                        .bind(micros(now))
-                        .fetch_optional(&mut *connection)
-                        .await
-                        .map_err(StoreError::from)?;
-                    if let Some(slot_id) = released {
-                        sqlx::query(sql::RELEASE_SEAT)
-                            .bind(slot_id)
-                            .bind(micros(now))
-                            .execute(&mut *connection)
-                            .await
-                            .map_err(StoreError::from)?;
-                    }
-                    registration_by_key(connection, &key)
-                        .await?
-                        .ok_or(RegistrationError::NotFound)
-                })
+                let id = key.id.hyphenated().to_string();
+                let params: [&dyn ToSql; 3] = [&id, &key.token.as_str(), &micros(now)];
+                let released = query_optional(connection, sql::CANCEL_REGISTRATION, &params, |row| row.get(0))?;
+                if let Some(slot_id) = released {
+                    release_seat(connection, slot_id, now)?;
+                }
+                registration_by_key(connection, &key)?.ok_or(RegistrationError::NotFound)
             })
             .await
     }
@@ -612,47 +603,7 @@ impl Store for SqliteStore {
     ) -> Result<Registration, RegistrationError> {
         let key = key.clone();
         self.writer
-            .write(move |connection| {
-                Box::pin(async move {
-                    let current = registration_by_key(connection, &key)
-                        .await?
-                        .ok_or(RegistrationError::NotFound)?;
-                    if current.status != RegistrationStatus::Confirmed {
-                        return Err(RegistrationError::NotConfirmed(current.status));
-                    }
-                    let target = find_slot(connection, slot_id)
-                        .await?
-                        .ok_or(RegistrationError::SlotNotFound)?;
-                    if target.webinar_id != current.webinar.id {
-                        return Err(RegistrationError::SlotInOtherWebinar);
-                    }
-                    if target.id == current.slot.id {
-                        return Ok(current);
-                    }
-                    take_seat(connection, &target, now).await?;
-                    let moved = sqlx::query(sql::MOVE_REGISTRATION)
-                        .bind(key.id.hyphenated())
-                        .bind(current.slot.id)
-                        .bind(target.id)
-                        .bind(micros(now))
-                        .execute(&mut *connection)
-                        .await
-                        .map_err(StoreError::from)?;
-                    if moved.rows_affected() != 1 {
-                        return Err(StoreError::Conflict {
-                            constraint: "registration changed concurrently".into(),
-                        }
-                        .into());
-                    }
-                    sqlx::query(sql::RELEASE_SEAT)
-                        .bind(current.slot.id)
-                        .bind(micros(now))
-                        .execute(&mut *connection)
-                        .await
-                        .map_err(StoreError::from)?;
-                    Ok(registration_by_id(connection, key.id).await?)
-                })
-            })
+            .write(move |connection| reschedule(connection, &key, slot_id, now))
             .await
     }
 
@@ -660,25 +611,21 @@ impl Store for SqliteStore {
         let token = token.clone();
         self.writer
             .write(move |connection| {
-                Box::pin(async move {
-                    sqlx::query(sql::INSERT_API_TOKEN)
-                        .bind(token.hash.as_str())
-                        .bind(token.role.as_str())
-                        .bind(&token.label)
-                        .bind(micros(now))
-                        .execute(connection)
-                        .await?;
-                    Ok(())
-                })
+                let params: [&dyn ToSql; 4] = [&token.hash.as_str(), &token.role.as_str(), &token.label, &micros(now)];
+                execute(connection, sql::INSERT_API_TOKEN, &params).map(|_| ())
             })
             .await
     }
 
     async fn find_api_token(&self, hash: &TokenHash) -> Result<Option<ApiTokenRole>, StoreError> {
-        let role: Option<String> = sqlx::query_scalar(sql::FIND_API_TOKEN)
-            .bind(hash.as_str())
-            .fetch_optional(&self.readers)
-            .await?;
-        Ok(role.as_deref().and_then(ApiTokenRole::parse))
+        let hash = hash.clone();
+        self.readers
+            .read(move |connection| {
+                query_optional(connection, sql::FIND_API_TOKEN, &[&hash.as_str()], |row| {
+                    Ok(ApiTokenRole::parse(row.get_ref(0)?.as_str()?))
+                })
+                .map(Option::flatten)
+            })
+            .await
     }
 }

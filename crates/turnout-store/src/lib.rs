@@ -2,6 +2,7 @@
 //! domain-shaped trait; `turnout-sqlite` and `turnout-postgres` implement it.
 //! SQL that both dialects accept lives once, in [`sql`].
 
+pub mod columns;
 mod error;
 mod model;
 pub mod sql;

@@ -1,13 +1,11 @@
-//! What both sqlx backends share beyond SQL text: error mapping, migrations
-//! embedded in the binary, and decoding of the JSON and enum columns.
+//! What sqlx-based backends share beyond SQL text: error mapping and
+//! migrations embedded in the binary.
 
 use std::borrow::Cow;
 
-use serde::de::DeserializeOwned;
 use sqlx::SqlSafeStr;
 use sqlx::error::ErrorKind;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use turnout_domain::TimeZone;
 
 use crate::StoreError;
 
@@ -65,23 +63,4 @@ pub fn migrator(migrations: &[EmbeddedMigration]) -> Migrator {
             })
             .collect(),
     )
-}
-
-/// Decodes a JSON text column written by Turnout itself.
-pub fn json_column<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(StoreError::other)
-}
-
-/// Encodes a value for a JSON text column.
-pub fn to_json_column<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("hosts and highlights always serialise")
-}
-
-/// Decodes a stored enum or zone, which Turnout wrote and checked itself.
-pub fn parsed_column<T>(parsed: Result<T, String>) -> Result<T, StoreError> {
-    parsed.map_err(StoreError::other)
-}
-
-pub fn zone_column(name: &str) -> Result<TimeZone, StoreError> {
-    parsed_column(TimeZone::parse(name))
 }

@@ -42,16 +42,20 @@ impl TestDatabase {
         self.store.backend()
     }
 
+    /// A connection of the test's own to the SQLite file, beside the store's.
+    fn sqlite_connection(&self) -> rusqlite::Connection {
+        let path = self.url.strip_prefix("sqlite://").expect("a sqlite:// URL");
+        rusqlite::Connection::open(path).expect("SQLite opens")
+    }
+
     /// Rows in `table`, read around the store, to prove what did not change.
     pub async fn count(&self, table: &str) -> i64 {
         let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
         match self.backend() {
-            Backend::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&self.url).await.expect("SQLite opens");
-                let count = sqlx::query_scalar(sql).fetch_one(&pool).await.expect("count");
-                pool.close().await;
-                count
-            }
+            Backend::Sqlite => self
+                .sqlite_connection()
+                .query_row(&sql.0, [], |row| row.get(0))
+                .expect("count"),
             Backend::Postgres => {
                 let pool = sqlx::PgPool::connect(&self.url).await.expect("PostgreSQL opens");
                 let count = sqlx::query_scalar(sql).fetch_one(&pool).await.expect("count");
@@ -67,11 +71,15 @@ impl TestDatabase {
         for table in turnout_store::sql::SCHEMA_TABLES {
             let mut columns: Vec<String> = match self.backend() {
                 Backend::Sqlite => {
-                    let pool = sqlx::SqlitePool::connect(&self.url).await.expect("SQLite opens");
-                    let sql = sqlx::AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{table}')"));
-                    let columns = sqlx::query_scalar(sql).fetch_all(&pool).await.expect("columns");
-                    pool.close().await;
-                    columns
+                    let connection = self.sqlite_connection();
+                    let mut statement = connection
+                        .prepare("SELECT name FROM pragma_table_info(?1)")
+                        .expect("pragma_table_info");
+                    statement
+                        .query_map([table], |row| row.get(0))
+                        .expect("columns")
+                        .collect::<Result<_, _>>()
+                        .expect("column names")
                 }
                 Backend::Postgres => {
                     let pool = sqlx::PgPool::connect(&self.url).await.expect("PostgreSQL opens");
