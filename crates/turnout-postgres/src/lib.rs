@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use jiff_sqlx::ToSqlx;
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Row};
-use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus};
+use turnout_domain::{Attribution, Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TokenHash, WebinarStatus};
 use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_column};
 use turnout_store::sqlx_support::{EmbeddedMigration, is_unique_violation, migrator};
 use turnout_store::{
@@ -19,11 +19,23 @@ use turnout_store::{
 };
 use uuid::Uuid;
 
-const MIGRATIONS: &[EmbeddedMigration] = &[EmbeddedMigration {
-    version: 1,
-    description: "foundation",
-    sql: include_str!("../migrations/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[EmbeddedMigration] = &[
+    EmbeddedMigration {
+        version: 1,
+        description: "foundation",
+        sql: include_str!("../migrations/0001_foundation.sql"),
+    },
+    EmbeddedMigration {
+        version: 2,
+        description: "register function",
+        sql: include_str!("../migrations/0002_register_function.sql"),
+    },
+];
+
+/// Step 2 in one round trip: see `migrations/0002_register_function.sql`.
+/// Column 0 is the outcome; a registration's columns follow from 1.
+const REGISTER: &str = "SELECT * FROM turnout_register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+     $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)";
 
 /// Connections per instance; see PERFORMANCE.md for why it is small.
 const POOL_SIZE: u32 = 8;
@@ -84,23 +96,24 @@ fn slot_from_row(row: &PgRow, at: usize) -> Result<Slot, StoreError> {
     })
 }
 
-fn registration_from_row(row: &PgRow) -> Result<Registration, StoreError> {
+/// A registration whose eighteen columns start at `at`.
+fn registration_from_row(row: &PgRow, at: usize) -> Result<Registration, StoreError> {
     Ok(Registration {
-        id: row.try_get(0)?,
-        status: parsed_column(RegistrationStatus::parse(row.try_get(1)?))?,
-        time_zone: zone_column(row.try_get(2)?)?,
-        sequence: row.try_get(3)?,
-        created_at: instant(row, 4)?,
-        updated_at: instant(row, 5)?,
-        person_name: row.try_get(6)?,
-        person_email: parsed_column(turnout_domain::Email::parse(row.try_get(7)?))?,
+        id: row.try_get(at)?,
+        status: parsed_column(RegistrationStatus::parse(row.try_get(at + 1)?))?,
+        time_zone: zone_column(row.try_get(at + 2)?)?,
+        sequence: row.try_get(at + 3)?,
+        created_at: instant(row, at + 4)?,
+        updated_at: instant(row, at + 5)?,
+        person_name: row.try_get(at + 6)?,
+        person_email: parsed_column(Email::parse(row.try_get(at + 7)?))?,
         webinar: WebinarRef {
-            id: row.try_get(8)?,
-            slug: parsed_column(Slug::parse(row.try_get(9)?))?,
-            title: row.try_get(10)?,
-            duration_minutes: row.try_get(11)?,
+            id: row.try_get(at + 8)?,
+            slug: parsed_column(Slug::parse(row.try_get(at + 9)?))?,
+            title: row.try_get(at + 10)?,
+            duration_minutes: row.try_get(at + 11)?,
         },
-        slot: slot_from_row(row, 12)?,
+        slot: slot_from_row(row, at + 12)?,
     })
 }
 
@@ -117,7 +130,7 @@ async fn registration_by_id(connection: &mut PgConnection, id: Uuid) -> Result<R
         .bind(id)
         .fetch_one(connection)
         .await?;
-    registration_from_row(&row)
+    registration_from_row(&row, 0)
 }
 
 async fn registration_by_key(
@@ -129,7 +142,7 @@ async fn registration_by_key(
         .bind(key.token.as_str())
         .fetch_optional(connection)
         .await?;
-    row.map(|row| registration_from_row(&row)).transpose()
+    row.map(|row| registration_from_row(&row, 0)).transpose()
 }
 
 /// Takes a seat in `slot` and returns the slot as it now is, or says why no
@@ -153,61 +166,6 @@ async fn take_seat(connection: &mut PgConnection, slot: &Slot, now: Timestamp) -
         // Closed, started, gone, or its webinar no longer published.
         _ => Err(RegistrationError::SlotClosed),
     }
-}
-
-/// A slot with what a registration needs of its webinar.
-struct TargetSlot {
-    slot: Slot,
-    webinar: WebinarRef,
-    published: bool,
-}
-
-async fn target_slot(connection: &mut PgConnection, slot_id: i64) -> Result<Option<TargetSlot>, StoreError> {
-    let Some(row) = sqlx::query(sql::FIND_SLOT_FOR_REGISTRATION)
-        .bind(slot_id)
-        .fetch_optional(connection)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let slot = slot_from_row(&row, 0)?;
-    Ok(Some(TargetSlot {
-        webinar: WebinarRef {
-            id: slot.webinar_id,
-            slug: parsed_column(Slug::parse(row.try_get(6)?))?,
-            title: row.try_get(7)?,
-            duration_minutes: row.try_get(8)?,
-        },
-        published: row.try_get::<&str, _>(9)? == WebinarStatus::Published.as_str(),
-        slot,
-    }))
-}
-
-/// The person behind a lead, as a registration needs them.
-struct LeadPerson {
-    person_id: i64,
-    webinar_id: i64,
-    time_zone: TimeZone,
-    name: String,
-    email: Email,
-}
-
-async fn find_lead(connection: &mut PgConnection, key: &LeadKey) -> Result<Option<LeadPerson>, StoreError> {
-    let Some(row) = sqlx::query(sql::FIND_LEAD)
-        .bind(key.id)
-        .bind(key.token.as_str())
-        .fetch_optional(connection)
-        .await?
-    else {
-        return Ok(None);
-    };
-    Ok(Some(LeadPerson {
-        person_id: row.try_get(0)?,
-        webinar_id: row.try_get(1)?,
-        time_zone: zone_column(row.try_get(2)?)?,
-        name: row.try_get(3)?,
-        email: parsed_column(Email::parse(row.try_get(4)?))?,
-    }))
 }
 
 /// Records the person (deduplicated by normalised email), their consent and
@@ -263,113 +221,73 @@ async fn insert_lead(
     Ok(person_id)
 }
 
-/// The whole of step 2 on the writer connection. The outer error undoes
-/// everything (bad input changes nothing); the inner one keeps a new lead
-/// recorded when only the seat could not be had.
-async fn register(
-    connection: &mut PgConnection,
-    new: &NewRegistration,
-) -> Result<Result<RegistrationOutcome, RegistrationError>, RegistrationError> {
-    let target = target_slot(connection, new.slot_id)
-        .await?
-        .ok_or(RegistrationError::SlotNotFound)?;
-    let lead = match &new.lead {
-        RegistrationLead::Known(key) => find_lead(connection, key)
-            .await?
-            .ok_or(RegistrationError::LeadNotFound)?,
-        RegistrationLead::New { lead, key } => {
-            if lead.webinar != target.webinar.slug || !target.published {
-                let published: Option<i64> = sqlx::query_scalar(sql::PUBLISHED_WEBINAR_ID)
-                    .bind(lead.webinar.as_str())
-                    .fetch_optional(&mut *connection)
-                    .await
-                    .map_err(StoreError::from)?;
-                return Err(match published {
-                    None => RegistrationError::WebinarNotFound,
-                    Some(_) => RegistrationError::SlotInOtherWebinar,
-                });
-            }
-            LeadPerson {
-                person_id: insert_lead(connection, lead, key, target.webinar.id, new.now).await?,
-                webinar_id: target.webinar.id,
-                time_zone: lead.time_zone.clone(),
-                name: lead.person.name.as_str().to_owned(),
-                email: lead.person.email.clone(),
-            }
-        }
-    };
-    if target.slot.webinar_id != lead.webinar_id {
-        return Err(RegistrationError::SlotInOtherWebinar);
-    }
-    let existing: Option<Uuid> = sqlx::query_scalar(sql::CONFIRMED_REGISTRATION_OF_PERSON)
-        .bind(lead.person_id)
-        .bind(lead.webinar_id)
-        .fetch_optional(&mut *connection)
-        .await
-        .map_err(StoreError::from)?;
-    if let Some(id) = existing {
-        let existing = registration_by_id(connection, id).await?;
-        return Ok(Ok(RegistrationOutcome::Existing(existing)));
-    }
-    let slot = match take_seat(connection, &target.slot, new.now).await {
-        Ok(slot) => slot,
-        Err(refused @ (RegistrationError::SlotFull | RegistrationError::SlotClosed)) => return Ok(Err(refused)),
-        Err(error) => return Err(error),
-    };
-    let lead_id = match &new.lead {
-        RegistrationLead::Known(key) | RegistrationLead::New { key, .. } => key.id,
-    };
-    sqlx::query(sql::INSERT_REGISTRATION)
-        .bind(new.id)
-        .bind(lead.person_id)
-        .bind(lead.webinar_id)
-        .bind(slot.id)
-        .bind(lead_id)
-        .bind(new.manage_token.as_str())
-        .bind(lead.time_zone.name())
-        .bind(ts(new.now))
-        .execute(&mut *connection)
-        .await
-        .map_err(StoreError::from)?;
-    Ok(Ok(RegistrationOutcome::Created(Registration {
-        id: new.id,
-        status: RegistrationStatus::Confirmed,
-        time_zone: lead.time_zone,
-        sequence: 0,
-        created_at: new.now,
-        updated_at: new.now,
-        person_name: lead.name,
-        person_email: lead.email,
-        webinar: target.webinar,
-        slot,
-    })))
-}
-
-/// The constraint whose violation means the same person registered
-/// concurrently: the loser's transaction rolls back and tries again.
+/// The constraint that settles two concurrent registrations of one person.
 const ONE_SEAT_PER_PERSON: &str = "registrations_one_seat_per_person";
 
 impl PostgresStore {
-    /// One attempt at a registration in its own transaction. `Ok(None)`
-    /// means another request for the same person committed first, so a
-    /// second attempt will find it.
+    /// One attempt at a registration, in one round trip. `Ok(None)` means
+    /// another request for the same person committed first, so a second
+    /// attempt will find it.
     async fn try_registration(
         &self,
         new: &NewRegistration,
     ) -> Result<Option<Result<RegistrationOutcome, RegistrationError>>, RegistrationError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
-        match register(&mut tx, new).await {
-            Err(RegistrationError::Store(StoreError::Conflict { constraint })) if constraint == ONE_SEAT_PER_PERSON => {
-                Ok(None)
-            }
-            // Bad input: dropping the transaction undoes everything.
-            Err(error) => Err(error),
-            // A seat, or a new lead kept although the slot refused it.
-            Ok(outcome) => {
-                tx.commit().await.map_err(StoreError::from)?;
-                Ok(Some(outcome))
-            }
-        }
+        let (key, lead) = match &new.lead {
+            RegistrationLead::Known(key) => (key, None),
+            RegistrationLead::New { lead, key } => (key, Some(lead.as_ref())),
+        };
+        let person = lead.map(|lead| &lead.person);
+        let consent = lead.map(|lead| &lead.consent);
+        let utm = |field: fn(&Attribution) -> &Option<Text>| {
+            lead.and_then(|lead| field(&lead.attribution).as_ref()).map(|text| text.as_str())
+        };
+        let row = sqlx::query(REGISTER)
+            .bind(new.id)
+            .bind(new.slot_id)
+            .bind(new.manage_token.as_str())
+            .bind(ts(new.now))
+            .bind(key.id)
+            .bind(key.token.as_str())
+            .bind(lead.is_some())
+            .bind(lead.map(|lead| lead.webinar.as_str()))
+            .bind(person.map(|p| p.email.normalised()))
+            .bind(person.map(|p| p.email.as_str()))
+            .bind(person.map(|p| p.name.as_str()))
+            .bind(person.map(|p| p.phone.as_e164()))
+            .bind(person.and_then(|p| p.country).map(|c| c.code().to_owned()))
+            .bind(lead.map(|lead| lead.time_zone.name()))
+            .bind(consent.map(|c| c.policy_version.as_str()))
+            .bind(consent.map(|c| c.policy_sha256.as_str()))
+            .bind(consent.map(|c| c.sms))
+            .bind(consent.and_then(|c| c.ip.as_deref()))
+            .bind(consent.and_then(|c| c.user_agent.as_deref()))
+            .bind(utm(|a| &a.utm_source))
+            .bind(utm(|a| &a.utm_medium))
+            .bind(utm(|a| &a.utm_campaign))
+            .bind(utm(|a| &a.utm_term))
+            .bind(utm(|a| &a.utm_content))
+            .bind(utm(|a| &a.referrer))
+            .bind(utm(|a| &a.page))
+            .fetch_one(&self.pool)
+            .await;
+        let row = match row {
+            Ok(row) => row,
+            Err(error) if is_unique_violation(&error) => return Ok(None),
+            Err(error) => return Err(StoreError::from(error).into()),
+        };
+        let outcome: &str = row.try_get(0).map_err(StoreError::from)?;
+        let answer = match outcome {
+            "created" => Ok(RegistrationOutcome::Created(registration_from_row(&row, 1)?)),
+            "existing" => Ok(RegistrationOutcome::Existing(registration_from_row(&row, 1)?)),
+            "slot_full" => Err(RegistrationError::SlotFull),
+            "slot_closed" => Err(RegistrationError::SlotClosed),
+            "slot_not_found" => return Err(RegistrationError::SlotNotFound),
+            "lead_not_found" => return Err(RegistrationError::LeadNotFound),
+            "webinar_not_found" => return Err(RegistrationError::WebinarNotFound),
+            "slot_in_other_webinar" => return Err(RegistrationError::SlotInOtherWebinar),
+            other => return Err(StoreError::other(format!("turnout_register answered {other:?}")).into()),
+        };
+        Ok(Some(answer))
     }
 }
 
