@@ -2,6 +2,8 @@
 //! call is one transaction on a small pool: on two cores, more connections
 //! than cores mostly add contention.
 
+mod batch;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -9,15 +11,17 @@ use jiff::Timestamp;
 use jiff_sqlx::ToSqlx;
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Row};
-use turnout_domain::{Attribution, Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TokenHash, WebinarStatus};
+use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TokenHash, WebinarStatus};
 use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_column};
 use turnout_store::sqlx_support::{EmbeddedMigration, is_unique_violation, migrator};
 use turnout_store::{
     ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
-    Registration, RegistrationError, RegistrationLead, RegistrationOutcome, Slot, SlotChanges, SlotError, Store,
-    StoreError, Webinar, WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
+    Registration, RegistrationError, RegistrationOutcome, Slot, SlotChanges, SlotError, Store, StoreError, Webinar,
+    WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
 use uuid::Uuid;
+
+use batch::Batcher;
 
 const MIGRATIONS: &[EmbeddedMigration] = &[
     EmbeddedMigration {
@@ -30,18 +34,19 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
         description: "register function",
         sql: include_str!("../migrations/0002_register_function.sql"),
     },
+    EmbeddedMigration {
+        version: 3,
+        description: "register batch",
+        sql: include_str!("../migrations/0003_register_batch.sql"),
+    },
 ];
-
-/// Step 2 in one round trip: see `migrations/0002_register_function.sql`.
-/// Column 0 is the outcome; a registration's columns follow from 1.
-const REGISTER: &str = "SELECT * FROM turnout_register($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-     $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)";
 
 /// Connections per instance; see PERFORMANCE.md for why it is small.
 const POOL_SIZE: u32 = 8;
 
 pub struct PostgresStore {
     pool: PgPool,
+    registrations: Batcher,
 }
 
 impl PostgresStore {
@@ -56,7 +61,10 @@ impl PostgresStore {
         if migrate {
             migrator(MIGRATIONS).run(&pool).await.map_err(StoreError::other)?;
         }
-        Ok(Self { pool })
+        Ok(Self {
+            registrations: Batcher::spawn(pool.clone()),
+            pool,
+        })
     }
 }
 
@@ -97,7 +105,7 @@ fn slot_from_row(row: &PgRow, at: usize) -> Result<Slot, StoreError> {
 }
 
 /// A registration whose eighteen columns start at `at`.
-fn registration_from_row(row: &PgRow, at: usize) -> Result<Registration, StoreError> {
+pub(crate) fn registration_from_row(row: &PgRow, at: usize) -> Result<Registration, StoreError> {
     Ok(Registration {
         id: row.try_get(at)?,
         status: parsed_column(RegistrationStatus::parse(row.try_get(at + 1)?))?,
@@ -223,73 +231,6 @@ async fn insert_lead(
 
 /// The constraint that settles two concurrent registrations of one person.
 const ONE_SEAT_PER_PERSON: &str = "registrations_one_seat_per_person";
-
-impl PostgresStore {
-    /// One attempt at a registration, in one round trip. `Ok(None)` means
-    /// another request for the same person committed first, so a second
-    /// attempt will find it.
-    async fn try_registration(
-        &self,
-        new: &NewRegistration,
-    ) -> Result<Option<Result<RegistrationOutcome, RegistrationError>>, RegistrationError> {
-        let (key, lead) = match &new.lead {
-            RegistrationLead::Known(key) => (key, None),
-            RegistrationLead::New { lead, key } => (key, Some(lead.as_ref())),
-        };
-        let person = lead.map(|lead| &lead.person);
-        let consent = lead.map(|lead| &lead.consent);
-        let utm = |field: fn(&Attribution) -> &Option<Text>| {
-            lead.and_then(|lead| field(&lead.attribution).as_ref()).map(|text| text.as_str())
-        };
-        let row = sqlx::query(REGISTER)
-            .bind(new.id)
-            .bind(new.slot_id)
-            .bind(new.manage_token.as_str())
-            .bind(ts(new.now))
-            .bind(key.id)
-            .bind(key.token.as_str())
-            .bind(lead.is_some())
-            .bind(lead.map(|lead| lead.webinar.as_str()))
-            .bind(person.map(|p| p.email.normalised()))
-            .bind(person.map(|p| p.email.as_str()))
-            .bind(person.map(|p| p.name.as_str()))
-            .bind(person.map(|p| p.phone.as_e164()))
-            .bind(person.and_then(|p| p.country).map(|c| c.code().to_owned()))
-            .bind(lead.map(|lead| lead.time_zone.name()))
-            .bind(consent.map(|c| c.policy_version.as_str()))
-            .bind(consent.map(|c| c.policy_sha256.as_str()))
-            .bind(consent.map(|c| c.sms))
-            .bind(consent.and_then(|c| c.ip.as_deref()))
-            .bind(consent.and_then(|c| c.user_agent.as_deref()))
-            .bind(utm(|a| &a.utm_source))
-            .bind(utm(|a| &a.utm_medium))
-            .bind(utm(|a| &a.utm_campaign))
-            .bind(utm(|a| &a.utm_term))
-            .bind(utm(|a| &a.utm_content))
-            .bind(utm(|a| &a.referrer))
-            .bind(utm(|a| &a.page))
-            .fetch_one(&self.pool)
-            .await;
-        let row = match row {
-            Ok(row) => row,
-            Err(error) if is_unique_violation(&error) => return Ok(None),
-            Err(error) => return Err(StoreError::from(error).into()),
-        };
-        let outcome: &str = row.try_get(0).map_err(StoreError::from)?;
-        let answer = match outcome {
-            "created" => Ok(RegistrationOutcome::Created(registration_from_row(&row, 1)?)),
-            "existing" => Ok(RegistrationOutcome::Existing(registration_from_row(&row, 1)?)),
-            "slot_full" => Err(RegistrationError::SlotFull),
-            "slot_closed" => Err(RegistrationError::SlotClosed),
-            "slot_not_found" => return Err(RegistrationError::SlotNotFound),
-            "lead_not_found" => return Err(RegistrationError::LeadNotFound),
-            "webinar_not_found" => return Err(RegistrationError::WebinarNotFound),
-            "slot_in_other_webinar" => return Err(RegistrationError::SlotInOtherWebinar),
-            other => return Err(StoreError::other(format!("turnout_register answered {other:?}")).into()),
-        };
-        Ok(Some(answer))
-    }
-}
 
 #[async_trait]
 impl Store for PostgresStore {
@@ -456,15 +397,21 @@ impl Store for PostgresStore {
         &self,
         registration: &NewRegistration,
     ) -> Result<RegistrationOutcome, RegistrationError> {
-        for _ in 0..2 {
-            if let Some(outcome) = self.try_registration(registration).await? {
-                return outcome;
-            }
+        if let Some(outcome) = self.registrations.register(registration.clone()).await? {
+            return outcome;
         }
-        Err(StoreError::Conflict {
-            constraint: ONE_SEAT_PER_PERSON.into(),
+        // Lost a race to the same person's other request, or the batch
+        // failed as a whole: once more alone, which finds the winner.
+        let alone = batch::register_batch(&self.pool, std::slice::from_ref(registration)).await?;
+        match alone.into_iter().next() {
+            Some(attempt) => attempt?.unwrap_or_else(|| {
+                Err(StoreError::Conflict {
+                    constraint: ONE_SEAT_PER_PERSON.into(),
+                }
+                .into())
+            }),
+            None => Err(StoreError::other("turnout_register_batch answered nothing").into()),
         }
-        .into())
     }
 
     async fn find_registration(&self, key: &ManageKey) -> Result<Option<Registration>, StoreError> {
