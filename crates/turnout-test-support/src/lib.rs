@@ -42,6 +42,20 @@ impl TestDatabase {
         self.store.backend()
     }
 
+    /// Another store on the same database, as a second instance would open
+    /// it. The first keeps the database alive.
+    pub async fn another_instance(&self) -> Self {
+        let store: Arc<dyn Store> = match self.backend() {
+            Backend::Sqlite => Arc::new(SqliteStore::open(&self.url, false).await.expect("SQLite opens")),
+            Backend::Postgres => Arc::new(PostgresStore::open(&self.url, false).await.expect("PostgreSQL opens")),
+        };
+        Self {
+            store,
+            url: self.url.clone(),
+            _dir: None,
+        }
+    }
+
     /// A connection of the test's own to the SQLite file, beside the store's.
     fn sqlite_connection(&self) -> rusqlite::Connection {
         let path = self.url.strip_prefix("sqlite://").expect("a sqlite:// URL");
@@ -159,8 +173,16 @@ impl TestApp {
         Self::spawn_with(Settings::default()).await
     }
 
-    pub async fn spawn_with(mut settings: Settings) -> Self {
-        let database = TestDatabase::new().await;
+    pub async fn spawn_with(settings: Settings) -> Self {
+        Self::serve(TestDatabase::new().await, settings).await
+    }
+
+    /// A second instance of the app on this one's database.
+    pub async fn another_instance(&self) -> Self {
+        Self::serve(self.database.another_instance().await, Settings::default()).await
+    }
+
+    async fn serve(database: TestDatabase, mut settings: Settings) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let address = format!("http://{}", listener.local_addr().expect("a local address"));
         settings.public_url = address.clone();

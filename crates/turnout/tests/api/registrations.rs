@@ -363,3 +363,26 @@ async fn a_visitor_turned_away_by_a_full_slot_is_still_a_lead_but_bad_input_reco
     assert_eq!(app.database.count("leads").await, 2);
     assert_eq!(app.database.count("persons").await, 2);
 }
+
+#[tokio::test]
+async fn two_instances_on_one_database_never_oversell() {
+    let first = TestApp::spawn().await;
+    let second = first.another_instance().await;
+    let webinar = first.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let slot_id = first.slot(&webinar, 30).await;
+    let attempts = (0..100).map(|i| {
+        let app = if i % 2 == 0 { &first } else { &second };
+        let webinar = &webinar;
+        async move {
+            app.register(webinar, slot_id, &format!("visitor{i}@example.com"))
+                .await
+                .status()
+        }
+    });
+    let statuses = join_all(attempts).await;
+    let created = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+    let full = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+    assert_eq!((created, full), (30, 70), "{statuses:?}");
+    assert_eq!(seats_left(&first, &webinar, slot_id).await, 0);
+    assert_eq!(first.database.count("registrations").await, 30);
+}
