@@ -21,7 +21,7 @@ TOKEN="bench-admin-token"
 OUT="bench/out"
 mkdir -p "$OUT"
 
-command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null; }
+command -v wrk >/dev/null || { echo "installing wrk"; apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }; }
 cargo build --release -p turnout >/dev/null
 BIN=target/release/turnout
 

@@ -93,6 +93,7 @@ pub fn app(state: AppState) -> Router {
             .merge(api)
             .merge(docs)
             .merge(routes::ops::router(state))
+            .fallback(routes::no_route)
             .layer(DefaultBodyLimit::max(MAX_JSON_BODY)),
         REQUEST_TIMEOUT,
     )

@@ -13,7 +13,7 @@ use turnout_domain::{Host, SlotStatus, Slug, Text, TimeZone, ValidationErrors, W
 use turnout_store::{NewSlot, NewWebinar, Slot, SlotChanges, SlotError, Webinar, WebinarChanges, WebinarError};
 use utoipa::ToSchema;
 
-use super::{now, path_slug};
+use super::{now, path_id, path_slug};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Admin, ApiJson};
@@ -630,7 +630,7 @@ pub struct UpdateSlotRequest {
 pub async fn update_slot(
     _: Admin,
     State(state): State<AppState>,
-    Path(slot_id): Path<i64>,
+    Path(slot_id): Path<String>,
     ApiJson(request): ApiJson<UpdateSlotRequest>,
 ) -> Result<Json<AdminSlot>, ApiError> {
     let mut errors = ValidationErrors::new();
@@ -641,7 +641,7 @@ pub async fn update_slot(
             .and_then(|s| errors.field("status", SlotStatus::parse(&s))),
     };
     errors.finish(|| ())?;
-    change_slot(&state, slot_id, changes).await
+    change_slot(&state, &slot_id, changes).await
 }
 
 /// Closes a slot: it stays listed for admins but takes no registrations.
@@ -660,16 +660,17 @@ pub async fn update_slot(
 pub async fn close_slot(
     _: Admin,
     State(state): State<AppState>,
-    Path(slot_id): Path<i64>,
+    Path(slot_id): Path<String>,
 ) -> Result<Json<AdminSlot>, ApiError> {
     let changes = SlotChanges {
         capacity: None,
         status: Some(SlotStatus::Closed),
     };
-    change_slot(&state, slot_id, changes).await
+    change_slot(&state, &slot_id, changes).await
 }
 
-async fn change_slot(state: &AppState, slot_id: i64, changes: SlotChanges) -> Result<Json<AdminSlot>, ApiError> {
+async fn change_slot(state: &AppState, slot_id: &str, changes: SlotChanges) -> Result<Json<AdminSlot>, ApiError> {
+    let slot_id = path_id(slot_id, "slot")?;
     let slot = state
         .store
         .update_slot(slot_id, &changes, now())

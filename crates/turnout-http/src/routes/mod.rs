@@ -17,3 +17,13 @@ pub fn now() -> Timestamp {
 pub fn path_slug(slug: &str) -> Result<Slug, ApiError> {
     Slug::parse(slug).map_err(|_| ApiError::NotFound("webinar"))
 }
+
+/// A numeric id from a path segment; one that is not a number names nothing.
+pub fn path_id(id: &str, what: &'static str) -> Result<i64, ApiError> {
+    id.parse().map_err(|_| ApiError::NotFound(what))
+}
+
+/// Any path no route matches, answered as a problem like every other error.
+pub async fn no_route() -> ApiError {
+    ApiError::NotFound("route")
+}

@@ -45,14 +45,8 @@ pub struct NextSlot {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebinarSummary {
-    pub slug: String,
-    pub title: String,
-    pub summary: String,
-    /// The organiser's zone.
-    pub time_zone: String,
-    pub duration_minutes: i64,
-    pub hosts: Vec<HostView>,
-    pub highlights: Vec<String>,
+    #[serde(flatten)]
+    pub webinar: WebinarDetail,
     /// Confirmed registrations, shown as social proof.
     pub registrations: i64,
     /// The next slot with a seat left, if any.
@@ -69,6 +63,7 @@ pub struct WebinarDetail {
     pub slug: String,
     pub title: String,
     pub summary: String,
+    /// The organiser's zone.
     pub time_zone: String,
     pub duration_minutes: i64,
     pub hosts: Vec<HostView>,
@@ -100,23 +95,14 @@ pub async fn list_webinars(State(state): State<AppState>) -> Result<Json<Webinar
     let listings = state.store.list_published_webinars(now()).await?;
     let items = listings
         .into_iter()
-        .map(|listing| {
-            let detail = WebinarDetail::from(&listing.webinar);
-            WebinarSummary {
-                slug: detail.slug,
-                title: detail.title,
-                summary: detail.summary,
-                time_zone: detail.time_zone,
-                duration_minutes: detail.duration_minutes,
-                hosts: detail.hosts,
-                highlights: detail.highlights,
-                registrations: listing.registrations,
-                next_slot: listing.next_slot.map(|slot| NextSlot {
-                    slot_id: slot.id,
-                    starts_at: slot.starts_at,
-                    seats_left: slot.seats_left(),
-                }),
-            }
+        .map(|listing| WebinarSummary {
+            webinar: WebinarDetail::from(&listing.webinar),
+            registrations: listing.registrations,
+            next_slot: listing.next_slot.map(|slot| NextSlot {
+                slot_id: slot.id,
+                starts_at: slot.starts_at,
+                seats_left: slot.seats_left(),
+            }),
         })
         .collect();
     Ok(Json(WebinarList { items }))

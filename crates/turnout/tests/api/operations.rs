@@ -97,7 +97,15 @@ async fn the_docs_page_works_without_the_internet() {
 }
 
 #[tokio::test]
-async fn an_unknown_route_is_a_plain_404() {
+async fn unknown_routes_and_malformed_path_ids_are_404_problems() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.get("/api/v1/nothing-here").await.status(), StatusCode::NOT_FOUND);
+    for response in [
+        app.get("/api/v1/nothing-here").await,
+        app.admin_patch("/api/v1/admin/slots/not-a-number", &serde_json::json!({"capacity": 3}))
+            .await,
+    ] {
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert_eq!(json_body(response).await["type"], "/problems/not-found");
+    }
 }
