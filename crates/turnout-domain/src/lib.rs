@@ -3,6 +3,7 @@
 //! arithmetic behind every label a visitor reads. Nothing here does I/O.
 
 pub mod calendar;
+pub mod consultation;
 pub mod funnel;
 pub mod labels;
 pub mod schedule;

@@ -5,8 +5,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use jiff::Timestamp;
-use jiff::civil::{Date, Time, Weekday};
+use jiff::civil::{Date, Time};
 use serde::{Deserialize, Serialize};
+use turnout_domain::consultation::parse_weekday;
 use turnout_domain::schedule::Recurrence;
 use turnout_domain::webinar::limits;
 use turnout_domain::{Host, SlotStatus, Slug, Text, TimeZone, ValidationErrors, WebinarStatus};
@@ -394,23 +395,6 @@ fn capacity(capacity: i64) -> Result<i64, String> {
     }
 }
 
-fn weekday(name: &str) -> Result<Weekday, String> {
-    let name = name.trim().to_ascii_lowercase();
-    let days = [
-        ("monday", Weekday::Monday),
-        ("tuesday", Weekday::Tuesday),
-        ("wednesday", Weekday::Wednesday),
-        ("thursday", Weekday::Thursday),
-        ("friday", Weekday::Friday),
-        ("saturday", Weekday::Saturday),
-        ("sunday", Weekday::Sunday),
-    ];
-    days.iter()
-        .find(|(full, _)| name == *full || (name.len() == 3 && full.starts_with(name.as_str())))
-        .map(|(_, day)| *day)
-        .ok_or_else(|| "Use a weekday name such as tuesday".into())
-}
-
 impl RecurrenceRequest {
     fn validate(&self, errors: &mut ValidationErrors) -> Option<Recurrence> {
         let start_date = errors.field(
@@ -426,7 +410,7 @@ impl RecurrenceRequest {
             errors.field("recurrence.weekdays", Err::<(), _>("Choose at least one weekday"));
         }
         for (i, name) in self.weekdays.iter().enumerate() {
-            if let Some(day) = errors.field(&format!("recurrence.weekdays[{i}]"), weekday(name)) {
+            if let Some(day) = errors.field(&format!("recurrence.weekdays[{i}]"), parse_weekday(name)) {
                 weekdays.push(day);
             }
         }
