@@ -30,7 +30,12 @@ impl WindowDefinition {
     /// The window on `date` in `zone`, as instants. A start or end inside a
     /// daylight-saving gap moves later by the gap, as everywhere else.
     pub fn on(&self, date: Date, zone: &TimeZone) -> Option<(Timestamp, Timestamp)> {
-        let resolve = |time: Time| zone.zone().to_ambiguous_timestamp(date.to_datetime(time)).compatible().ok();
+        let resolve = |time: Time| {
+            zone.zone()
+                .to_ambiguous_timestamp(date.to_datetime(time))
+                .compatible()
+                .ok()
+        };
         let (start, end) = (resolve(self.starts)?, resolve(self.ends)?);
         (start < end).then_some((start, end))
     }
@@ -78,10 +83,18 @@ pub fn covers(ranges: &[WeeklyRange], zone: &TimeZone, start: Timestamp, end: Ti
     // A range never crosses the advisor's midnight, so the window must sit
     // inside one of the ranges of the local day it starts on.
     let day = local_start.date();
-    ranges.iter().filter(|range| range.weekday == day.weekday()).any(|range| {
-        let resolve = |time: Time| zone.zone().to_ambiguous_timestamp(day.to_datetime(time)).compatible().ok();
-        matches!((resolve(range.starts), resolve(range.ends)), (Some(from), Some(to)) if from <= start && end <= to)
-    })
+    ranges
+        .iter()
+        .filter(|range| range.weekday == day.weekday())
+        .any(|range| {
+            let resolve = |time: Time| {
+                zone.zone()
+                    .to_ambiguous_timestamp(day.to_datetime(time))
+                    .compatible()
+                    .ok()
+            };
+            matches!((resolve(range.starts), resolve(range.ends)), (Some(from), Some(to)) if from <= start && end <= to)
+        })
 }
 
 /// Parses "tuesday", "tue" (any case) into a weekday.
@@ -153,7 +166,9 @@ mod tests {
         let (start, end) = evenings.on(date(2026, 11, 30), &zone("Asia/Kolkata")).unwrap();
         assert!(covers(&london, &zone("Europe/London"), start, end));
         // Their mornings (02:30–04:30 UTC) are the middle of the London night.
-        let (start, end) = default_windows()[0].on(date(2026, 11, 30), &zone("Asia/Kolkata")).unwrap();
+        let (start, end) = default_windows()[0]
+            .on(date(2026, 11, 30), &zone("Asia/Kolkata"))
+            .unwrap();
         assert!(!covers(&london, &zone("Europe/London"), start, end));
     }
 
@@ -169,11 +184,31 @@ mod tests {
         }];
         let at = |s: &str| s.parse::<Timestamp>().unwrap();
         let zone = zone("America/New_York");
-        assert!(covers(&ny, &zone, at("2031-03-09T13:00:00Z"), at("2031-03-09T15:00:00Z")));
-        assert!(!covers(&ny, &zone, at("2031-03-02T13:00:00Z"), at("2031-03-02T15:00:00Z")));
-        assert!(covers(&ny, &zone, at("2031-03-02T14:00:00Z"), at("2031-03-02T16:00:00Z")));
+        assert!(covers(
+            &ny,
+            &zone,
+            at("2031-03-09T13:00:00Z"),
+            at("2031-03-09T15:00:00Z")
+        ));
+        assert!(!covers(
+            &ny,
+            &zone,
+            at("2031-03-02T13:00:00Z"),
+            at("2031-03-02T15:00:00Z")
+        ));
+        assert!(covers(
+            &ny,
+            &zone,
+            at("2031-03-02T14:00:00Z"),
+            at("2031-03-02T16:00:00Z")
+        ));
         // Partly outside the range is not covered.
-        assert!(!covers(&ny, &zone, at("2031-03-09T15:00:00Z"), at("2031-03-09T17:00:00Z")));
+        assert!(!covers(
+            &ny,
+            &zone,
+            at("2031-03-09T15:00:00Z"),
+            at("2031-03-09T17:00:00Z")
+        ));
     }
 
     #[test]

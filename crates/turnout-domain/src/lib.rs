@@ -16,4 +16,4 @@ pub use funnel::{Attribution, Consent, NewLead, Person};
 pub use token::{SecretToken, TokenHash};
 pub use validation::{FieldError, ValidationErrors};
 pub use values::{Country, Email, Phone, Slug, Text, TimeZone};
-pub use webinar::{Host, RegistrationStatus, SlotStatus, WebinarStatus, seats_left};
+pub use webinar::{ConsultationStatus, Host, RegistrationStatus, SlotStatus, WebinarStatus, seats_left};

@@ -79,3 +79,15 @@ pub mod limits {
 pub fn seats_left(capacity: i64, seats_taken: i64) -> i64 {
     (capacity - seats_taken).max(0)
 }
+
+string_enum! {
+    /// Where a callback request stands.
+    ConsultationStatus {
+        Requested => "requested",
+        Assigned => "assigned",
+        Called => "called",
+        NoAnswer => "no_answer",
+        Completed => "completed",
+        Rescheduled => "rescheduled",
+    }
+}

@@ -7,13 +7,21 @@ mod batch;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use jiff::SignedDuration;
 use jiff::Timestamp;
 use jiff_sqlx::ToSqlx;
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Row};
+use turnout_domain::ConsultationStatus;
+use turnout_domain::consultation::{WeeklyRange, WindowDefinition, parse_weekday, weekday_name};
 use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TokenHash, WebinarStatus};
+use turnout_store::assignment::{assignment_order, offered_window};
 use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_column};
 use turnout_store::sqlx_support::{EmbeddedMigration, is_unique_violation, migrator};
+use turnout_store::{
+    Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, NewAdvisor, NewConsultation,
+    WindowLoad, WindowSettings,
+};
 use turnout_store::{
     ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
     Registration, RegistrationError, RegistrationOutcome, Slot, SlotChanges, SlotError, Store, StoreError, Webinar,
@@ -38,6 +46,11 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
         version: 3,
         description: "register batch",
         sql: include_str!("../migrations/0003_register_batch.sql"),
+    },
+    EmbeddedMigration {
+        version: 4,
+        description: "consultations",
+        sql: include_str!("../migrations/0004_consultations.sql"),
     },
 ];
 
@@ -231,6 +244,183 @@ async fn insert_lead(
 
 /// The constraint that settles two concurrent registrations of one person.
 const ONE_SEAT_PER_PERSON: &str = "registrations_one_seat_per_person";
+
+fn local_time(text: &str) -> Result<jiff::civil::Time, StoreError> {
+    text.parse().map_err(StoreError::other)
+}
+
+/// Every advisor with their weekly ranges.
+async fn advisors(connection: &mut PgConnection) -> Result<Vec<Advisor>, StoreError> {
+    let rows = sqlx::query(sql::LIST_ADVISORS).fetch_all(&mut *connection).await?;
+    let mut advisors = rows
+        .iter()
+        .map(|row| {
+            Ok(Advisor {
+                id: row.try_get(0)?,
+                name: row.try_get(1)?,
+                email: row.try_get(2)?,
+                time_zone: zone_column(row.try_get(3)?)?,
+                max_calls_per_window: row.try_get(4)?,
+                last_assigned_at: row
+                    .try_get::<Option<jiff_sqlx::Timestamp>, _>(5)?
+                    .map(jiff_sqlx::Timestamp::to_jiff),
+                availability: Vec::new(),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let ranges = sqlx::query(sql::LIST_AVAILABILITY).fetch_all(&mut *connection).await?;
+    for row in &ranges {
+        let advisor_id: i64 = row.try_get(0)?;
+        let range = WeeklyRange {
+            weekday: parsed_column(parse_weekday(row.try_get(1)?))?,
+            starts: local_time(row.try_get(2)?)?,
+            ends: local_time(row.try_get(3)?)?,
+        };
+        if let Some(advisor) = advisors.iter_mut().find(|a| a.id == advisor_id) {
+            advisor.availability.push(range);
+        }
+    }
+    Ok(advisors)
+}
+
+async fn window_settings(connection: &mut PgConnection) -> Result<WindowSettings, StoreError> {
+    let rows = sqlx::query(sql::LIST_WINDOWS).fetch_all(&mut *connection).await?;
+    let windows = rows
+        .iter()
+        .map(|row| {
+            Ok(WindowDefinition {
+                key: row.try_get(0)?,
+                name: row.try_get(1)?,
+                starts: local_time(row.try_get(2)?)?,
+                ends: local_time(row.try_get(3)?)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let days_ahead: Option<String> = sqlx::query_scalar(sql::DAYS_AHEAD)
+        .fetch_optional(&mut *connection)
+        .await?;
+    let days_ahead = days_ahead.map_or(Ok(7), |text| text.parse().map_err(StoreError::other))?;
+    Ok(WindowSettings { days_ahead, windows })
+}
+
+async fn window_loads(
+    connection: &mut PgConnection,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<WindowLoad>, StoreError> {
+    let rows = sqlx::query(sql::WINDOW_LOADS)
+        .bind(ts(from))
+        .bind(ts(to))
+        .fetch_all(connection)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(WindowLoad {
+                advisor_id: row.try_get(0)?,
+                window_start: instant(row, 1)?,
+                taken: row.try_get(2)?,
+            })
+        })
+        .collect()
+}
+
+fn consultation_from_row(row: &PgRow) -> Result<Consultation, StoreError> {
+    Ok(Consultation {
+        id: row.try_get(0)?,
+        lead_id: row.try_get(1)?,
+        advisor_id: row.try_get(2)?,
+        advisor_name: row.try_get(3)?,
+        window_key: row.try_get(4)?,
+        window_date: row.try_get::<&str, _>(5)?.parse().map_err(StoreError::other)?,
+        window_label: row.try_get(6)?,
+        starts_at: instant(row, 7)?,
+        ends_at: instant(row, 8)?,
+        time_zone: zone_column(row.try_get(9)?)?,
+        status: parsed_column(ConsultationStatus::parse(row.try_get(10)?))?,
+        created_at: instant(row, 11)?,
+    })
+}
+
+/// Step 3 in one transaction: the lead's existing consultation, or a new
+/// one with the first advisor in assignment order who still has room.
+async fn consult(
+    connection: &mut PgConnection,
+    new: &NewConsultation,
+) -> Result<ConsultationOutcome, ConsultationError> {
+    let lead = sqlx::query(sql::FIND_LEAD)
+        .bind(new.lead.id)
+        .bind(new.lead.token.as_str())
+        .fetch_optional(&mut *connection)
+        .await
+        .map_err(StoreError::from)?
+        .ok_or(ConsultationError::LeadNotFound)?;
+    let person_id: i64 = lead.try_get(0).map_err(StoreError::from)?;
+    let time_zone = zone_column(lead.try_get(2).map_err(StoreError::from)?)?;
+    let existing = sqlx::query(sql::CONSULTATION_OF_LEAD)
+        .bind(new.lead.id)
+        .fetch_optional(&mut *connection)
+        .await
+        .map_err(StoreError::from)?;
+    if let Some(row) = existing {
+        return Ok(ConsultationOutcome::Existing(consultation_from_row(&row)?));
+    }
+    let settings = window_settings(connection).await?;
+    let window = offered_window(&settings, &new.window_key, new.date, &time_zone, new.now)?;
+    let advisors = advisors(connection).await?;
+    let until = window.starts_at + SignedDuration::from_micros(1);
+    let loads = window_loads(connection, window.starts_at, until).await?;
+    let mut assigned = None;
+    for advisor in assignment_order(&advisors, &loads, &window) {
+        let taken: Option<i64> = sqlx::query_scalar(sql::TAKE_CALL)
+            .bind(advisor.id)
+            .bind(ts(window.starts_at))
+            .bind(advisor.max_calls_per_window)
+            .fetch_optional(&mut *connection)
+            .await
+            .map_err(StoreError::from)?;
+        if taken.is_some() {
+            assigned = Some(advisor);
+            break;
+        }
+    }
+    let advisor = assigned.ok_or(ConsultationError::WindowFull)?;
+    let label = window.definition.label();
+    sqlx::query(sql::INSERT_CONSULTATION)
+        .bind(new.id)
+        .bind(new.lead.id)
+        .bind(person_id)
+        .bind(advisor.id)
+        .bind(&window.definition.key)
+        .bind(new.date.to_string())
+        .bind(&label)
+        .bind(ts(window.starts_at))
+        .bind(ts(window.ends_at))
+        .bind(time_zone.name())
+        .bind(ts(new.now))
+        .execute(&mut *connection)
+        .await
+        .map_err(StoreError::from)?;
+    sqlx::query(sql::TOUCH_ADVISOR)
+        .bind(advisor.id)
+        .bind(ts(new.now))
+        .execute(&mut *connection)
+        .await
+        .map_err(StoreError::from)?;
+    Ok(ConsultationOutcome::Created(Consultation {
+        id: new.id,
+        lead_id: new.lead.id,
+        advisor_id: advisor.id,
+        advisor_name: advisor.name.clone(),
+        window_key: window.definition.key,
+        window_date: new.date,
+        window_label: label,
+        starts_at: window.starts_at,
+        ends_at: window.ends_at,
+        time_zone,
+        status: ConsultationStatus::Assigned,
+        created_at: new.now,
+    }))
+}
 
 #[async_trait]
 impl Store for PostgresStore {
@@ -491,6 +681,136 @@ impl Store for PostgresStore {
         let moved = registration_by_id(&mut tx, key.id).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(moved)
+    }
+
+    async fn create_advisor(&self, advisor: &NewAdvisor, now: Timestamp) -> Result<Advisor, AdvisorError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        let id: i64 = sqlx::query_scalar(sql::INSERT_ADVISOR)
+            .bind(advisor.name.as_str())
+            .bind(advisor.email.as_str())
+            .bind(advisor.time_zone.name())
+            .bind(advisor.max_calls_per_window)
+            .bind(ts(now))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|error| match is_unique_violation(&error) {
+                true => AdvisorError::EmailTaken,
+                false => StoreError::from(error).into(),
+            })?;
+        for range in &advisor.availability {
+            sqlx::query(sql::INSERT_AVAILABILITY)
+                .bind(id)
+                .bind(weekday_name(range.weekday))
+                .bind(range.starts.strftime("%H:%M").to_string())
+                .bind(range.ends.strftime("%H:%M").to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from)?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(Advisor {
+            id,
+            name: advisor.name.as_str().to_owned(),
+            email: advisor.email.as_str().to_owned(),
+            time_zone: advisor.time_zone.clone(),
+            availability: advisor.availability.clone(),
+            max_calls_per_window: advisor.max_calls_per_window,
+            last_assigned_at: None,
+        })
+    }
+
+    async fn list_advisors(&self) -> Result<Vec<Advisor>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        advisors(&mut connection).await
+    }
+
+    async fn create_advisor_token(
+        &self,
+        advisor_id: i64,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), AdvisorError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        let exists: Option<i64> = sqlx::query_scalar(sql::ADVISOR_ID)
+            .bind(advisor_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        exists.ok_or(AdvisorError::NotFound)?;
+        sqlx::query(sql::INSERT_ADVISOR_TOKEN)
+            .bind(hash.as_str())
+            .bind(advisor_id)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    async fn find_advisor_token(&self, hash: &TokenHash) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(sql::FIND_ADVISOR_TOKEN)
+            .bind(hash.as_str())
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn window_settings(&self) -> Result<WindowSettings, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        window_settings(&mut connection).await
+    }
+
+    async fn set_window_settings(&self, settings: &WindowSettings) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(sql::DELETE_WINDOWS).execute(&mut *tx).await?;
+        for (position, window) in (1_i64..).zip(&settings.windows) {
+            sqlx::query(sql::INSERT_WINDOW)
+                .bind(&window.key)
+                .bind(&window.name)
+                .bind(window.starts.strftime("%H:%M").to_string())
+                .bind(window.ends.strftime("%H:%M").to_string())
+                .bind(position)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(sql::SET_DAYS_AHEAD)
+            .bind(settings.days_ahead.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn window_loads(&self, from: Timestamp, to: Timestamp) -> Result<Vec<WindowLoad>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        window_loads(&mut connection, from, to).await
+    }
+
+    async fn create_consultation(
+        &self,
+        consultation: &NewConsultation,
+    ) -> Result<ConsultationOutcome, ConsultationError> {
+        // A lost race on consultations.lead_id means the same lead's other
+        // request committed first; the second attempt returns it.
+        for _ in 0..2 {
+            let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+            match consult(&mut tx, consultation).await {
+                Err(ConsultationError::Store(StoreError::Conflict { constraint }))
+                    if constraint.contains("lead_id") =>
+                {
+                    continue;
+                }
+                Err(error) => return Err(error),
+                Ok(outcome) => {
+                    tx.commit().await.map_err(StoreError::from)?;
+                    return Ok(outcome);
+                }
+            }
+        }
+        Err(StoreError::Conflict {
+            constraint: "consultations_lead_id_key".into(),
+        }
+        .into())
     }
 
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError> {

@@ -8,11 +8,19 @@ mod writer;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use jiff::SignedDuration;
 use jiff::Timestamp;
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row};
+use turnout_domain::ConsultationStatus;
+use turnout_domain::consultation::{WeeklyRange, WindowDefinition, parse_weekday, weekday_name};
 use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus};
+use turnout_store::assignment::{assignment_order, offered_window};
 use turnout_store::columns::to_json_column;
+use turnout_store::{
+    Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, NewAdvisor, NewConsultation,
+    WindowLoad, WindowSettings,
+};
 use turnout_store::{
     ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
     Registration, RegistrationError, RegistrationLead, RegistrationOutcome, Slot, SlotChanges, SlotError, Store,
@@ -23,7 +31,10 @@ use uuid::Uuid;
 use db::{Readers, execute, is_unique_violation, parsed, query_all, query_one, query_optional};
 use writer::Writer;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_foundation.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_foundation.sql"),
+    include_str!("../migrations/0002_consultations.sql"),
+];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
 /// under load, small enough that the first in a batch does not wait long.
@@ -416,6 +427,155 @@ fn update_slot(connection: &Connection, slot_id: i64, changes: SlotChanges, now:
     }
 }
 
+fn local_time(row: &Row<'_>, index: usize) -> rusqlite::Result<jiff::civil::Time> {
+    parsed(row, index, |text| {
+        text.parse().map_err(|_| format!("not a time: {text}"))
+    })
+}
+
+fn optional_instant(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<Timestamp>> {
+    match row.get::<_, Option<i64>>(index)? {
+        Some(_) => instant(row, index).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Every advisor with their weekly ranges.
+fn advisors(connection: &Connection) -> Result<Vec<Advisor>, StoreError> {
+    let mut advisors = query_all(connection, sql::LIST_ADVISORS, &[], |row| {
+        Ok(Advisor {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            email: row.get(2)?,
+            time_zone: parsed(row, 3, TimeZone::parse)?,
+            max_calls_per_window: row.get(4)?,
+            last_assigned_at: optional_instant(row, 5)?,
+            availability: Vec::new(),
+        })
+    })?;
+    let ranges = query_all(connection, sql::LIST_AVAILABILITY, &[], |row| {
+        let advisor_id: i64 = row.get(0)?;
+        let range = WeeklyRange {
+            weekday: parsed(row, 1, parse_weekday)?,
+            starts: local_time(row, 2)?,
+            ends: local_time(row, 3)?,
+        };
+        Ok((advisor_id, range))
+    })?;
+    for (advisor_id, range) in ranges {
+        if let Some(advisor) = advisors.iter_mut().find(|a| a.id == advisor_id) {
+            advisor.availability.push(range);
+        }
+    }
+    Ok(advisors)
+}
+
+fn window_settings(connection: &Connection) -> Result<WindowSettings, StoreError> {
+    let windows = query_all(connection, sql::LIST_WINDOWS, &[], |row| {
+        Ok(WindowDefinition {
+            key: row.get(0)?,
+            name: row.get(1)?,
+            starts: local_time(row, 2)?,
+            ends: local_time(row, 3)?,
+        })
+    })?;
+    let days_ahead = query_optional(connection, sql::DAYS_AHEAD, &[], |row| {
+        parsed(row, 0, |text| text.parse::<i64>().map_err(|e| e.to_string()))
+    })?
+    .unwrap_or(7);
+    Ok(WindowSettings { days_ahead, windows })
+}
+
+fn window_loads(connection: &Connection, from: Timestamp, to: Timestamp) -> Result<Vec<WindowLoad>, StoreError> {
+    query_all(connection, sql::WINDOW_LOADS, &[&micros(from), &micros(to)], |row| {
+        Ok(WindowLoad {
+            advisor_id: row.get(0)?,
+            window_start: instant(row, 1)?,
+            taken: row.get(2)?,
+        })
+    })
+}
+
+fn consultation_from_row(row: &Row<'_>) -> rusqlite::Result<Consultation> {
+    Ok(Consultation {
+        id: uuid(row, 0)?,
+        lead_id: uuid(row, 1)?,
+        advisor_id: row.get(2)?,
+        advisor_name: row.get(3)?,
+        window_key: row.get(4)?,
+        window_date: parsed(row, 5, |text| text.parse().map_err(|_| format!("not a date: {text}")))?,
+        window_label: row.get(6)?,
+        starts_at: instant(row, 7)?,
+        ends_at: instant(row, 8)?,
+        time_zone: parsed(row, 9, TimeZone::parse)?,
+        status: parsed(row, 10, ConsultationStatus::parse)?,
+        created_at: instant(row, 11)?,
+    })
+}
+
+/// Step 3 on the writer connection: the lead's existing consultation, or a
+/// new one with the first advisor in assignment order who still has room.
+fn consult(connection: &Connection, new: &NewConsultation) -> Result<ConsultationOutcome, ConsultationError> {
+    let lead = find_lead(connection, &new.lead)?.ok_or(ConsultationError::LeadNotFound)?;
+    let lead_id = new.lead.id.hyphenated().to_string();
+    if let Some(existing) = query_optional(
+        connection,
+        sql::CONSULTATION_OF_LEAD,
+        &[&lead_id],
+        consultation_from_row,
+    )? {
+        return Ok(ConsultationOutcome::Existing(existing));
+    }
+    let settings = window_settings(connection)?;
+    let window = offered_window(&settings, &new.window_key, new.date, &lead.time_zone, new.now)?;
+    let advisors = advisors(connection)?;
+    let loads = window_loads(
+        connection,
+        window.starts_at,
+        window.starts_at + SignedDuration::from_micros(1),
+    )?;
+    let start = micros(window.starts_at);
+    let mut assigned = None;
+    for advisor in assignment_order(&advisors, &loads, &window) {
+        let params: [&dyn ToSql; 3] = [&advisor.id, &start, &advisor.max_calls_per_window];
+        if query_optional(connection, sql::TAKE_CALL, &params, |row| row.get::<_, i64>(0))?.is_some() {
+            assigned = Some(advisor);
+            break;
+        }
+    }
+    let advisor = assigned.ok_or(ConsultationError::WindowFull)?;
+    let label = window.definition.label();
+    let params: [&dyn ToSql; 11] = [
+        &new.id.hyphenated().to_string(),
+        &lead_id,
+        &lead.person_id,
+        &advisor.id,
+        &window.definition.key,
+        &new.date.to_string(),
+        &label,
+        &start,
+        &micros(window.ends_at),
+        &lead.time_zone.name(),
+        &micros(new.now),
+    ];
+    execute(connection, sql::INSERT_CONSULTATION, &params)?;
+    execute(connection, sql::TOUCH_ADVISOR, &[&advisor.id, &micros(new.now)])?;
+    Ok(ConsultationOutcome::Created(Consultation {
+        id: new.id,
+        lead_id: new.lead.id,
+        advisor_id: advisor.id,
+        advisor_name: advisor.name.clone(),
+        window_key: window.definition.key,
+        window_date: new.date,
+        window_label: label,
+        starts_at: window.starts_at,
+        ends_at: window.ends_at,
+        time_zone: lead.time_zone,
+        status: ConsultationStatus::Assigned,
+        created_at: new.now,
+    }))
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
@@ -605,6 +765,116 @@ impl Store for SqliteStore {
         self.writer
             .write(move |connection| reschedule(connection, &key, slot_id, now))
             .await
+    }
+
+    async fn create_advisor(&self, advisor: &NewAdvisor, now: Timestamp) -> Result<Advisor, AdvisorError> {
+        let new = advisor.clone();
+        self.writer
+            .write(move |connection| {
+                let params: [&dyn ToSql; 5] = [
+                    &new.name.as_str(),
+                    &new.email.as_str(),
+                    &new.time_zone.name(),
+                    &new.max_calls_per_window,
+                    &micros(now),
+                ];
+                let id: i64 =
+                    query_one(connection, sql::INSERT_ADVISOR, &params, |row| row.get(0)).map_err(|error| {
+                        match is_unique_violation(&error) {
+                            true => AdvisorError::EmailTaken,
+                            false => error.into(),
+                        }
+                    })?;
+                for range in &new.availability {
+                    let params: [&dyn ToSql; 4] = [
+                        &id,
+                        &weekday_name(range.weekday),
+                        &range.starts.strftime("%H:%M").to_string(),
+                        &range.ends.strftime("%H:%M").to_string(),
+                    ];
+                    execute(connection, sql::INSERT_AVAILABILITY, &params)?;
+                }
+                Ok(Advisor {
+                    id,
+                    name: new.name.as_str().to_owned(),
+                    email: new.email.as_str().to_owned(),
+                    time_zone: new.time_zone,
+                    availability: new.availability,
+                    max_calls_per_window: new.max_calls_per_window,
+                    last_assigned_at: None,
+                })
+            })
+            .await
+    }
+
+    async fn list_advisors(&self) -> Result<Vec<Advisor>, StoreError> {
+        self.readers.read(advisors).await
+    }
+
+    async fn create_advisor_token(
+        &self,
+        advisor_id: i64,
+        hash: &TokenHash,
+        now: Timestamp,
+    ) -> Result<(), AdvisorError> {
+        let hash = hash.clone();
+        self.writer
+            .write(move |connection| {
+                query_optional(connection, sql::ADVISOR_ID, &[&advisor_id], |row| row.get::<_, i64>(0))?
+                    .ok_or(AdvisorError::NotFound)?;
+                let params: [&dyn ToSql; 3] = [&hash.as_str(), &advisor_id, &micros(now)];
+                execute(connection, sql::INSERT_ADVISOR_TOKEN, &params)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn find_advisor_token(&self, hash: &TokenHash) -> Result<Option<i64>, StoreError> {
+        let hash = hash.clone();
+        self.readers
+            .read(move |connection| {
+                query_optional(connection, sql::FIND_ADVISOR_TOKEN, &[&hash.as_str()], |row| row.get(0))
+            })
+            .await
+    }
+
+    async fn window_settings(&self) -> Result<WindowSettings, StoreError> {
+        self.readers.read(window_settings).await
+    }
+
+    async fn set_window_settings(&self, settings: &WindowSettings) -> Result<(), StoreError> {
+        let settings = settings.clone();
+        self.writer
+            .write(move |connection| {
+                execute(connection, sql::DELETE_WINDOWS, &[])?;
+                for (position, window) in (1_i64..).zip(&settings.windows) {
+                    let params: [&dyn ToSql; 5] = [
+                        &window.key,
+                        &window.name,
+                        &window.starts.strftime("%H:%M").to_string(),
+                        &window.ends.strftime("%H:%M").to_string(),
+                        &position,
+                    ];
+                    execute(connection, sql::INSERT_WINDOW, &params)?;
+                }
+                execute(connection, sql::SET_DAYS_AHEAD, &[&settings.days_ahead.to_string()])?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn window_loads(&self, from: Timestamp, to: Timestamp) -> Result<Vec<WindowLoad>, StoreError> {
+        self.readers
+            .read(move |connection| window_loads(connection, from, to))
+            .await
+    }
+
+    async fn create_consultation(
+        &self,
+        consultation: &NewConsultation,
+    ) -> Result<ConsultationOutcome, ConsultationError> {
+        let new = consultation.clone();
+        self.writer.write(move |connection| consult(connection, &new)).await
     }
 
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError> {

@@ -79,3 +79,31 @@ pub enum RegistrationError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+#[derive(Debug, Error)]
+pub enum AdvisorError {
+    #[error("no such advisor")]
+    NotFound,
+    #[error("an advisor with that email exists")]
+    EmailTaken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Error)]
+pub enum ConsultationError {
+    /// The lead does not exist or its token does not match.
+    #[error("no lead matches that id and token")]
+    LeadNotFound,
+    /// No window has that key.
+    #[error("no callback window has that key")]
+    UnknownWindow,
+    /// The window has started or is beyond the days on offer.
+    #[error("the window is not on offer")]
+    WindowNotOffered,
+    /// Every advisor covering the window is at capacity.
+    #[error("the window is full")]
+    WindowFull,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -2,6 +2,7 @@
 //! domain-shaped trait; `turnout-sqlite` and `turnout-postgres` implement it.
 //! SQL that both dialects accept lives once, in [`sql`].
 
+pub mod assignment;
 pub mod columns;
 mod error;
 mod model;
@@ -13,7 +14,7 @@ use jiff::Timestamp;
 use turnout_domain::{NewLead, Slug, TokenHash};
 use uuid::Uuid;
 
-pub use error::{LeadError, RegistrationError, SlotError, StoreError, WebinarError};
+pub use error::{AdvisorError, ConsultationError, LeadError, RegistrationError, SlotError, StoreError, WebinarError};
 pub use model::*;
 
 /// Everything Turnout keeps, in the words of the domain.
@@ -75,6 +76,29 @@ pub trait Store: Send + Sync + 'static {
         slot_id: i64,
         now: Timestamp,
     ) -> Result<Registration, RegistrationError>;
+
+    async fn create_advisor(&self, advisor: &NewAdvisor, now: Timestamp) -> Result<Advisor, AdvisorError>;
+    /// Every advisor with their weekly availability.
+    async fn list_advisors(&self) -> Result<Vec<Advisor>, StoreError>;
+    async fn create_advisor_token(&self, advisor_id: i64, hash: &TokenHash, now: Timestamp)
+    -> Result<(), AdvisorError>;
+    /// The advisor an advisor token belongs to.
+    async fn find_advisor_token(&self, hash: &TokenHash) -> Result<Option<i64>, StoreError>;
+
+    async fn window_settings(&self) -> Result<WindowSettings, StoreError>;
+    /// Replaces the windows on offer; consultations already made keep theirs.
+    async fn set_window_settings(&self, settings: &WindowSettings) -> Result<(), StoreError>;
+    /// Calls taken per advisor in windows starting in `[from, to)`.
+    async fn window_loads(&self, from: Timestamp, to: Timestamp) -> Result<Vec<WindowLoad>, StoreError>;
+
+    /// Asks for a callback and assigns an advisor in the same transaction:
+    /// the least loaded of those whose availability covers the whole window,
+    /// ties to the one waiting longest, never beyond an advisor's capacity.
+    /// A lead that already asked gets its consultation back.
+    async fn create_consultation(
+        &self,
+        consultation: &NewConsultation,
+    ) -> Result<ConsultationOutcome, ConsultationError>;
 
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError>;
     async fn find_api_token(&self, hash: &TokenHash) -> Result<Option<ApiTokenRole>, StoreError>;

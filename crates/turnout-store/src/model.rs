@@ -1,8 +1,11 @@
 //! What the store takes and gives back.
 
 use jiff::Timestamp;
+use jiff::civil::Date;
+use turnout_domain::consultation::{WeeklyRange, WindowDefinition};
 use turnout_domain::{
-    Email, Host, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus,
+    ConsultationStatus, Email, Host, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash,
+    WebinarStatus,
 };
 use uuid::Uuid;
 
@@ -167,4 +170,77 @@ pub struct NewApiToken {
     pub hash: TokenHash,
     pub role: ApiTokenRole,
     pub label: String,
+}
+
+/// An advisor as an admin creates them.
+#[derive(Debug, Clone)]
+pub struct NewAdvisor {
+    pub name: Text,
+    pub email: Email,
+    pub time_zone: TimeZone,
+    pub availability: Vec<WeeklyRange>,
+    pub max_calls_per_window: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Advisor {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub time_zone: TimeZone,
+    pub availability: Vec<WeeklyRange>,
+    pub max_calls_per_window: i64,
+    /// When the advisor was last given a call; ties between equally loaded
+    /// advisors go to the one waiting longest.
+    pub last_assigned_at: Option<Timestamp>,
+}
+
+/// The callback windows on offer and how many days ahead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowSettings {
+    pub days_ahead: i64,
+    pub windows: Vec<WindowDefinition>,
+}
+
+/// Calls an advisor has in the window starting at `window_start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowLoad {
+    pub advisor_id: i64,
+    pub window_start: Timestamp,
+    pub taken: i64,
+}
+
+/// Step 3: a callback in the window `key` on the visitor's local `date`.
+#[derive(Debug, Clone)]
+pub struct NewConsultation {
+    pub id: Uuid,
+    pub lead: LeadKey,
+    pub window_key: String,
+    pub date: Date,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub enum ConsultationOutcome {
+    Created(Consultation),
+    /// The lead already asked for a callback; nothing changed.
+    Existing(Consultation),
+}
+
+#[derive(Debug, Clone)]
+pub struct Consultation {
+    pub id: Uuid,
+    pub lead_id: Uuid,
+    pub advisor_id: i64,
+    pub advisor_name: String,
+    pub window_key: String,
+    /// The visitor's local date of the window.
+    pub window_date: Date,
+    /// "Mornings, 8–10 AM"
+    pub window_label: String,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub time_zone: TimeZone,
+    pub status: ConsultationStatus,
+    pub created_at: Timestamp,
 }

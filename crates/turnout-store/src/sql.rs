@@ -173,6 +173,67 @@ pub const INSERT_API_TOKEN: &str =
 
 pub const FIND_API_TOKEN: &str = "SELECT role FROM api_tokens WHERE token_hash = $1";
 
+pub const INSERT_ADVISOR: &str = "INSERT INTO advisors (name, email, time_zone, max_calls_per_window, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
+
+pub const INSERT_AVAILABILITY: &str =
+    "INSERT INTO advisor_availability (advisor_id, weekday, starts_local, ends_local) VALUES ($1, $2, $3, $4)";
+
+/// Advisors by id; column 5 is `last_assigned_at`, NULL until the first call.
+pub const LIST_ADVISORS: &str =
+    "SELECT id, name, email, time_zone, max_calls_per_window, last_assigned_at FROM advisors ORDER BY id";
+
+pub const LIST_AVAILABILITY: &str =
+    "SELECT advisor_id, weekday, starts_local, ends_local FROM advisor_availability ORDER BY advisor_id, id";
+
+pub const ADVISOR_ID: &str = "SELECT id FROM advisors WHERE id = $1";
+
+pub const INSERT_ADVISOR_TOKEN: &str =
+    "INSERT INTO advisor_tokens (token_hash, advisor_id, created_at) VALUES ($1, $2, $3)";
+
+pub const FIND_ADVISOR_TOKEN: &str = "SELECT advisor_id FROM advisor_tokens WHERE token_hash = $1";
+
+pub const LIST_WINDOWS: &str = "SELECT key, name, starts_local, ends_local FROM callback_windows ORDER BY position";
+
+pub const DELETE_WINDOWS: &str = "DELETE FROM callback_windows";
+
+pub const INSERT_WINDOW: &str =
+    "INSERT INTO callback_windows (key, name, starts_local, ends_local, position) VALUES ($1, $2, $3, $4, $5)";
+
+pub const DAYS_AHEAD: &str = "SELECT value FROM settings WHERE key = 'consultation_days_ahead'";
+
+pub const SET_DAYS_AHEAD: &str = "INSERT INTO settings (key, value) VALUES ('consultation_days_ahead', $1) \
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+/// Calls taken per advisor in windows starting in `[$1, $2)`.
+pub const WINDOW_LOADS: &str =
+    "SELECT advisor_id, window_start, taken FROM advisor_window_load WHERE window_start >= $1 AND window_start < $2";
+
+/// Gives advisor `$1` one more call in the window starting at `$2` unless
+/// they already have `$3`. No row back means no capacity: the decision is
+/// this one statement.
+pub const TAKE_CALL: &str = "INSERT INTO advisor_window_load (advisor_id, window_start, taken) VALUES ($1, $2, 1) \
+     ON CONFLICT (advisor_id, window_start) DO UPDATE SET taken = advisor_window_load.taken + 1 \
+     WHERE advisor_window_load.taken < $3 RETURNING taken";
+
+pub const TOUCH_ADVISOR: &str = "UPDATE advisors SET last_assigned_at = $2 WHERE id = $1";
+
+macro_rules! consultation_select {
+    () => {
+        "SELECT c.id, c.lead_id, c.advisor_id, a.name, c.window_key, c.window_date, c.window_label, \
+         c.window_start, c.window_end, c.time_zone, c.status, c.created_at \
+         FROM consultations c JOIN advisors a ON a.id = c.advisor_id "
+    };
+}
+
+pub const CONSULTATION_OF_LEAD: &str = concat!(consultation_select!(), "WHERE c.lead_id = $1");
+
+pub const FIND_CONSULTATION: &str = concat!(consultation_select!(), "WHERE c.id = $1");
+
+pub const INSERT_CONSULTATION: &str = "INSERT INTO consultations (id, lead_id, person_id, advisor_id, window_key, \
+     window_date, window_label, window_start, window_end, time_zone, status, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'assigned', $11, $11)";
+
 /// Tables and columns, for the test that keeps both schemas alike.
 pub const SCHEMA_TABLES: &[&str] = &[
     "webinars",
@@ -182,4 +243,11 @@ pub const SCHEMA_TABLES: &[&str] = &[
     "leads",
     "registrations",
     "api_tokens",
+    "advisors",
+    "advisor_availability",
+    "advisor_tokens",
+    "callback_windows",
+    "settings",
+    "advisor_window_load",
+    "consultations",
 ];

@@ -6,8 +6,14 @@ use std::collections::BTreeMap;
 use turnout_store::Backend;
 use turnout_test_support::TestDatabase;
 
-const SQLITE_MIGRATIONS: &[&str] = &[include_str!("../../../turnout-sqlite/migrations/0001_foundation.sql")];
-const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("../../../turnout-postgres/migrations/0001_foundation.sql")];
+const SQLITE_MIGRATIONS: &[&str] = &[
+    include_str!("../../../turnout-sqlite/migrations/0001_foundation.sql"),
+    include_str!("../../../turnout-sqlite/migrations/0002_consultations.sql"),
+];
+const POSTGRES_MIGRATIONS: &[&str] = &[
+    include_str!("../../../turnout-postgres/migrations/0001_foundation.sql"),
+    include_str!("../../../turnout-postgres/migrations/0004_consultations.sql"),
+];
 
 /// Tables and columns declared by `CREATE TABLE` statements.
 fn declared(migrations: &[&str]) -> BTreeMap<String, Vec<String>> {

@@ -217,3 +217,103 @@ async fn the_store_keeps_the_funnel_story_straight() {
     assert_eq!(archived.title, created.title);
     assert!(store.list_published_webinars(now).await.unwrap().is_empty());
 }
+
+fn advisor(name: &str, zone: &str, max_calls: i64) -> turnout_store::NewAdvisor {
+    use jiff::civil::{Weekday, time};
+    use turnout_domain::consultation::WeeklyRange;
+    let every_day = [
+        Weekday::Monday,
+        Weekday::Tuesday,
+        Weekday::Wednesday,
+        Weekday::Thursday,
+        Weekday::Friday,
+        Weekday::Saturday,
+        Weekday::Sunday,
+    ];
+    turnout_store::NewAdvisor {
+        name: Text::required(name, 100).unwrap(),
+        email: Email::parse(&format!("{}@example.com", name.to_lowercase().replace(' ', "."))).unwrap(),
+        time_zone: TimeZone::parse(zone).unwrap(),
+        availability: every_day
+            .into_iter()
+            .map(|weekday| WeeklyRange {
+                weekday,
+                starts: time(0, 0, 0, 0),
+                ends: time(23, 59, 0, 0),
+            })
+            .collect(),
+        max_calls_per_window: max_calls,
+    }
+}
+
+#[tokio::test]
+async fn a_window_never_takes_more_calls_than_its_advisors_can_make() {
+    use turnout_store::{ConsultationError, ConsultationOutcome, NewConsultation};
+
+    let db = TestDatabase::new().await;
+    let store = db.store.clone();
+    let now = Timestamp::now();
+    store.create_webinar(&webinar("interviews"), now).await.unwrap();
+    store
+        .create_advisor(&advisor("Nadia Rahman", "Asia/Kolkata", 6), now)
+        .await
+        .unwrap();
+    store
+        .create_advisor(&advisor("Oliver Grant", "Asia/Kolkata", 4), now)
+        .await
+        .unwrap();
+    let mut leads = Vec::new();
+    for i in 0..100 {
+        leads.push(new_lead(&db, "interviews", &format!("visitor{i}@example.com"), now).await);
+    }
+    let kolkata = TimeZone::parse("Asia/Kolkata").unwrap();
+    let tomorrow = now.to_zoned(kolkata.zone().clone()).date().tomorrow().unwrap();
+    let requests = leads.iter().map(|lead| {
+        let store = store.clone();
+        let request = NewConsultation {
+            id: Uuid::now_v7(),
+            lead: lead.clone(),
+            window_key: "evenings".into(),
+            date: tomorrow,
+            now,
+        };
+        tokio::spawn(async move { store.create_consultation(&request).await })
+    });
+    let mut assigned = std::collections::HashMap::<i64, usize>::new();
+    let mut full = 0;
+    for outcome in futures::future::join_all(requests).await {
+        match outcome.unwrap() {
+            Ok(ConsultationOutcome::Created(consultation)) => {
+                assert_eq!(consultation.window_label, "Evenings, 6–9 PM");
+                *assigned.entry(consultation.advisor_id).or_default() += 1;
+            }
+            Err(ConsultationError::WindowFull) => full += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(full, 90);
+    let mut per_advisor: Vec<usize> = assigned.into_values().collect();
+    per_advisor.sort();
+    assert_eq!(per_advisor, [4, 6], "each advisor filled exactly to capacity");
+
+    // The same lead asking again gets its consultation back.
+    let again = NewConsultation {
+        id: Uuid::now_v7(),
+        lead: leads[0].clone(),
+        window_key: "mornings".into(),
+        date: tomorrow.tomorrow().unwrap(),
+        now,
+    };
+    let outcomes = [
+        store.create_consultation(&again).await.unwrap(),
+        store.create_consultation(&again).await.unwrap(),
+    ];
+    let ids: Vec<Uuid> = outcomes
+        .iter()
+        .map(|outcome| match outcome {
+            ConsultationOutcome::Created(c) | ConsultationOutcome::Existing(c) => c.id,
+        })
+        .collect();
+    assert_eq!(ids[0], ids[1]);
+    assert!(matches!(outcomes[1], ConsultationOutcome::Existing(_)));
+}
