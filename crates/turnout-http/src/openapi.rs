@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::routes::{admin, funnel, ops, webinars};
+use crate::routes::{admin, consultations, funnel, ops, webinars};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,7 +20,7 @@ use crate::routes::{admin, funnel, ops, webinars};
     modifiers(&BearerSchemes),
     tags(
         (name = "webinars", description = "The public catalogue"),
-        (name = "funnel", description = "Leads, registrations and managing them"),
+        (name = "funnel", description = "Leads, registrations, callback requests and managing them"),
         (name = "admin", description = "Organiser API; needs an admin token"),
         (name = "operations", description = "Health and readiness"),
     )
@@ -57,6 +57,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::create_slots, admin::list_slots))
         .routes(routes!(admin::update_slot))
         .routes(routes!(admin::close_slot))
+        .routes(routes!(consultations::list_windows))
+        .routes(routes!(consultations::create_consultation))
+        .routes(routes!(consultations::create_advisor, consultations::list_advisors))
+        .routes(routes!(consultations::create_advisor_token))
+        .routes(routes!(
+            consultations::get_window_settings,
+            consultations::put_window_settings
+        ))
 }
 
 /// The document alone, as served at `/openapi.json`.

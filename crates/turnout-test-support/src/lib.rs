@@ -317,6 +317,39 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// An advisor who works every day from `starts` to `ends` in `zone`.
+    pub async fn advisor(&self, email: &str, zone: &str, hours: (&str, &str), max_calls: i64) -> i64 {
+        let days = [
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+        ];
+        let availability: Vec<Value> = days
+            .iter()
+            .map(|day| json!({"weekday": day, "starts": hours.0, "ends": hours.1}))
+            .collect();
+        let response = self
+            .admin_post(
+                "/api/v1/admin/advisors",
+                &json!({
+                    "name": "Priya Natarajan",
+                    "email": email,
+                    "time_zone": zone,
+                    "availability": availability,
+                    "max_calls_per_window": max_calls,
+                }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        json_body(response).await["advisor_id"].as_i64().expect("an advisor id")
+    }
+}
+
 /// A valid step-1 body for `email`.
 pub fn lead_body(webinar: &str, email: &str) -> Value {
     json!({

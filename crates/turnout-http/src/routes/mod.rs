@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod consultations;
 pub mod funnel;
 pub mod ops;
 pub mod webinars;

@@ -4,6 +4,7 @@
 
 mod admin;
 mod cli;
+mod consultations;
 mod leads;
 mod operations;
 mod registrations;
