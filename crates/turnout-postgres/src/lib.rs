@@ -813,6 +813,14 @@ impl Store for PostgresStore {
         .into())
     }
 
+    async fn consultation_of_registration(&self, registration_id: Uuid) -> Result<Option<Consultation>, StoreError> {
+        let row = sqlx::query(sql::CONSULTATION_OF_REGISTRATION)
+            .bind(registration_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| consultation_from_row(&row)).transpose()
+    }
+
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError> {
         sqlx::query(sql::INSERT_API_TOKEN)
             .bind(token.hash.as_str())

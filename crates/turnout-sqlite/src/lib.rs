@@ -877,6 +877,20 @@ impl Store for SqliteStore {
         self.writer.write(move |connection| consult(connection, &new)).await
     }
 
+    async fn consultation_of_registration(&self, registration_id: Uuid) -> Result<Option<Consultation>, StoreError> {
+        let id = registration_id.hyphenated().to_string();
+        self.readers
+            .read(move |connection| {
+                query_optional(
+                    connection,
+                    sql::CONSULTATION_OF_REGISTRATION,
+                    &[&id],
+                    consultation_from_row,
+                )
+            })
+            .await
+    }
+
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError> {
         let token = token.clone();
         self.writer

@@ -100,6 +100,9 @@ pub trait Store: Send + Sync + 'static {
         consultation: &NewConsultation,
     ) -> Result<ConsultationOutcome, ConsultationError>;
 
+    /// The consultation asked for with the same lead as a registration.
+    async fn consultation_of_registration(&self, registration_id: Uuid) -> Result<Option<Consultation>, StoreError>;
+
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError>;
     async fn find_api_token(&self, hash: &TokenHash) -> Result<Option<ApiTokenRole>, StoreError>;
 }

@@ -230,6 +230,12 @@ pub const CONSULTATION_OF_LEAD: &str = concat!(consultation_select!(), "WHERE c.
 
 pub const FIND_CONSULTATION: &str = concat!(consultation_select!(), "WHERE c.id = $1");
 
+/// The consultation asked for by the lead a registration was made with.
+pub const CONSULTATION_OF_REGISTRATION: &str = concat!(
+    consultation_select!(),
+    "JOIN registrations r ON r.lead_id = c.lead_id WHERE r.id = $1"
+);
+
 pub const INSERT_CONSULTATION: &str = "INSERT INTO consultations (id, lead_id, person_id, advisor_id, window_key, \
      window_date, window_label, window_start, window_end, time_zone, status, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'assigned', $11, $11)";

@@ -1,11 +1,13 @@
 //! Demo data, so a newcomer sees the whole funnel at once: three published
 //! webinars in three zones with two weeks of slots, and slots on both sides
-//! of each zone's next daylight-saving change. Invented people throughout.
+//! of each zone's next daylight-saving change; two program advisors in two
+//! zones for the callback windows. Invented people throughout.
 
-use jiff::civil::{Date, Time, time};
+use jiff::civil::{Date, Time, Weekday, time};
 use jiff::{SignedDuration, Timestamp};
-use turnout_domain::{Host, Slug, Text, TimeZone, WebinarStatus};
-use turnout_store::{NewSlot, NewWebinar, Store, WebinarError};
+use turnout_domain::consultation::WeeklyRange;
+use turnout_domain::{Email, Host, Slug, Text, TimeZone, WebinarStatus};
+use turnout_store::{AdvisorError, NewAdvisor, NewSlot, NewWebinar, Store, WebinarError};
 
 struct DemoWebinar {
     slug: &'static str,
@@ -76,12 +78,89 @@ const DAYS: i64 = 14;
 pub struct DemoSummary {
     pub webinars_created: usize,
     pub slots_created: usize,
+    pub advisors_created: usize,
+}
+
+struct DemoAdvisor {
+    name: &'static str,
+    email: &'static str,
+    zone: &'static str,
+    days: &'static [Weekday],
+    /// Local hours worked on those days.
+    hours: (i8, i8),
+    max_calls_per_window: i64,
+}
+
+const WEEKDAYS: &[Weekday] = &[
+    Weekday::Monday,
+    Weekday::Tuesday,
+    Weekday::Wednesday,
+    Weekday::Thursday,
+    Weekday::Friday,
+];
+
+/// Program advisors in two zones, so callback windows in most visitors'
+/// zones have someone to call.
+const ADVISORS: &[DemoAdvisor] = &[
+    DemoAdvisor {
+        name: "Priya Natarajan",
+        email: "priya.natarajan@example.com",
+        zone: "Asia/Kolkata",
+        days: &[
+            Weekday::Monday,
+            Weekday::Tuesday,
+            Weekday::Wednesday,
+            Weekday::Thursday,
+            Weekday::Friday,
+            Weekday::Saturday,
+        ],
+        hours: (8, 21),
+        max_calls_per_window: 4,
+    },
+    DemoAdvisor {
+        name: "Marcus Bell",
+        email: "marcus.bell@example.com",
+        zone: "America/New_York",
+        days: WEEKDAYS,
+        hours: (7, 19),
+        max_calls_per_window: 3,
+    },
+];
+
+async fn load_advisors(store: &dyn Store, now: Timestamp) -> anyhow::Result<usize> {
+    let mut created = 0;
+    for demo in ADVISORS {
+        let advisor = NewAdvisor {
+            name: Text::required(demo.name, 100).map_err(anyhow::Error::msg)?,
+            email: Email::parse(demo.email).map_err(anyhow::Error::msg)?,
+            time_zone: TimeZone::parse(demo.zone).map_err(anyhow::Error::msg)?,
+            availability: demo
+                .days
+                .iter()
+                .map(|weekday| WeeklyRange {
+                    weekday: *weekday,
+                    starts: time(demo.hours.0, 0, 0, 0),
+                    ends: time(demo.hours.1, 0, 0, 0),
+                })
+                .collect(),
+            max_calls_per_window: demo.max_calls_per_window,
+        };
+        match store.create_advisor(&advisor, now).await {
+            Ok(_) => created += 1,
+            Err(AdvisorError::EmailTaken) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(created)
 }
 
 /// Loads the demo webinars that do not exist yet; running it again changes
 /// nothing.
 pub async fn load(store: &dyn Store, now: Timestamp) -> anyhow::Result<DemoSummary> {
-    let mut summary = DemoSummary::default();
+    let mut summary = DemoSummary {
+        advisors_created: load_advisors(store, now).await?,
+        ..DemoSummary::default()
+    };
     for demo in WEBINARS {
         let zone = TimeZone::parse(demo.zone).map_err(anyhow::Error::msg)?;
         let webinar = NewWebinar {

@@ -121,6 +121,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         tracing::info!(
             webinars = loaded.webinars_created,
             slots = loaded.slots_created,
+            advisors = loaded.advisors_created,
             "demo data loaded"
         );
     }

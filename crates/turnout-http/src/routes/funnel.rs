@@ -17,7 +17,7 @@ use turnout_domain::{
     Text, TimeZone, ValidationErrors,
 };
 use turnout_store::{
-    LeadError, LeadKey, ManageKey, NewRegistration, Registration, RegistrationError, RegistrationLead,
+    Consultation, LeadError, LeadKey, ManageKey, NewRegistration, Registration, RegistrationError, RegistrationLead,
     RegistrationOutcome,
 };
 use utoipa::{IntoParams, ToSchema};
@@ -298,6 +298,35 @@ pub struct RegistrationView {
     /// "6 PM"
     pub time_label: String,
     pub calendar: CalendarLinks,
+    /// The callback the visitor asked for in step 3, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consultation: Option<CallbackSummary>,
+}
+
+/// The callback window the visitor chose, labelled in their zone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallbackSummary {
+    pub consultation_id: Uuid,
+    /// "Mornings, 8–10 AM"
+    pub label: String,
+    /// "Monday, 30th November", in the visitor's zone.
+    pub day_label: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub starts_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub ends_at: Timestamp,
+}
+
+impl From<&Consultation> for CallbackSummary {
+    fn from(consultation: &Consultation) -> Self {
+        Self {
+            consultation_id: consultation.id,
+            label: consultation.window_label.clone(),
+            day_label: turnout_domain::labels::day_label(consultation.window_date),
+            starts_at: consultation.starts_at,
+            ends_at: consultation.ends_at,
+        }
+    }
 }
 
 impl RegistrationView {
@@ -339,6 +368,7 @@ impl RegistrationView {
             label: label.full,
             day_label: label.day,
             time_label: label.time,
+            consultation: None,
         }
     }
 }
@@ -483,7 +513,8 @@ fn manage_key(id: &str, headers: &HeaderMap, query: TokenQuery) -> Result<(Manag
     ))
 }
 
-/// A registration, opened with its manage token.
+/// A registration, opened with its manage token: the webinar slot and, once
+/// asked for, the callback window, both labelled in the visitor's zone.
 #[utoipa::path(
     get,
     path = "/api/v1/registrations/{id}",
@@ -507,11 +538,10 @@ pub async fn get_registration(
         .find_registration(&key)
         .await?
         .ok_or(ApiError::NotFound("registration"))?;
-    Ok(Json(RegistrationView::new(
-        &registration,
-        Some(&token),
-        &state.settings.public_url,
-    )))
+    let consultation = state.store.consultation_of_registration(registration.id).await?;
+    let mut view = RegistrationView::new(&registration, Some(&token), &state.settings.public_url);
+    view.consultation = consultation.as_ref().map(CallbackSummary::from);
+    Ok(Json(view))
 }
 
 /// Cancels the registration and frees its seat. Cancelling again is harmless.

@@ -66,6 +66,18 @@ async fn the_binary_migrates_issues_tokens_serves_the_demo_and_stops_on_sigterm(
 
     let webinars = json_body(reqwest::get(format!("{base}/api/v1/webinars")).await.unwrap()).await;
     assert_eq!(webinars["items"].as_array().unwrap().len(), 3);
+    let windows = reqwest::get(format!("{base}/api/v1/consultation-windows?tz=Asia/Kolkata"))
+        .await
+        .unwrap();
+    let windows = json_body(windows).await;
+    let available = windows["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|day| day["windows"].as_array().unwrap())
+        .filter(|window| window["available"] == true)
+        .count();
+    assert!(available > 0, "the demo advisors cover some windows: {windows}");
     let client = reqwest::Client::new();
     let admin = client
         .get(format!("{base}/api/v1/admin/webinars"))
@@ -96,6 +108,7 @@ async fn the_binary_migrates_issues_tokens_serves_the_demo_and_stops_on_sigterm(
     wait_until_ready(&base, &mut again).await;
     assert_eq!(db.count("slots").await, slots);
     assert_eq!(db.count("webinars").await, 3);
+    assert_eq!(db.count("advisors").await, 2);
     Command::new("kill")
         .args(["-TERM", &again.id().to_string()])
         .status()

@@ -280,3 +280,36 @@ async fn admins_choose_the_windows_on_offer() {
     assert!(days.len() <= 4);
     assert_eq!(days.last().unwrap()["windows"][0]["label"], "Lunchtime, 12:30–2 PM");
 }
+
+#[tokio::test]
+async fn the_registration_summary_shows_the_callback_window_next_to_the_webinar() {
+    let app = TestApp::spawn().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let slot_id = app.slot(&webinar, 10).await;
+    app.advisor("nadia@example.com", "Asia/Kolkata", ("00:00", "23:59"), 2)
+        .await;
+    let lead = app.lead(&webinar, "asha@example.com").await;
+    let registration = json_body(
+        app.post(
+            "/api/v1/registrations",
+            &json!({"slot_id": slot_id, "lead_id": lead.0, "lead_token": lead.1}),
+        )
+        .await,
+    )
+    .await;
+    let path = format!(
+        "/api/v1/registrations/{}",
+        registration["registration_id"].as_str().unwrap()
+    );
+    let token = registration["manage_token"].as_str().unwrap();
+    let before = json_body(app.with_token(app.client.get(app.url(&path)), token).await).await;
+    assert!(before.get("consultation").is_none());
+
+    let mornings = tomorrow(&windows(&app, "Asia/Kolkata").await, "mornings");
+    let asked = json_body(ask(&app, &lead, mornings["window_id"].as_str().unwrap()).await).await;
+    let summary = json_body(app.with_token(app.client.get(app.url(&path)), token).await).await;
+    assert_eq!(summary["consultation"]["consultation_id"], asked["consultation_id"]);
+    assert_eq!(summary["consultation"]["label"], "Mornings, 8–10 AM");
+    assert_eq!(summary["consultation"]["day_label"], asked["window"]["day_label"]);
+    assert_eq!(summary["label"], registration["label"]);
+}
