@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod consultation;
 pub mod funnel;
 pub mod labels;
+pub mod resume;
 pub mod schedule;
 pub mod token;
 pub mod validation;

@@ -43,6 +43,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("request body too large")]
     PayloadTooLarge,
+    #[error("not a PDF or DOCX file")]
+    UnsupportedFileType,
     #[error("missing or invalid credential")]
     Unauthorized,
     #[error("{0} not found")]
@@ -69,7 +71,7 @@ impl ApiError {
         match self {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::MalformedBody(_) => StatusCode::BAD_REQUEST,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType | ApiError::UnsupportedFileType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -89,6 +91,7 @@ impl ApiError {
                 "Send JSON with Content-Type: application/json",
             ),
             ApiError::PayloadTooLarge => ("payload-too-large", "The request body is too large"),
+            ApiError::UnsupportedFileType => ("unsupported-file-type", "Upload a PDF or DOCX file"),
             ApiError::Unauthorized => ("unauthorized", "A valid credential is required"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::SlotFull => ("slot-full", "This webinar slot is full"),

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use object_store::ObjectStore;
 use tokio::net::TcpListener;
 use turnout_domain::TokenHash;
 use turnout_store::Store;
@@ -62,17 +63,20 @@ impl Default for Settings {
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// Where uploaded files (résumés) live: a local folder or a bucket.
+    pub uploads: Arc<dyn ObjectStore>,
     pub settings: Arc<Settings>,
     pub(crate) catalog: Arc<catalog::Catalog>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, settings: Settings) -> Self {
+    pub fn new(store: Arc<dyn Store>, uploads: Arc<dyn ObjectStore>, settings: Settings) -> Self {
         // Install the recorder before the first request records anything.
         telemetry::prometheus();
         let catalog = Arc::new(catalog::Catalog::new(settings.slot_cache_ttl));
         Self {
             store,
+            uploads,
             settings: Arc::new(settings),
             catalog,
         }

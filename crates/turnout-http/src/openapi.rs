@@ -34,6 +34,7 @@ impl Modify for BearerSchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("admin_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
         components.add_security_scheme("manage_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme("lead_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     }
 }
 
@@ -59,6 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::close_slot))
         .routes(routes!(consultations::list_windows))
         .routes(routes!(consultations::create_consultation))
+        .routes(routes!(consultations::upload_resume))
         .routes(routes!(consultations::create_advisor, consultations::list_advisors))
         .routes(routes!(consultations::create_advisor_token))
         .routes(routes!(

@@ -20,7 +20,7 @@ use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_co
 use turnout_store::sqlx_support::{EmbeddedMigration, is_unique_violation, migrator};
 use turnout_store::{
     Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, NewAdvisor, NewConsultation,
-    WindowLoad, WindowSettings,
+    NewResume, WindowLoad, WindowSettings,
 };
 use turnout_store::{
     ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
@@ -51,6 +51,11 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
         version: 4,
         description: "consultations",
         sql: include_str!("../migrations/0004_consultations.sql"),
+    },
+    EmbeddedMigration {
+        version: 5,
+        description: "resumes",
+        sql: include_str!("../migrations/0005_resumes.sql"),
     },
 ];
 
@@ -811,6 +816,45 @@ impl Store for PostgresStore {
             constraint: "consultations_lead_id_key".into(),
         }
         .into())
+    }
+
+    async fn consultation_for_lead(
+        &self,
+        id: Uuid,
+        lead_token: &TokenHash,
+    ) -> Result<Option<Consultation>, StoreError> {
+        let row = sqlx::query(sql::CONSULTATION_FOR_LEAD)
+            .bind(id)
+            .bind(lead_token.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| consultation_from_row(&row)).transpose()
+    }
+
+    async fn replace_resume(&self, resume: &NewResume) -> Result<Option<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Serialises uploads for one consultation, so each learns the key it
+        // really replaced (SQLite's single writer does this by itself).
+        sqlx::query("SELECT id FROM consultations WHERE id = $1 FOR UPDATE")
+            .bind(resume.consultation_id)
+            .execute(&mut *tx)
+            .await?;
+        let previous: Option<String> = sqlx::query_scalar(sql::RESUME_KEY)
+            .bind(resume.consultation_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        sqlx::query(sql::UPSERT_RESUME)
+            .bind(resume.consultation_id)
+            .bind(&resume.object_key)
+            .bind(&resume.sha256)
+            .bind(resume.size_bytes)
+            .bind(&resume.content_type)
+            .bind(&resume.display_name)
+            .bind(ts(resume.uploaded_at))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(previous)
     }
 
     async fn consultation_of_registration(&self, registration_id: Uuid) -> Result<Option<Consultation>, StoreError> {

@@ -19,7 +19,7 @@ use turnout_store::assignment::{assignment_order, offered_window};
 use turnout_store::columns::to_json_column;
 use turnout_store::{
     Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, NewAdvisor, NewConsultation,
-    WindowLoad, WindowSettings,
+    NewResume, WindowLoad, WindowSettings,
 };
 use turnout_store::{
     ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
@@ -34,6 +34,7 @@ use writer::Writer;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_foundation.sql"),
     include_str!("../migrations/0002_consultations.sql"),
+    include_str!("../migrations/0003_resumes.sql"),
 ];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
@@ -875,6 +876,46 @@ impl Store for SqliteStore {
     ) -> Result<ConsultationOutcome, ConsultationError> {
         let new = consultation.clone();
         self.writer.write(move |connection| consult(connection, &new)).await
+    }
+
+    async fn consultation_for_lead(
+        &self,
+        id: Uuid,
+        lead_token: &TokenHash,
+    ) -> Result<Option<Consultation>, StoreError> {
+        let (id, token) = (id.hyphenated().to_string(), lead_token.clone());
+        self.readers
+            .read(move |connection| {
+                query_optional(
+                    connection,
+                    sql::CONSULTATION_FOR_LEAD,
+                    &[&id, &token.as_str()],
+                    consultation_from_row,
+                )
+            })
+            .await
+    }
+
+    async fn replace_resume(&self, resume: &NewResume) -> Result<Option<String>, StoreError> {
+        let resume = resume.clone();
+        self.writer
+            .write(move |connection| {
+                let consultation_id = resume.consultation_id.hyphenated().to_string();
+                let previous: Option<String> =
+                    query_optional(connection, sql::RESUME_KEY, &[&consultation_id], |row| row.get(0))?;
+                let params: [&dyn ToSql; 7] = [
+                    &consultation_id,
+                    &resume.object_key,
+                    &resume.sha256,
+                    &resume.size_bytes,
+                    &resume.content_type,
+                    &resume.display_name,
+                    &micros(resume.uploaded_at),
+                ];
+                execute(connection, sql::UPSERT_RESUME, &params)?;
+                Ok(previous)
+            })
+            .await
     }
 
     async fn consultation_of_registration(&self, registration_id: Uuid) -> Result<Option<Consultation>, StoreError> {

@@ -100,6 +100,13 @@ pub trait Store: Send + Sync + 'static {
         consultation: &NewConsultation,
     ) -> Result<ConsultationOutcome, ConsultationError>;
 
+    /// A consultation, if `lead_token` is the hash of its lead's token.
+    async fn consultation_for_lead(&self, id: Uuid, lead_token: &TokenHash)
+    -> Result<Option<Consultation>, StoreError>;
+    /// Records a résumé for its consultation and returns the object key of
+    /// the one it replaced, whose file the caller deletes.
+    async fn replace_resume(&self, resume: &NewResume) -> Result<Option<String>, StoreError>;
+
     /// The consultation asked for with the same lead as a registration.
     async fn consultation_of_registration(&self, registration_id: Uuid) -> Result<Option<Consultation>, StoreError>;
 

@@ -244,3 +244,15 @@ pub struct Consultation {
     pub status: ConsultationStatus,
     pub created_at: Timestamp,
 }
+
+/// A résumé whose file is already in the object store under `object_key`.
+#[derive(Debug, Clone)]
+pub struct NewResume {
+    pub consultation_id: Uuid,
+    pub object_key: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub content_type: String,
+    pub display_name: String,
+    pub uploaded_at: Timestamp,
+}

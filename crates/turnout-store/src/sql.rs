@@ -236,6 +236,21 @@ pub const CONSULTATION_OF_REGISTRATION: &str = concat!(
     "JOIN registrations r ON r.lead_id = c.lead_id WHERE r.id = $1"
 );
 
+/// A consultation, if the token hash is its lead's.
+pub const CONSULTATION_FOR_LEAD: &str = concat!(
+    consultation_select!(),
+    "JOIN leads l ON l.id = c.lead_id WHERE c.id = $1 AND l.token_hash = $2"
+);
+
+pub const RESUME_KEY: &str = "SELECT object_key FROM resumes WHERE consultation_id = $1";
+
+/// Records a résumé, replacing the consultation's previous one.
+pub const UPSERT_RESUME: &str = "INSERT INTO resumes (consultation_id, object_key, sha256, size_bytes, \
+     content_type, display_name, review_status, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7) \
+     ON CONFLICT (consultation_id) DO UPDATE SET object_key = excluded.object_key, sha256 = excluded.sha256, \
+     size_bytes = excluded.size_bytes, content_type = excluded.content_type, \
+     display_name = excluded.display_name, review_status = 'pending', uploaded_at = excluded.uploaded_at";
+
 pub const INSERT_CONSULTATION: &str = "INSERT INTO consultations (id, lead_id, person_id, advisor_id, window_key, \
      window_date, window_label, window_start, window_end, time_zone, status, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'assigned', $11, $11)";
@@ -256,4 +271,5 @@ pub const SCHEMA_TABLES: &[&str] = &[
     "settings",
     "advisor_window_load",
     "consultations",
+    "resumes",
 ];

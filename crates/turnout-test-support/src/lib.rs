@@ -166,6 +166,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub database: TestDatabase,
+    /// Where this app keeps uploaded files.
+    pub uploads: TempDir,
 }
 
 impl TestApp {
@@ -187,9 +189,12 @@ impl TestApp {
         let address = format!("http://{}", listener.local_addr().expect("a local address"));
         settings.public_url = address.clone();
         settings.admin_token = Some(TokenHash::of(ADMIN_TOKEN));
-        let state = AppState::new(Arc::clone(&database.store), settings);
+        let uploads = tempfile::tempdir().expect("a temporary folder");
+        let files = object_store::local::LocalFileSystem::new_with_prefix(uploads.path()).expect("an upload folder");
+        let state = AppState::new(Arc::clone(&database.store), Arc::new(files), settings);
         tokio::spawn(turnout_http::serve(listener, state, std::future::pending()));
         Self {
+            uploads,
             address,
             client: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)

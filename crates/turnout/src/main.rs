@@ -145,7 +145,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         docs = format!("{}/docs", settings.public_url),
         "serving"
     );
-    turnout_http::serve(listener, AppState::new(Arc::clone(&store), settings), shutdown_signal()).await?;
+    let uploads_dir = config.data_dir.join("uploads");
+    std::fs::create_dir_all(&uploads_dir).with_context(|| format!("creating {}", uploads_dir.display()))?;
+    let uploads = object_store::local::LocalFileSystem::new_with_prefix(&uploads_dir)
+        .with_context(|| format!("opening {} for uploads", uploads_dir.display()))?;
+    let state = AppState::new(Arc::clone(&store), Arc::new(uploads), settings);
+    turnout_http::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

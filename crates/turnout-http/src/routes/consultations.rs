@@ -3,19 +3,24 @@
 //! windows offered.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::civil::{Date, Time};
 use jiff::{SignedDuration, Timestamp};
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
 use turnout_domain::consultation::{WeeklyRange, WindowDefinition, parse_weekday, weekday_name};
 use turnout_domain::labels::day_label;
+use turnout_domain::resume::{MAX_RESUME_BYTES, display_name, sniff};
+use turnout_domain::token::sha256_hex;
 use turnout_domain::{ConsultationStatus, Email, SecretToken, Slug, Text, TimeZone, ValidationErrors};
 use turnout_store::assignment::{OfferedWindow, has_room};
 use turnout_store::{
     Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, LeadKey, NewAdvisor, NewConsultation,
-    WindowSettings,
+    NewResume, WindowSettings,
 };
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -23,7 +28,7 @@ use uuid::Uuid;
 use super::{now, path_id};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Admin, ApiJson};
+use crate::extract::{Admin, ApiJson, bearer_token};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -577,4 +582,125 @@ pub async fn put_window_settings(
     let settings = body.validate()?;
     state.store.set_window_settings(&settings).await?;
     Ok(Json(settings.into()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The file's name on the visitor's machine; kept only as a label.
+    pub filename: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResumeView {
+    pub consultation_id: Uuid,
+    /// A safe label derived from the name the file was sent with.
+    pub file_name: String,
+    /// What the bytes are, whatever the file was called.
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    /// `pending` until an advisor reviews it.
+    pub review_status: String,
+}
+
+/// The file name from `?filename=` or a `Content-Disposition` header.
+fn client_file_name(query: UploadQuery, headers: &HeaderMap) -> Option<String> {
+    query.filename.or_else(|| {
+        let disposition = headers.get(header::CONTENT_DISPOSITION)?.to_str().ok()?;
+        let (_, name) = disposition.split_once("filename=")?;
+        Some(name.split(';').next()?.trim().trim_matches('"').to_owned())
+    })
+}
+
+/// Step 3's optional résumé: a PDF or DOCX of at most 4 MiB, sent as the
+/// request body with the lead's token. The body is read as it streams and
+/// refused at the first byte over the limit; the type is decided from the
+/// bytes. A new upload replaces the previous one and deletes its file.
+#[utoipa::path(
+    put,
+    path = "/api/v1/consultations/{id}/resume",
+    tag = "funnel",
+    params(("id" = Uuid, Path), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The PDF or DOCX, at most 4 MiB"),
+    security(("lead_token" = [])),
+    responses(
+        (status = 201, body = ResumeView),
+        (status = 200, description = "Replaced the previous résumé", body = ResumeView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn upload_resume(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::NotFound("consultation");
+    let consultation_id = Uuid::parse_str(&id).map_err(|_| not_found())?;
+    let token = bearer_token(&headers).ok_or_else(not_found)?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_RESUME_BYTES) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    state
+        .store
+        .consultation_for_lead(consultation_id, &token.hash())
+        .await?
+        .ok_or_else(not_found)?;
+    let bytes = axum::body::to_bytes(body, MAX_RESUME_BYTES)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge)?;
+    let kind = sniff(&bytes).ok_or(ApiError::UnsupportedFileType)?;
+    let sha256 = sha256_hex(&bytes);
+    let object_key = format!("resumes/{consultation_id}/{sha256}.{}", kind.extension());
+    let resume = NewResume {
+        consultation_id,
+        object_key: object_key.clone(),
+        sha256,
+        size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+        content_type: kind.content_type().to_owned(),
+        display_name: display_name(client_file_name(query, &headers).as_deref(), kind),
+        uploaded_at: now(),
+    };
+    let location = ObjectPath::from(object_key.as_str());
+    state
+        .uploads
+        .put(&location, PutPayload::from_bytes(bytes))
+        .await
+        .map_err(|error| ApiError::Internal(Box::new(error)))?;
+    let replaced = match state.store.replace_resume(&resume).await {
+        Ok(replaced) => replaced,
+        Err(error) => {
+            // Nothing may point at the file: remove it rather than orphan it.
+            let _ = state.uploads.delete(&location).await;
+            return Err(error.into());
+        }
+    };
+    if let Some(previous) = replaced.as_deref().filter(|previous| *previous != object_key)
+        && let Err(error) = state.uploads.delete(&ObjectPath::from(previous)).await
+    {
+        tracing::warn!(%error, previous, "could not delete a replaced résumé");
+    }
+    metrics::counter!("turnout_resumes_total").increment(1);
+    let status = if replaced.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let view = ResumeView {
+        consultation_id,
+        file_name: resume.display_name,
+        content_type: resume.content_type,
+        size_bytes: resume.size_bytes,
+        sha256: resume.sha256,
+        review_status: "pending".into(),
+    };
+    Ok((status, Json(view)).into_response())
 }

@@ -8,6 +8,7 @@ mod consultations;
 mod leads;
 mod operations;
 mod registrations;
+mod resumes;
 mod schema;
 mod storage;
 mod webinars;

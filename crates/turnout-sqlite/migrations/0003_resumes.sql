@@ -1,0 +1,14 @@
+-- The résumé uploaded with a consultation: the file lives in the object
+-- store under object_key; one per consultation, a new upload replaces it.
+
+CREATE TABLE resumes (
+    id              INTEGER PRIMARY KEY,
+    consultation_id TEXT    NOT NULL UNIQUE REFERENCES consultations (id),
+    object_key      TEXT    NOT NULL,
+    sha256          TEXT    NOT NULL,
+    size_bytes      INTEGER NOT NULL CHECK (size_bytes > 0),
+    content_type    TEXT    NOT NULL,
+    display_name    TEXT    NOT NULL,
+    review_status   TEXT    NOT NULL CHECK (review_status IN ('pending', 'in_review', 'reviewed')),
+    uploaded_at     INTEGER NOT NULL
+) STRICT;
