@@ -112,3 +112,19 @@ impl FromRequestParts<AppState> for Admin {
         }
     }
 }
+
+/// The advisor whose token was presented: they see and change only their
+/// own consultations.
+pub struct AdvisorId(pub i64);
+
+impl FromRequestParts<AppState> for AdvisorId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        match state.store.find_advisor_token(&token.hash()).await? {
+            Some(advisor_id) => Ok(AdvisorId(advisor_id)),
+            None => Err(ApiError::Unauthorized),
+        }
+    }
+}

@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::routes::{admin, consultations, funnel, ops, webinars};
+use crate::routes::{admin, advisor, consultations, funnel, ops, webinars};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +21,7 @@ use crate::routes::{admin, consultations, funnel, ops, webinars};
     tags(
         (name = "webinars", description = "The public catalogue"),
         (name = "funnel", description = "Leads, registrations, callback requests and managing them"),
+        (name = "advisor", description = "A program advisor's own queue; needs an advisor token"),
         (name = "admin", description = "Organiser API; needs an admin token"),
         (name = "operations", description = "Health and readiness"),
     )
@@ -35,6 +36,7 @@ impl Modify for BearerSchemes {
         components.add_security_scheme("admin_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
         components.add_security_scheme("manage_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
         components.add_security_scheme("lead_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme("advisor_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     }
 }
 
@@ -61,6 +63,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(consultations::list_windows))
         .routes(routes!(consultations::create_consultation))
         .routes(routes!(consultations::upload_resume))
+        .routes(routes!(advisor::queue))
+        .routes(routes!(advisor::report_call))
+        .routes(routes!(advisor::download_resume))
         .routes(routes!(consultations::create_advisor, consultations::list_advisors))
         .routes(routes!(consultations::create_advisor_token))
         .routes(routes!(

@@ -19,8 +19,8 @@ use turnout_store::assignment::{assignment_order, offered_window};
 use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_column};
 use turnout_store::sqlx_support::{EmbeddedMigration, is_unique_violation, migrator};
 use turnout_store::{
-    Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, NewAdvisor, NewConsultation,
-    NewResume, WindowLoad, WindowSettings,
+    Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, ConsultationUpdate, NewAdvisor,
+    NewConsultation, NewResume, QueueFilter, QueueItem, ResumeFile, ResumeSummary, WindowLoad, WindowSettings,
 };
 use turnout_store::{
     ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
@@ -56,6 +56,11 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
         version: 5,
         description: "resumes",
         sql: include_str!("../migrations/0005_resumes.sql"),
+    },
+    EmbeddedMigration {
+        version: 6,
+        description: "consultation events",
+        sql: include_str!("../migrations/0006_consultation_events.sql"),
     },
 ];
 
@@ -343,6 +348,26 @@ fn consultation_from_row(row: &PgRow) -> Result<Consultation, StoreError> {
         time_zone: zone_column(row.try_get(9)?)?,
         status: parsed_column(ConsultationStatus::parse(row.try_get(10)?))?,
         created_at: instant(row, 11)?,
+    })
+}
+
+fn queue_item(row: &PgRow) -> Result<QueueItem, StoreError> {
+    let resume = match row.try_get::<Option<String>, _>(15)? {
+        Some(display_name) => Some(ResumeSummary {
+            display_name,
+            content_type: row.try_get(16)?,
+            size_bytes: row.try_get(17)?,
+            review_status: row.try_get(18)?,
+        }),
+        None => None,
+    };
+    Ok(QueueItem {
+        consultation: consultation_from_row(row)?,
+        visitor_name: row.try_get(12)?,
+        visitor_email: row.try_get(13)?,
+        visitor_phone: row.try_get(14)?,
+        resume,
+        notes: row.try_get(19)?,
     })
 }
 
@@ -855,6 +880,55 @@ impl Store for PostgresStore {
             .await?;
         tx.commit().await?;
         Ok(previous)
+    }
+
+    async fn advisor_queue(&self, advisor_id: i64, filter: &QueueFilter) -> Result<Vec<QueueItem>, StoreError> {
+        let rows = sqlx::query(sql::ADVISOR_QUEUE)
+            .bind(advisor_id)
+            .bind(filter.status.map(|s| s.as_str()))
+            .bind(filter.from.map(ts))
+            .bind(filter.to.map(ts))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(queue_item).collect()
+    }
+
+    async fn update_consultation(&self, update: &ConsultationUpdate) -> Result<ConsultationStatus, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let status: Option<String> = sqlx::query_scalar(sql::UPDATE_CONSULTATION_STATUS)
+            .bind(update.consultation_id)
+            .bind(update.advisor_id)
+            .bind(update.status.map(|s| s.as_str()))
+            .bind(ts(update.now))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let status = parsed_column(ConsultationStatus::parse(&status.ok_or(StoreError::NotFound)?))?;
+        sqlx::query(sql::INSERT_CONSULTATION_EVENT)
+            .bind(update.consultation_id)
+            .bind(format!("advisor:{}", update.advisor_id))
+            .bind(status.as_str())
+            .bind(&update.notes)
+            .bind(ts(update.now))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(status)
+    }
+
+    async fn advisor_resume(&self, advisor_id: i64, consultation_id: Uuid) -> Result<Option<ResumeFile>, StoreError> {
+        let row = sqlx::query(sql::ADVISOR_RESUME)
+            .bind(consultation_id)
+            .bind(advisor_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(ResumeFile {
+                object_key: row.try_get(0)?,
+                content_type: row.try_get(1)?,
+                display_name: row.try_get(2)?,
+            })
+        })
+        .transpose()
     }
 
     async fn consultation_of_registration(&self, registration_id: Uuid) -> Result<Option<Consultation>, StoreError> {

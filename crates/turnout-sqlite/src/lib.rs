@@ -18,8 +18,8 @@ use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text,
 use turnout_store::assignment::{assignment_order, offered_window};
 use turnout_store::columns::to_json_column;
 use turnout_store::{
-    Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, NewAdvisor, NewConsultation,
-    NewResume, WindowLoad, WindowSettings,
+    Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, ConsultationUpdate, NewAdvisor,
+    NewConsultation, NewResume, QueueFilter, QueueItem, ResumeFile, ResumeSummary, WindowLoad, WindowSettings,
 };
 use turnout_store::{
     ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_foundation.sql"),
     include_str!("../migrations/0002_consultations.sql"),
     include_str!("../migrations/0003_resumes.sql"),
+    include_str!("../migrations/0004_consultation_events.sql"),
 ];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
@@ -514,6 +515,26 @@ fn consultation_from_row(row: &Row<'_>) -> rusqlite::Result<Consultation> {
     })
 }
 
+fn queue_item(row: &Row<'_>) -> rusqlite::Result<QueueItem> {
+    let resume = match row.get::<_, Option<String>>(15)? {
+        Some(display_name) => Some(ResumeSummary {
+            display_name,
+            content_type: row.get(16)?,
+            size_bytes: row.get(17)?,
+            review_status: row.get(18)?,
+        }),
+        None => None,
+    };
+    Ok(QueueItem {
+        consultation: consultation_from_row(row)?,
+        visitor_name: row.get(12)?,
+        visitor_email: row.get(13)?,
+        visitor_phone: row.get(14)?,
+        resume,
+        notes: row.get(19)?,
+    })
+}
+
 /// Step 3 on the writer connection: the lead's existing consultation, or a
 /// new one with the first advisor in assignment order who still has room.
 fn consult(connection: &Connection, new: &NewConsultation) -> Result<ConsultationOutcome, ConsultationError> {
@@ -914,6 +935,59 @@ impl Store for SqliteStore {
                 ];
                 execute(connection, sql::UPSERT_RESUME, &params)?;
                 Ok(previous)
+            })
+            .await
+    }
+
+    async fn advisor_queue(&self, advisor_id: i64, filter: &QueueFilter) -> Result<Vec<QueueItem>, StoreError> {
+        let filter = filter.clone();
+        self.readers
+            .read(move |connection| {
+                let params: [&dyn ToSql; 4] = [
+                    &advisor_id,
+                    &filter.status.map(|s| s.as_str()),
+                    &filter.from.map(micros),
+                    &filter.to.map(micros),
+                ];
+                query_all(connection, sql::ADVISOR_QUEUE, &params, queue_item)
+            })
+            .await
+    }
+
+    async fn update_consultation(&self, update: &ConsultationUpdate) -> Result<ConsultationStatus, StoreError> {
+        let update = update.clone();
+        self.writer
+            .write(move |connection| {
+                let id = update.consultation_id.hyphenated().to_string();
+                let params: [&dyn ToSql; 4] = [
+                    &id,
+                    &update.advisor_id,
+                    &update.status.map(|s| s.as_str()),
+                    &micros(update.now),
+                ];
+                let status = query_optional(connection, sql::UPDATE_CONSULTATION_STATUS, &params, |row| {
+                    parsed(row, 0, ConsultationStatus::parse)
+                })?
+                .ok_or(StoreError::NotFound)?;
+                let actor = format!("advisor:{}", update.advisor_id);
+                let params: [&dyn ToSql; 5] = [&id, &actor, &status.as_str(), &update.notes, &micros(update.now)];
+                execute(connection, sql::INSERT_CONSULTATION_EVENT, &params)?;
+                Ok(status)
+            })
+            .await
+    }
+
+    async fn advisor_resume(&self, advisor_id: i64, consultation_id: Uuid) -> Result<Option<ResumeFile>, StoreError> {
+        let id = consultation_id.hyphenated().to_string();
+        self.readers
+            .read(move |connection| {
+                query_optional(connection, sql::ADVISOR_RESUME, &[&id, &advisor_id], |row| {
+                    Ok(ResumeFile {
+                        object_key: row.get(0)?,
+                        content_type: row.get(1)?,
+                        display_name: row.get(2)?,
+                    })
+                })
             })
             .await
     }

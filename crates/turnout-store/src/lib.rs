@@ -11,7 +11,7 @@ pub mod sqlx_support;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use turnout_domain::{NewLead, Slug, TokenHash};
+use turnout_domain::{ConsultationStatus, NewLead, Slug, TokenHash};
 use uuid::Uuid;
 
 pub use error::{AdvisorError, ConsultationError, LeadError, RegistrationError, SlotError, StoreError, WebinarError};
@@ -106,6 +106,15 @@ pub trait Store: Send + Sync + 'static {
     /// Records a résumé for its consultation and returns the object key of
     /// the one it replaced, whose file the caller deletes.
     async fn replace_resume(&self, resume: &NewResume) -> Result<Option<String>, StoreError>;
+
+    /// The advisor's own consultations, filtered, by window start.
+    async fn advisor_queue(&self, advisor_id: i64, filter: &QueueFilter) -> Result<Vec<QueueItem>, StoreError>;
+    /// Records a status change and/or notes on the advisor's own
+    /// consultation, with an entry in its append-only history. `NotFound`
+    /// when the consultation is not theirs.
+    async fn update_consultation(&self, update: &ConsultationUpdate) -> Result<ConsultationStatus, StoreError>;
+    /// The résumé of one of the advisor's own consultations.
+    async fn advisor_resume(&self, advisor_id: i64, consultation_id: Uuid) -> Result<Option<ResumeFile>, StoreError>;
 
     /// The consultation asked for with the same lead as a registration.
     async fn consultation_of_registration(&self, registration_id: Uuid) -> Result<Option<Consultation>, StoreError>;

@@ -256,3 +256,50 @@ pub struct NewResume {
     pub display_name: String,
     pub uploaded_at: Timestamp,
 }
+
+/// Which of an advisor's consultations to list.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub status: Option<ConsultationStatus>,
+    /// Window starts in `[from, to)`.
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+/// One consultation in an advisor's queue.
+#[derive(Debug, Clone)]
+pub struct QueueItem {
+    pub consultation: Consultation,
+    pub visitor_name: String,
+    pub visitor_email: String,
+    pub visitor_phone: String,
+    pub resume: Option<ResumeSummary>,
+    /// The latest notes recorded, if any.
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResumeSummary {
+    pub display_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub review_status: String,
+}
+
+/// A status change, with notes, by an advisor on their own consultation.
+#[derive(Debug, Clone)]
+pub struct ConsultationUpdate {
+    pub consultation_id: Uuid,
+    pub advisor_id: i64,
+    pub status: Option<ConsultationStatus>,
+    pub notes: Option<String>,
+    pub now: Timestamp,
+}
+
+/// Where a résumé's file is and how to hand it out.
+#[derive(Debug, Clone)]
+pub struct ResumeFile {
+    pub object_key: String,
+    pub content_type: String,
+    pub display_name: String,
+}

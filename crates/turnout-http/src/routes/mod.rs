@@ -1,4 +1,5 @@
 pub mod admin;
+pub mod advisor;
 pub mod consultations;
 pub mod funnel;
 pub mod ops;

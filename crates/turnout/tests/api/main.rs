@@ -3,6 +3,7 @@
 //! `TURNOUT_TEST_POSTGRES_URL` is set.
 
 mod admin;
+mod advisor;
 mod cli;
 mod consultations;
 mod leads;

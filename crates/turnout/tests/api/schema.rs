@@ -10,11 +10,13 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-sqlite/migrations/0001_foundation.sql"),
     include_str!("../../../turnout-sqlite/migrations/0002_consultations.sql"),
     include_str!("../../../turnout-sqlite/migrations/0003_resumes.sql"),
+    include_str!("../../../turnout-sqlite/migrations/0004_consultation_events.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0001_foundation.sql"),
     include_str!("../../../turnout-postgres/migrations/0004_consultations.sql"),
     include_str!("../../../turnout-postgres/migrations/0005_resumes.sql"),
+    include_str!("../../../turnout-postgres/migrations/0006_consultation_events.sql"),
 ];
 
 /// Tables and columns declared by `CREATE TABLE` statements.
