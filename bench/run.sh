@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Turnout's benchmark: starts the release server on SQLite, then on
-# PostgreSQL, and drives GET /healthz, GET slots in a time zone and POST
-# registrations with unique people, each with wrk at 64 connections for a
-# fixed time. Prints req/s, p50, p99 and the server's peak RSS.
+# PostgreSQL, and drives GET /healthz, GET slots in a time zone, POST
+# registrations with unique people, and POST consultations (each with a lead
+# recorded just before by a POST /leads run), each with wrk at 64
+# connections for a fixed time. Prints req/s, p50, p99 and the server's
+# peak RSS.
 #
 #   bench/run.sh                 # both backends
 #   BACKENDS=sqlite bench/run.sh # one
@@ -52,6 +54,19 @@ start_server() { # $1 = database url
 
 admin() { # method path body
     curl -fsS -X "$1" "$BASE$2" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "$3"
+}
+
+seed_advisors() {
+    for n in $(seq 1 20); do
+        local availability=""
+        for day in monday tuesday wednesday thursday friday saturday sunday; do
+            availability="$availability{\"weekday\":\"$day\",\"starts\":\"00:00\",\"ends\":\"23:59\"},"
+        done
+        admin POST /api/v1/admin/advisors "{\"name\":\"Bench Advisor $n\",\"email\":\"advisor$n@example.com\",
+            \"time_zone\":\"Asia/Kolkata\",\"availability\":[${availability%,}],\"max_calls_per_window\":1000}" >/dev/null
+    done
+    WINDOWS=$(curl -fsS "$BASE/api/v1/consultation-windows?tz=Asia/Kolkata" |
+        grep -o '"window_id":"[^"]*"' | sed -E 's/"window_id":"([^"]*)"/\1/' | tail -n 12 | tr '\n' ' ')
 }
 
 seed() {
@@ -107,6 +122,15 @@ for backend in $BACKENDS; do
     read -r rps p50 p99 errors < <(TURNOUT_BENCH_SLOTS="$SLOTS" TURNOUT_BENCH_WEBINAR=bench \
         load "$backend-register" "$BASE" bench/register.lua)
     printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "POST /registrations" "$rps" "$p50" "$p99" "$errors"
+    seed_advisors
+    rm -f "$OUT"/leads-*.txt
+    TURNOUT_BENCH_WEBINAR=bench TURNOUT_BENCH_OUT="$OUT" load "$backend-leads" "$BASE" bench/leads.lua >/dev/null
+    read -r rps p50 p99 errors < <(TURNOUT_BENCH_WINDOWS="$WINDOWS" TURNOUT_BENCH_OUT="$OUT" \
+        TURNOUT_BENCH_THREADS="$THREADS" DURATION="${CONSULT_DURATION:-4s}" \
+        load "$backend-consult" "$BASE" bench/consult.lua)
+    printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "POST /consultations" "$rps" "$p50" "$p99" "$errors"
+    echo "$backend consultations created: $(curl -fsS -H "authorization: Bearer $TOKEN" "$BASE/metrics" |
+        awk -F' ' '/^turnout_consultations_total\{outcome="created"\}/ {print $2}')"
     echo "$backend peak RSS: $(peak_rss)"
     stop_server
     if [ "$backend" = postgres ]; then
