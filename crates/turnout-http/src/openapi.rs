@@ -66,6 +66,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(advisor::queue))
         .routes(routes!(advisor::report_call))
         .routes(routes!(advisor::download_resume))
+        .routes(routes!(advisor::all_consultations))
+        .routes(routes!(advisor::reassign))
         .routes(routes!(consultations::create_advisor, consultations::list_advisors))
         .routes(routes!(consultations::create_advisor_token))
         .routes(routes!(

@@ -14,14 +14,15 @@ use jiff_sqlx::ToSqlx;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow, PgSslMode};
 use sqlx::{PgConnection, PgPool, Row};
 use turnout_domain::ConsultationStatus;
-use turnout_domain::consultation::{WeeklyRange, WindowDefinition, parse_weekday, weekday_name};
+use turnout_domain::consultation::{WeeklyRange, WindowDefinition, covers, parse_weekday, weekday_name};
 use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TokenHash, WebinarStatus};
 use turnout_store::assignment::{assignment_order, offered_window};
 use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_column};
 use turnout_store::sqlx_support::{EmbeddedMigration, is_unique_violation, migrator};
 use turnout_store::{
     Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, ConsultationUpdate, NewAdvisor,
-    NewConsultation, NewResume, QueueFilter, QueueItem, ResumeFile, ResumeSummary, WindowLoad, WindowSettings,
+    NewConsultation, NewResume, QueueFilter, QueueItem, ReassignError, Reassignment, ResumeFile, ResumeSummary,
+    WindowLoad, WindowSettings,
 };
 use turnout_store::{
     ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
@@ -386,6 +387,88 @@ fn queue_item(row: &PgRow) -> Result<QueueItem, StoreError> {
         resume,
         notes: row.try_get(19)?,
     })
+}
+
+async fn find_consultation(connection: &mut PgConnection, id: Uuid) -> Result<Option<Consultation>, StoreError> {
+    let row = sqlx::query(sql::FIND_CONSULTATION)
+        .bind(id)
+        .fetch_optional(connection)
+        .await?;
+    row.map(|row| consultation_from_row(&row)).transpose()
+}
+
+/// Moves a consultation to another advisor, inside the caller's transaction.
+async fn reassign(connection: &mut PgConnection, change: &Reassignment) -> Result<Consultation, ReassignError> {
+    let current = find_consultation(connection, change.consultation_id)
+        .await?
+        .ok_or(ReassignError::NotFound)?;
+    if current.advisor_id == change.advisor_id {
+        return Ok(current);
+    }
+    let advisors = advisors(connection).await?;
+    let target = advisors
+        .iter()
+        .find(|advisor| advisor.id == change.advisor_id)
+        .ok_or(ReassignError::AdvisorNotFound)?;
+    if !covers(
+        &target.availability,
+        &target.time_zone,
+        current.starts_at,
+        current.ends_at,
+    ) {
+        return Err(ReassignError::NotCovering);
+    }
+    let taken: Option<i64> = sqlx::query_scalar(sql::TAKE_CALL)
+        .bind(target.id)
+        .bind(ts(current.starts_at))
+        .bind(target.max_calls_per_window)
+        .fetch_optional(&mut *connection)
+        .await
+        .map_err(StoreError::from)?;
+    taken.ok_or(ReassignError::AdvisorFull)?;
+    let moved = sqlx::query(sql::MOVE_CONSULTATION)
+        .bind(change.consultation_id)
+        .bind(current.advisor_id)
+        .bind(target.id)
+        .bind(ts(change.now))
+        .execute(&mut *connection)
+        .await
+        .map_err(StoreError::from)?;
+    if moved.rows_affected() != 1 {
+        return Err(StoreError::Conflict {
+            constraint: "consultation changed concurrently".into(),
+        }
+        .into());
+    }
+    let released = sqlx::query(sql::RELEASE_CALL)
+        .bind(current.advisor_id)
+        .bind(ts(current.starts_at))
+        .execute(&mut *connection)
+        .await
+        .map_err(StoreError::from)?;
+    if released.rows_affected() == 0 {
+        sqlx::query(sql::DROP_LAST_CALL)
+            .bind(current.advisor_id)
+            .bind(ts(current.starts_at))
+            .execute(&mut *connection)
+            .await
+            .map_err(StoreError::from)?;
+    }
+    sqlx::query(sql::INSERT_CONSULTATION_EVENT)
+        .bind(change.consultation_id)
+        .bind("admin")
+        .bind(current.status.as_str())
+        .bind(format!(
+            "Reassigned from advisor {} to advisor {}",
+            current.advisor_id, target.id
+        ))
+        .bind(ts(change.now))
+        .execute(&mut *connection)
+        .await
+        .map_err(StoreError::from)?;
+    find_consultation(connection, change.consultation_id)
+        .await?
+        .ok_or(ReassignError::NotFound)
 }
 
 /// Step 3 in one transaction: the lead's existing consultation, or a new
@@ -899,15 +982,22 @@ impl Store for PostgresStore {
         Ok(previous)
     }
 
-    async fn advisor_queue(&self, advisor_id: i64, filter: &QueueFilter) -> Result<Vec<QueueItem>, StoreError> {
-        let rows = sqlx::query(sql::ADVISOR_QUEUE)
-            .bind(advisor_id)
+    async fn consultation_queue(&self, filter: &QueueFilter) -> Result<Vec<QueueItem>, StoreError> {
+        let rows = sqlx::query(sql::CONSULTATION_QUEUE)
+            .bind(filter.advisor_id)
             .bind(filter.status.map(|s| s.as_str()))
             .bind(filter.from.map(ts))
             .bind(filter.to.map(ts))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(queue_item).collect()
+    }
+
+    async fn reassign_consultation(&self, reassignment: &Reassignment) -> Result<Consultation, ReassignError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        let moved = reassign(&mut tx, reassignment).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(moved)
     }
 
     async fn update_consultation(&self, update: &ConsultationUpdate) -> Result<ConsultationStatus, StoreError> {

@@ -13,13 +13,14 @@ use jiff::Timestamp;
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row};
 use turnout_domain::ConsultationStatus;
-use turnout_domain::consultation::{WeeklyRange, WindowDefinition, parse_weekday, weekday_name};
+use turnout_domain::consultation::{WeeklyRange, WindowDefinition, covers, parse_weekday, weekday_name};
 use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus};
 use turnout_store::assignment::{assignment_order, offered_window};
 use turnout_store::columns::to_json_column;
 use turnout_store::{
     Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, ConsultationUpdate, NewAdvisor,
-    NewConsultation, NewResume, QueueFilter, QueueItem, ResumeFile, ResumeSummary, WindowLoad, WindowSettings,
+    NewConsultation, NewResume, QueueFilter, QueueItem, ReassignError, Reassignment, ResumeFile, ResumeSummary,
+    WindowLoad, WindowSettings,
 };
 use turnout_store::{
     ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
@@ -535,6 +536,51 @@ fn queue_item(row: &Row<'_>) -> rusqlite::Result<QueueItem> {
     })
 }
 
+/// Moves a consultation to another advisor on the writer connection.
+fn reassign(connection: &Connection, change: &Reassignment) -> Result<Consultation, ReassignError> {
+    let id = change.consultation_id.hyphenated().to_string();
+    let current = query_optional(connection, sql::FIND_CONSULTATION, &[&id], consultation_from_row)?
+        .ok_or(ReassignError::NotFound)?;
+    if current.advisor_id == change.advisor_id {
+        return Ok(current);
+    }
+    let advisors = advisors(connection)?;
+    let target = advisors
+        .iter()
+        .find(|advisor| advisor.id == change.advisor_id)
+        .ok_or(ReassignError::AdvisorNotFound)?;
+    if !covers(
+        &target.availability,
+        &target.time_zone,
+        current.starts_at,
+        current.ends_at,
+    ) {
+        return Err(ReassignError::NotCovering);
+    }
+    let start = micros(current.starts_at);
+    let params: [&dyn ToSql; 3] = [&target.id, &start, &target.max_calls_per_window];
+    query_optional(connection, sql::TAKE_CALL, &params, |row| row.get::<_, i64>(0))?
+        .ok_or(ReassignError::AdvisorFull)?;
+    let params: [&dyn ToSql; 4] = [&id, &current.advisor_id, &target.id, &micros(change.now)];
+    if execute(connection, sql::MOVE_CONSULTATION, &params)? != 1 {
+        return Err(StoreError::Conflict {
+            constraint: "consultation changed concurrently".into(),
+        }
+        .into());
+    }
+    let released: [&dyn ToSql; 2] = [&current.advisor_id, &start];
+    if execute(connection, sql::RELEASE_CALL, &released)? == 0 {
+        execute(connection, sql::DROP_LAST_CALL, &released)?;
+    }
+    let notes = format!(
+        "Reassigned from advisor {} to advisor {}",
+        current.advisor_id, target.id
+    );
+    let params: [&dyn ToSql; 5] = [&id, &"admin", &current.status.as_str(), &notes, &micros(change.now)];
+    execute(connection, sql::INSERT_CONSULTATION_EVENT, &params)?;
+    query_one(connection, sql::FIND_CONSULTATION, &[&id], consultation_from_row).map_err(Into::into)
+}
+
 /// Step 3 on the writer connection: the lead's existing consultation, or a
 /// new one with the first advisor in assignment order who still has room.
 fn consult(connection: &Connection, new: &NewConsultation) -> Result<ConsultationOutcome, ConsultationError> {
@@ -939,18 +985,25 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn advisor_queue(&self, advisor_id: i64, filter: &QueueFilter) -> Result<Vec<QueueItem>, StoreError> {
+    async fn consultation_queue(&self, filter: &QueueFilter) -> Result<Vec<QueueItem>, StoreError> {
         let filter = filter.clone();
         self.readers
             .read(move |connection| {
                 let params: [&dyn ToSql; 4] = [
-                    &advisor_id,
+                    &filter.advisor_id,
                     &filter.status.map(|s| s.as_str()),
                     &filter.from.map(micros),
                     &filter.to.map(micros),
                 ];
-                query_all(connection, sql::ADVISOR_QUEUE, &params, queue_item)
+                query_all(connection, sql::CONSULTATION_QUEUE, &params, queue_item)
             })
+            .await
+    }
+
+    async fn reassign_consultation(&self, reassignment: &Reassignment) -> Result<Consultation, ReassignError> {
+        let reassignment = reassignment.clone();
+        self.writer
+            .write(move |connection| reassign(connection, &reassignment))
             .await
     }
 

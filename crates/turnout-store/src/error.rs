@@ -107,3 +107,18 @@ pub enum ConsultationError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+#[derive(Debug, Error)]
+pub enum ReassignError {
+    #[error("no such consultation")]
+    NotFound,
+    #[error("no such advisor")]
+    AdvisorNotFound,
+    /// The advisor's weekly hours do not cover the whole window.
+    #[error("the advisor does not work during the window")]
+    NotCovering,
+    #[error("the advisor has no room in the window")]
+    AdvisorFull,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

@@ -14,7 +14,9 @@ use jiff::Timestamp;
 use turnout_domain::{ConsultationStatus, NewLead, Slug, TokenHash};
 use uuid::Uuid;
 
-pub use error::{AdvisorError, ConsultationError, LeadError, RegistrationError, SlotError, StoreError, WebinarError};
+pub use error::{
+    AdvisorError, ConsultationError, LeadError, ReassignError, RegistrationError, SlotError, StoreError, WebinarError,
+};
 pub use model::*;
 
 /// Everything Turnout keeps, in the words of the domain.
@@ -107,8 +109,12 @@ pub trait Store: Send + Sync + 'static {
     /// the one it replaced, whose file the caller deletes.
     async fn replace_resume(&self, resume: &NewResume) -> Result<Option<String>, StoreError>;
 
-    /// The advisor's own consultations, filtered, by window start.
-    async fn advisor_queue(&self, advisor_id: i64, filter: &QueueFilter) -> Result<Vec<QueueItem>, StoreError>;
+    /// Consultations, filtered (one advisor's, or all for admins), by window
+    /// start.
+    async fn consultation_queue(&self, filter: &QueueFilter) -> Result<Vec<QueueItem>, StoreError>;
+    /// Moves a consultation to another advisor who covers its window and has
+    /// room, giving the first advisor's call back; recorded in its history.
+    async fn reassign_consultation(&self, reassignment: &Reassignment) -> Result<Consultation, ReassignError>;
     /// Records a status change and/or notes on the advisor's own
     /// consultation, with an entry in its append-only history. `NotFound`
     /// when the consultation is not theirs.

@@ -257,9 +257,11 @@ pub struct NewResume {
     pub uploaded_at: Timestamp,
 }
 
-/// Which of an advisor's consultations to list.
+/// Which consultations to list.
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
+    /// One advisor's only; every advisor's when `None` (admins).
+    pub advisor_id: Option<i64>,
     pub status: Option<ConsultationStatus>,
     /// Window starts in `[from, to)`.
     pub from: Option<Timestamp>,
@@ -302,4 +304,12 @@ pub struct ResumeFile {
     pub object_key: String,
     pub content_type: String,
     pub display_name: String,
+}
+
+/// An admin moving a consultation to another advisor.
+#[derive(Debug, Clone)]
+pub struct Reassignment {
+    pub consultation_id: Uuid,
+    pub advisor_id: i64,
+    pub now: Timestamp,
 }

@@ -251,17 +251,17 @@ pub const UPSERT_RESUME: &str = "INSERT INTO resumes (consultation_id, object_ke
      size_bytes = excluded.size_bytes, content_type = excluded.content_type, \
      display_name = excluded.display_name, review_status = 'pending', uploaded_at = excluded.uploaded_at";
 
-/// An advisor's queue: their consultations with the visitor's contact
-/// details, the résumé if any and the latest notes, by window start.
-/// `$2` status, `$3`/`$4` window-start bounds; NULL means no filter.
-pub const ADVISOR_QUEUE: &str = "SELECT c.id, c.lead_id, c.advisor_id, a.name, c.window_key, c.window_date, \
+/// Consultations with the visitor's contact details, the résumé if any and
+/// the latest notes, by window start. `$1` advisor, `$2` status, `$3`/`$4`
+/// window-start bounds; NULL means no filter.
+pub const CONSULTATION_QUEUE: &str = "SELECT c.id, c.lead_id, c.advisor_id, a.name, c.window_key, c.window_date, \
      c.window_label, c.window_start, c.window_end, c.time_zone, c.status, c.created_at, \
      p.name, p.email, p.phone, r.display_name, r.content_type, r.size_bytes, r.review_status, \
      (SELECT e.notes FROM consultation_events e WHERE e.consultation_id = c.id AND e.notes IS NOT NULL \
       ORDER BY e.id DESC LIMIT 1) \
      FROM consultations c JOIN advisors a ON a.id = c.advisor_id JOIN persons p ON p.id = c.person_id \
      LEFT JOIN resumes r ON r.consultation_id = c.id \
-     WHERE c.advisor_id = $1 AND ($2 IS NULL OR c.status = $2) \
+     WHERE ($1 IS NULL OR c.advisor_id = $1) AND ($2 IS NULL OR c.status = $2) \
      AND ($3 IS NULL OR c.window_start >= $3) AND ($4 IS NULL OR c.window_start < $4) \
      ORDER BY c.window_start, c.id";
 
@@ -276,6 +276,18 @@ pub const INSERT_CONSULTATION_EVENT: &str = "INSERT INTO consultation_events (co
 /// The stored résumé of one of the advisor's consultations.
 pub const ADVISOR_RESUME: &str = "SELECT r.object_key, r.content_type, r.display_name FROM resumes r \
      JOIN consultations c ON c.id = r.consultation_id WHERE c.id = $1 AND c.advisor_id = $2";
+
+/// Gives back one of an advisor's calls in a window; the last one removes
+/// the row (a load row never says zero).
+pub const RELEASE_CALL: &str =
+    "UPDATE advisor_window_load SET taken = taken - 1 WHERE advisor_id = $1 AND window_start = $2 AND taken > 1";
+pub const DROP_LAST_CALL: &str =
+    "DELETE FROM advisor_window_load WHERE advisor_id = $1 AND window_start = $2 AND taken = 1";
+
+/// Moves a consultation from the advisor it was read with (`$2`) to `$3`:
+/// a compare-and-set, so two concurrent moves cannot both release a call.
+pub const MOVE_CONSULTATION: &str =
+    "UPDATE consultations SET advisor_id = $3, updated_at = $4 WHERE id = $1 AND advisor_id = $2";
 
 pub const INSERT_CONSULTATION: &str = "INSERT INTO consultations (id, lead_id, person_id, advisor_id, window_key, \
      window_date, window_label, window_start, window_end, time_zone, status, created_at, updated_at) \

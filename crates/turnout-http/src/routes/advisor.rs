@@ -11,14 +11,15 @@ use object_store::path::Path as ObjectPath;
 use serde::{Deserialize, Serialize};
 use turnout_domain::labels::day_label;
 use turnout_domain::{ConsultationStatus, Text, TimeZone, ValidationErrors};
-use turnout_store::{ConsultationUpdate, QueueFilter, QueueItem, StoreError};
+use turnout_store::{ConsultationUpdate, QueueFilter, QueueItem, ReassignError, Reassignment, StoreError};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::now;
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{AdvisorId, ApiJson};
+use crate::extract::{Admin, AdvisorId, ApiJson};
+use crate::routes::consultations::ConsultationView;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -51,10 +52,17 @@ pub struct QueueEntry {
     pub ends_at: jiff::Timestamp,
     /// The visitor's zone.
     pub time_zone: String,
+    pub advisor: AssignedAdvisor,
     pub visitor: Visitor,
     pub resume: Option<ResumeInfo>,
     /// The latest notes recorded on this consultation.
     pub notes: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssignedAdvisor {
+    pub advisor_id: i64,
+    pub name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -84,6 +92,10 @@ impl From<QueueItem> for QueueEntry {
             starts_at: consultation.starts_at,
             ends_at: consultation.ends_at,
             time_zone: consultation.time_zone.to_string(),
+            advisor: AssignedAdvisor {
+                advisor_id: consultation.advisor_id,
+                name: consultation.advisor_name,
+            },
             visitor: Visitor {
                 name: item.visitor_name,
                 email: item.visitor_email,
@@ -101,7 +113,7 @@ impl From<QueueItem> for QueueEntry {
 }
 
 impl QueueQuery {
-    fn filter(&self) -> Result<QueueFilter, ValidationErrors> {
+    pub fn filter(&self) -> Result<QueueFilter, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let status = self
             .status
@@ -127,7 +139,12 @@ impl QueueQuery {
             }
             _ => (None, None),
         };
-        errors.finish(|| QueueFilter { status, from, to })
+        errors.finish(|| QueueFilter {
+            advisor_id: None,
+            status,
+            from,
+            to,
+        })
     }
 }
 
@@ -149,8 +166,11 @@ pub async fn queue(
     State(state): State<AppState>,
     Query(query): Query<QueueQuery>,
 ) -> Result<Json<QueueView>, ApiError> {
-    let filter = query.filter()?;
-    let items = state.store.advisor_queue(advisor_id, &filter).await?;
+    let filter = QueueFilter {
+        advisor_id: Some(advisor_id),
+        ..query.filter()?
+    };
+    let items = state.store.consultation_queue(&filter).await?;
     Ok(Json(QueueView {
         items: items.into_iter().map(Into::into).collect(),
     }))
@@ -297,4 +317,102 @@ pub async fn download_resume(
     }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok(response)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminQueueQuery {
+    /// Only this advisor's consultations.
+    pub advisor_id: Option<i64>,
+    /// Only consultations with this status.
+    pub status: Option<String>,
+    /// Only windows starting on this day (`YYYY-MM-DD`) in `tz`.
+    pub date: Option<String>,
+    /// The zone `date` is read in; UTC when absent.
+    pub tz: Option<String>,
+}
+
+/// Every consultation, filtered by advisor, status and day, by window start.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/consultations",
+    tag = "admin",
+    params(AdminQueueQuery),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = QueueView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn all_consultations(
+    _: Admin,
+    State(state): State<AppState>,
+    Query(query): Query<AdminQueueQuery>,
+) -> Result<Json<QueueView>, ApiError> {
+    let queue = QueueQuery {
+        status: query.status,
+        date: query.date,
+        tz: query.tz,
+    };
+    let filter = QueueFilter {
+        advisor_id: query.advisor_id,
+        ..queue.filter()?
+    };
+    let items = state.store.consultation_queue(&filter).await?;
+    Ok(Json(QueueView {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReassignRequest {
+    pub advisor_id: i64,
+}
+
+/// Moves a consultation to another advisor who works the whole window and
+/// has room in it; the first advisor's call is given back.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/consultations/{id}/reassign",
+    tag = "admin",
+    params(("id" = Uuid, Path)),
+    request_body = ReassignRequest,
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = ConsultationView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn reassign(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ReassignRequest>,
+) -> Result<Json<ConsultationView>, ApiError> {
+    let consultation_id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound("consultation"))?;
+    let change = Reassignment {
+        consultation_id,
+        advisor_id: request.advisor_id,
+        now: now(),
+    };
+    let moved = state
+        .store
+        .reassign_consultation(&change)
+        .await
+        .map_err(|error| match error {
+            ReassignError::NotFound => ApiError::NotFound("consultation"),
+            ReassignError::AdvisorNotFound => ApiError::field("advisor_id", "No such advisor"),
+            ReassignError::NotCovering => ApiError::field("advisor_id", "This advisor does not work the whole window"),
+            ReassignError::AdvisorFull => ApiError::Conflict {
+                kind: "advisor-full",
+                detail: "This advisor has no room left in the window".into(),
+            },
+            ReassignError::Store(error) => error.into(),
+        })?;
+    Ok(Json(ConsultationView::from(&moved)))
 }

@@ -194,3 +194,82 @@ async fn the_advisor_downloads_the_resume_with_its_type_and_a_safe_name() {
     );
     assert_eq!(download.bytes().await.unwrap().as_ref(), pdf.as_slice());
 }
+
+#[tokio::test]
+async fn admins_list_every_consultation_and_reassign_within_capacity() {
+    let s = setup().await;
+    let all = json_body(s.app.admin_get("/api/v1/admin/consultations").await).await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 2);
+    let asha = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["consultation_id"] == s.asha.0.as_str())
+        .unwrap()
+        .clone();
+    let first_id = asha["advisor"]["advisor_id"].as_i64().unwrap();
+    let filtered = json_body(
+        s.app
+            .admin_get(&format!(
+                "/api/v1/admin/consultations?advisor_id={first_id}&status=assigned"
+            ))
+            .await,
+    )
+    .await;
+    assert_eq!(filtered["items"].as_array().unwrap().len(), 1);
+
+    let path = format!("/api/v1/admin/consultations/{}/reassign", s.asha.0);
+    let second_id = first_id + 1;
+    let full = s.app.admin_post(&path, &json!({"advisor_id": second_id})).await;
+    assert_eq!(
+        full.status(),
+        StatusCode::CONFLICT,
+        "the second advisor's one call is Ravi's"
+    );
+    assert_eq!(json_body(full).await["type"], "/problems/advisor-full");
+
+    let night_owl = s
+        .app
+        .advisor("owl@example.com", "America/New_York", ("01:00", "02:00"), 5)
+        .await;
+    let not_covering = s.app.admin_post(&path, &json!({"advisor_id": night_owl})).await;
+    assert_eq!(not_covering.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown = s.app.admin_post(&path, &json!({"advisor_id": 999_999})).await;
+    assert_eq!(json_body(unknown).await["errors"][0]["field"], "advisor_id");
+    let missing = s
+        .app
+        .admin_post(
+            "/api/v1/admin/consultations/01a22693-0000-7000-8000-000000000000/reassign",
+            &json!({"advisor_id": 1}),
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    let third = s
+        .app
+        .advisor("mira@example.com", "Asia/Kolkata", ("00:00", "23:59"), 2)
+        .await;
+    let moved = s.app.admin_post(&path, &json!({"advisor_id": third})).await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    assert_eq!(s.app.database.count("consultation_events").await, 1);
+    let theirs = json_body(queue(&s.app, &s.first_token, "").await).await;
+    assert_eq!(theirs["items"], json!([]), "the first advisor's queue is empty again");
+
+    // The first advisor's call was given back: a new visitor gets them.
+    let listing = json_body(s.app.get("/api/v1/consultation-windows?tz=Asia/Kolkata").await).await;
+    let window_id = listing["days"][1]["windows"][2]["window_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (lead_id, lead_token) = s.app.lead("ml-careers", "meera@example.com").await;
+    let asked = s
+        .app
+        .post(
+            "/api/v1/consultations",
+            &json!({"lead_id": lead_id, "lead_token": lead_token, "window_id": window_id}),
+        )
+        .await;
+    assert_eq!(asked.status(), StatusCode::CREATED);
+    let mine = json_body(queue(&s.app, &s.first_token, "").await).await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+}
