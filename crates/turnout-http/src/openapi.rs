@@ -66,6 +66,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(advisor::queue))
         .routes(routes!(advisor::report_call))
         .routes(routes!(advisor::download_resume))
+        .routes(routes!(advisor::review_resume, advisor::resume_reviews))
         .routes(routes!(advisor::all_consultations))
         .routes(routes!(advisor::reassign))
         .routes(routes!(consultations::create_advisor, consultations::list_advisors))

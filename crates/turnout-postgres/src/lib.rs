@@ -21,8 +21,8 @@ use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_co
 use turnout_store::sqlx_support::{EmbeddedMigration, is_unique_violation, migrator};
 use turnout_store::{
     Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, ConsultationUpdate, NewAdvisor,
-    NewConsultation, NewResume, QueueFilter, QueueItem, ReassignError, Reassignment, ResumeFile, ResumeSummary,
-    WindowLoad, WindowSettings,
+    NewConsultation, NewResume, NewReview, QueueFilter, QueueItem, ReassignError, Reassignment, ResumeFile,
+    ResumeReviews, ResumeSummary, ReviewComment, WindowLoad, WindowSettings,
 };
 use turnout_store::{
     ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
@@ -63,6 +63,11 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
         version: 6,
         description: "consultation events",
         sql: include_str!("../migrations/0006_consultation_events.sql"),
+    },
+    EmbeddedMigration {
+        version: 7,
+        description: "resume reviews",
+        sql: include_str!("../migrations/0007_resume_reviews.sql"),
     },
 ];
 
@@ -387,6 +392,41 @@ fn queue_item(row: &PgRow) -> Result<QueueItem, StoreError> {
         resume,
         notes: row.try_get(19)?,
     })
+}
+
+/// A résumé's reviews, if it belongs to one of the advisor's consultations.
+async fn reviews(
+    connection: &mut PgConnection,
+    consultation_id: Uuid,
+    advisor_id: i64,
+) -> Result<Option<ResumeReviews>, StoreError> {
+    let status: Option<String> = sqlx::query_scalar(sql::OWN_RESUME_STATUS)
+        .bind(consultation_id)
+        .bind(advisor_id)
+        .fetch_optional(&mut *connection)
+        .await?;
+    let Some(review_status) = status else {
+        return Ok(None);
+    };
+    let rows = sqlx::query(sql::LIST_REVIEWS)
+        .bind(consultation_id)
+        .fetch_all(&mut *connection)
+        .await?;
+    let comments = rows
+        .iter()
+        .map(|row| {
+            Ok(ReviewComment {
+                advisor_id: row.try_get(0)?,
+                advisor_name: row.try_get(1)?,
+                comment: row.try_get(2)?,
+                created_at: instant(row, 3)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(ResumeReviews {
+        review_status,
+        comments,
+    }))
 }
 
 async fn find_consultation(connection: &mut PgConnection, id: Uuid) -> Result<Option<Consultation>, StoreError> {
@@ -1036,6 +1076,44 @@ impl Store for PostgresStore {
             })
         })
         .transpose()
+    }
+
+    async fn review_resume(&self, review: &NewReview) -> Result<Option<ResumeReviews>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if reviews(&mut tx, review.consultation_id, review.advisor_id)
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        if let Some(status) = &review.status {
+            sqlx::query(sql::SET_REVIEW_STATUS)
+                .bind(review.consultation_id)
+                .bind(status)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(comment) = &review.comment {
+            sqlx::query(sql::INSERT_REVIEW)
+                .bind(review.consultation_id)
+                .bind(review.advisor_id)
+                .bind(comment)
+                .bind(ts(review.now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let updated = reviews(&mut tx, review.consultation_id, review.advisor_id).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    async fn resume_reviews(
+        &self,
+        advisor_id: i64,
+        consultation_id: Uuid,
+    ) -> Result<Option<ResumeReviews>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        reviews(&mut connection, consultation_id, advisor_id).await
     }
 
     async fn consultation_of_registration(&self, registration_id: Uuid) -> Result<Option<Consultation>, StoreError> {

@@ -19,8 +19,8 @@ use turnout_store::assignment::{assignment_order, offered_window};
 use turnout_store::columns::to_json_column;
 use turnout_store::{
     Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, ConsultationUpdate, NewAdvisor,
-    NewConsultation, NewResume, QueueFilter, QueueItem, ReassignError, Reassignment, ResumeFile, ResumeSummary,
-    WindowLoad, WindowSettings,
+    NewConsultation, NewResume, NewReview, QueueFilter, QueueItem, ReassignError, Reassignment, ResumeFile,
+    ResumeReviews, ResumeSummary, ReviewComment, WindowLoad, WindowSettings,
 };
 use turnout_store::{
     ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_consultations.sql"),
     include_str!("../migrations/0003_resumes.sql"),
     include_str!("../migrations/0004_consultation_events.sql"),
+    include_str!("../migrations/0005_resume_reviews.sql"),
 ];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
@@ -534,6 +535,35 @@ fn queue_item(row: &Row<'_>) -> rusqlite::Result<QueueItem> {
         resume,
         notes: row.get(19)?,
     })
+}
+
+/// A résumé's reviews, if it belongs to one of the advisor's consultations.
+fn reviews(
+    connection: &Connection,
+    consultation_id: &str,
+    advisor_id: i64,
+) -> Result<Option<ResumeReviews>, StoreError> {
+    let Some(review_status) = query_optional(
+        connection,
+        sql::OWN_RESUME_STATUS,
+        &[&consultation_id, &advisor_id],
+        |row| row.get::<_, String>(0),
+    )?
+    else {
+        return Ok(None);
+    };
+    let comments = query_all(connection, sql::LIST_REVIEWS, &[&consultation_id], |row| {
+        Ok(ReviewComment {
+            advisor_id: row.get(0)?,
+            advisor_name: row.get(1)?,
+            comment: row.get(2)?,
+            created_at: instant(row, 3)?,
+        })
+    })?;
+    Ok(Some(ResumeReviews {
+        review_status,
+        comments,
+    }))
 }
 
 /// Moves a consultation to another advisor on the writer connection.
@@ -1042,6 +1072,37 @@ impl Store for SqliteStore {
                     })
                 })
             })
+            .await
+    }
+
+    async fn review_resume(&self, review: &NewReview) -> Result<Option<ResumeReviews>, StoreError> {
+        let review = review.clone();
+        self.writer
+            .write(move |connection| {
+                let id = review.consultation_id.hyphenated().to_string();
+                if reviews(connection, &id, review.advisor_id)?.is_none() {
+                    return Ok(None);
+                }
+                if let Some(status) = &review.status {
+                    execute(connection, sql::SET_REVIEW_STATUS, &[&id, status])?;
+                }
+                if let Some(comment) = &review.comment {
+                    let params: [&dyn ToSql; 4] = [&id, &review.advisor_id, comment, &micros(review.now)];
+                    execute(connection, sql::INSERT_REVIEW, &params)?;
+                }
+                reviews(connection, &id, review.advisor_id)
+            })
+            .await
+    }
+
+    async fn resume_reviews(
+        &self,
+        advisor_id: i64,
+        consultation_id: Uuid,
+    ) -> Result<Option<ResumeReviews>, StoreError> {
+        let id = consultation_id.hyphenated().to_string();
+        self.readers
+            .read(move |connection| reviews(connection, &id, advisor_id))
             .await
     }
 

@@ -122,6 +122,14 @@ pub trait Store: Send + Sync + 'static {
     /// The résumé of one of the advisor's own consultations.
     async fn advisor_resume(&self, advisor_id: i64, consultation_id: Uuid) -> Result<Option<ResumeFile>, StoreError>;
 
+    /// Adds a comment and/or sets the review status of the résumé of one of
+    /// the advisor's consultations; `None` when there is no such résumé.
+    async fn review_resume(&self, review: &NewReview) -> Result<Option<ResumeReviews>, StoreError>;
+    /// The review status and comments of the résumé of one of the advisor's
+    /// consultations.
+    async fn resume_reviews(&self, advisor_id: i64, consultation_id: Uuid)
+    -> Result<Option<ResumeReviews>, StoreError>;
+
     /// The consultation asked for with the same lead as a registration.
     async fn consultation_of_registration(&self, registration_id: Uuid) -> Result<Option<Consultation>, StoreError>;
 

@@ -313,3 +313,29 @@ pub struct Reassignment {
     pub advisor_id: i64,
     pub now: Timestamp,
 }
+
+/// A review comment, or a status change, on a résumé by its advisor.
+#[derive(Debug, Clone)]
+pub struct NewReview {
+    pub consultation_id: Uuid,
+    pub advisor_id: i64,
+    pub comment: Option<String>,
+    /// `in_review` or `reviewed`; `None` keeps the status.
+    pub status: Option<String>,
+    pub now: Timestamp,
+}
+
+/// A résumé's review status and the comments on it, oldest first.
+#[derive(Debug, Clone)]
+pub struct ResumeReviews {
+    pub review_status: String,
+    pub comments: Vec<ReviewComment>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReviewComment {
+    pub advisor_id: i64,
+    pub advisor_name: String,
+    pub comment: String,
+    pub created_at: Timestamp,
+}

@@ -289,6 +289,18 @@ pub const DROP_LAST_CALL: &str =
 pub const MOVE_CONSULTATION: &str =
     "UPDATE consultations SET advisor_id = $3, updated_at = $4 WHERE id = $1 AND advisor_id = $2";
 
+/// The review status of the résumé of one of the advisor's consultations.
+pub const OWN_RESUME_STATUS: &str = "SELECT r.review_status FROM resumes r \
+     JOIN consultations c ON c.id = r.consultation_id WHERE c.id = $1 AND c.advisor_id = $2";
+
+pub const SET_REVIEW_STATUS: &str = "UPDATE resumes SET review_status = $2 WHERE consultation_id = $1";
+
+pub const INSERT_REVIEW: &str =
+    "INSERT INTO resume_reviews (consultation_id, advisor_id, comment, created_at) VALUES ($1, $2, $3, $4)";
+
+pub const LIST_REVIEWS: &str = "SELECT v.advisor_id, a.name, v.comment, v.created_at FROM resume_reviews v \
+     JOIN advisors a ON a.id = v.advisor_id WHERE v.consultation_id = $1 ORDER BY v.id";
+
 pub const INSERT_CONSULTATION: &str = "INSERT INTO consultations (id, lead_id, person_id, advisor_id, window_key, \
      window_date, window_label, window_start, window_end, time_zone, status, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'assigned', $11, $11)";
@@ -311,4 +323,5 @@ pub const SCHEMA_TABLES: &[&str] = &[
     "consultations",
     "resumes",
     "consultation_events",
+    "resume_reviews",
 ];

@@ -11,7 +11,9 @@ use object_store::path::Path as ObjectPath;
 use serde::{Deserialize, Serialize};
 use turnout_domain::labels::day_label;
 use turnout_domain::{ConsultationStatus, Text, TimeZone, ValidationErrors};
-use turnout_store::{ConsultationUpdate, QueueFilter, QueueItem, ReassignError, Reassignment, StoreError};
+use turnout_store::{
+    ConsultationUpdate, NewReview, QueueFilter, QueueItem, ReassignError, Reassignment, ResumeReviews, StoreError,
+};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -415,4 +417,124 @@ pub async fn reassign(
             ReassignError::Store(error) => error.into(),
         })?;
     Ok(Json(ConsultationView::from(&moved)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    pub comment: Option<String>,
+    /// `in_review` or `reviewed`.
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewsView {
+    /// `pending`, `in_review` or `reviewed`.
+    pub review_status: String,
+    pub comments: Vec<ReviewView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewView {
+    pub advisor_id: i64,
+    pub advisor_name: String,
+    pub comment: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: jiff::Timestamp,
+}
+
+impl From<ResumeReviews> for ReviewsView {
+    fn from(reviews: ResumeReviews) -> Self {
+        Self {
+            review_status: reviews.review_status,
+            comments: reviews
+                .comments
+                .into_iter()
+                .map(|c| ReviewView {
+                    advisor_id: c.advisor_id,
+                    advisor_name: c.advisor_name,
+                    comment: c.comment,
+                    created_at: c.created_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Comments on the visitor's résumé and moves its review along.
+#[utoipa::path(
+    post,
+    path = "/api/v1/advisor/consultations/{id}/resume/reviews",
+    tag = "advisor",
+    params(("id" = Uuid, Path)),
+    request_body = ReviewRequest,
+    security(("advisor_token" = [])),
+    responses(
+        (status = 200, body = ReviewsView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn review_resume(
+    AdvisorId(advisor_id): AdvisorId,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ReviewRequest>,
+) -> Result<Json<ReviewsView>, ApiError> {
+    let consultation_id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound("résumé"))?;
+    let mut errors = ValidationErrors::new();
+    let comment = request
+        .comment
+        .as_deref()
+        .and_then(|comment| errors.field("comment", Text::required(comment, 5_000)))
+        .map(Text::into_string);
+    let status = request.status.as_deref().and_then(|status| match status {
+        "in_review" | "reviewed" => Some(status.to_owned()),
+        _ => errors.field("status", Err::<String, _>("Use in_review or reviewed")),
+    });
+    if request.comment.is_none() && request.status.is_none() {
+        errors.field("comment", Err::<(), _>("Give a comment, a status or both"));
+    }
+    errors.finish(|| ())?;
+    let review = NewReview {
+        consultation_id,
+        advisor_id,
+        comment,
+        status,
+        now: now(),
+    };
+    let reviews = state
+        .store
+        .review_resume(&review)
+        .await?
+        .ok_or(ApiError::NotFound("résumé"))?;
+    Ok(Json(reviews.into()))
+}
+
+/// The résumé's review status and comments, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/advisor/consultations/{id}/resume/reviews",
+    tag = "advisor",
+    params(("id" = Uuid, Path)),
+    security(("advisor_token" = [])),
+    responses(
+        (status = 200, body = ReviewsView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn resume_reviews(
+    AdvisorId(advisor_id): AdvisorId,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ReviewsView>, ApiError> {
+    let consultation_id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound("résumé"))?;
+    let reviews = state
+        .store
+        .resume_reviews(advisor_id, consultation_id)
+        .await?
+        .ok_or(ApiError::NotFound("résumé"))?;
+    Ok(Json(reviews.into()))
 }

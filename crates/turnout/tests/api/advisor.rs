@@ -273,3 +273,65 @@ async fn admins_list_every_consultation_and_reassign_within_capacity() {
     let mine = json_body(queue(&s.app, &s.first_token, "").await).await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn the_advisor_reviews_the_resume_with_comments() {
+    let s = setup().await;
+    let path = format!("/api/v1/advisor/consultations/{}/resume/reviews", s.asha.0);
+    let post = |token: &str, body: Value| {
+        let request = s.app.client.post(s.app.url(&path)).json(&body).bearer_auth(token);
+        async move { request.send().await.unwrap() }
+    };
+    // No résumé yet: nothing to review.
+    assert_eq!(
+        post(&s.first_token, json!({"comment": "Hi"})).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.resize(1_000, b' ');
+    let uploaded = s
+        .app
+        .client
+        .put(s.app.url(&format!("/api/v1/consultations/{}/resume", s.asha.0)))
+        .bearer_auth(&s.asha.1)
+        .body(pdf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+
+    let started = post(&s.first_token, json!({"status": "in_review"})).await;
+    assert_eq!(json_body(started).await["review_status"], "in_review");
+    let commented = post(
+        &s.first_token,
+        json!({"comment": "Lead with the ML project; cut the summary.", "status": "reviewed"}),
+    )
+    .await;
+    assert_eq!(commented.status(), StatusCode::OK);
+    let reviews = json_body(commented).await;
+    assert_eq!(reviews["review_status"], "reviewed");
+    assert_eq!(
+        reviews["comments"][0]["comment"],
+        "Lead with the ML project; cut the summary."
+    );
+
+    let listed = json_body(
+        s.app
+            .with_token(s.app.client.get(s.app.url(&path)), &s.first_token)
+            .await,
+    )
+    .await;
+    assert_eq!(listed["comments"].as_array().unwrap().len(), 1);
+    let queue = json_body(queue(&s.app, &s.first_token, "").await).await;
+    assert_eq!(queue["items"][0]["resume"]["review_status"], "reviewed");
+
+    assert_eq!(
+        post(&s.second_token, json!({"comment": "Mine now"})).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    for body in [json!({}), json!({"status": "approved"}), json!({"comment": "  "})] {
+        let response = post(&s.first_token, body.clone()).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    }
+    assert_eq!(s.app.database.count("resume_reviews").await, 1);
+}

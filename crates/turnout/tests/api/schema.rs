@@ -11,12 +11,14 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-sqlite/migrations/0002_consultations.sql"),
     include_str!("../../../turnout-sqlite/migrations/0003_resumes.sql"),
     include_str!("../../../turnout-sqlite/migrations/0004_consultation_events.sql"),
+    include_str!("../../../turnout-sqlite/migrations/0005_resume_reviews.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0001_foundation.sql"),
     include_str!("../../../turnout-postgres/migrations/0004_consultations.sql"),
     include_str!("../../../turnout-postgres/migrations/0005_resumes.sql"),
     include_str!("../../../turnout-postgres/migrations/0006_consultation_events.sql"),
+    include_str!("../../../turnout-postgres/migrations/0007_resume_reviews.sql"),
 ];
 
 /// Tables and columns declared by `CREATE TABLE` statements.
