@@ -10,6 +10,7 @@ mod middleware;
 pub mod openapi;
 mod routes;
 pub mod telemetry;
+pub mod uploads;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
+use object_store::ObjectStore;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -18,6 +19,10 @@ use turnout_store::{Backend, Store};
 use uuid::Uuid;
 
 pub const POSTGRES_URL_VAR: &str = "TURNOUT_TEST_POSTGRES_URL";
+
+/// When set (e.g. `http://127.0.0.1:5055`, a moto or MinIO server), uploads
+/// go to a fresh bucket there instead of a temporary folder.
+pub const S3_ENDPOINT_VAR: &str = "TURNOUT_TEST_S3_ENDPOINT";
 
 /// The admin token every test app accepts.
 pub const ADMIN_TOKEN: &str = "test-admin-token";
@@ -167,7 +172,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub database: TestDatabase,
     /// Where this app keeps uploaded files.
-    pub uploads: TempDir,
+    pub files: Arc<dyn ObjectStore>,
+    _uploads_dir: Option<TempDir>,
 }
 
 impl TestApp {
@@ -189,12 +195,12 @@ impl TestApp {
         let address = format!("http://{}", listener.local_addr().expect("a local address"));
         settings.public_url = address.clone();
         settings.admin_token = Some(TokenHash::of(ADMIN_TOKEN));
-        let uploads = tempfile::tempdir().expect("a temporary folder");
-        let files = object_store::local::LocalFileSystem::new_with_prefix(uploads.path()).expect("an upload folder");
-        let state = AppState::new(Arc::clone(&database.store), Arc::new(files), settings);
+        let (files, uploads_dir) = upload_store().await;
+        let state = AppState::new(Arc::clone(&database.store), Arc::clone(&files), settings);
         tokio::spawn(turnout_http::serve(listener, state, std::future::pending()));
         Self {
-            uploads,
+            files,
+            _uploads_dir: uploads_dir,
             address,
             client: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)
@@ -352,6 +358,52 @@ impl TestApp {
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
         json_body(response).await["advisor_id"].as_i64().expect("an advisor id")
+    }
+}
+
+/// A fresh bucket on the test S3 endpoint, or a temporary folder.
+async fn upload_store() -> (Arc<dyn ObjectStore>, Option<TempDir>) {
+    match std::env::var(S3_ENDPOINT_VAR)
+        .ok()
+        .filter(|endpoint| !endpoint.is_empty())
+    {
+        Some(endpoint) => {
+            let bucket = format!("turnout-test-{}", Uuid::new_v4().simple());
+            let created = reqwest::Client::new()
+                .put(format!("{endpoint}/{bucket}"))
+                .send()
+                .await
+                .expect("the S3 endpoint answers");
+            assert!(
+                created.status().is_success(),
+                "creating bucket {bucket}: {}",
+                created.status()
+            );
+            let settings = turnout_http::uploads::S3Settings {
+                bucket,
+                endpoint: Some(endpoint),
+                region: Some("us-east-1".into()),
+                access_key_id: Some("test".into()),
+                secret_access_key: Some("test".into()),
+            };
+            (turnout_http::uploads::s3(&settings).expect("an S3 store"), None)
+        }
+        None => {
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            let files = turnout_http::uploads::local(dir.path()).expect("an upload folder");
+            (files, Some(dir))
+        }
+    }
+}
+
+impl TestApp {
+    /// The keys of every uploaded file, wherever uploads go.
+    pub async fn uploaded_files(&self) -> Vec<String> {
+        use futures::TryStreamExt;
+        let objects: Vec<_> = self.files.list(None).try_collect().await.expect("listing uploads");
+        let mut keys: Vec<String> = objects.into_iter().map(|object| object.location.to_string()).collect();
+        keys.sort();
+        keys
     }
 }
 

@@ -27,6 +27,19 @@ pub struct Config {
     pub admin_token: Option<SecretString>,
     pub slot_cache_ttl: Duration,
     pub privacy_policy_version: String,
+    /// Résumés go to this S3-compatible bucket when set; otherwise to
+    /// `data_dir/uploads`.
+    pub s3: S3Config,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    pub bucket: Option<String>,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<SecretString>,
 }
 
 /// The file's shape: every key optional, none unknown.
@@ -41,6 +54,7 @@ struct FileConfig {
     admin_token: Option<SecretString>,
     slot_cache_ttl_ms: Option<u64>,
     privacy_policy_version: Option<String>,
+    s3: Option<S3Config>,
 }
 
 impl Default for Config {
@@ -54,6 +68,7 @@ impl Default for Config {
             admin_token: None,
             slot_cache_ttl: Duration::from_secs(1),
             privacy_policy_version: "2026-11-01".into(),
+            s3: S3Config::default(),
         }
     }
 }
@@ -94,7 +109,11 @@ impl Config {
             admin_token,
             slot_cache_ttl_ms,
             privacy_policy_version,
+            s3,
         } = file;
+        if let Some(s3) = s3 {
+            self.s3 = s3;
+        }
         self.bind = bind.unwrap_or(std::mem::take(&mut self.bind));
         self.data_dir = data_dir.unwrap_or(std::mem::take(&mut self.data_dir));
         self.database_url = database_url.or(self.database_url.take());
@@ -137,6 +156,20 @@ impl Config {
         }
         if let Some(version) = env.var("TURNOUT_PRIVACY_POLICY_VERSION") {
             self.privacy_policy_version = version;
+        }
+        let s3 = &mut self.s3;
+        for (name, slot) in [
+            ("TURNOUT_S3_BUCKET", &mut s3.bucket),
+            ("TURNOUT_S3_ENDPOINT", &mut s3.endpoint),
+            ("TURNOUT_S3_REGION", &mut s3.region),
+            ("TURNOUT_S3_ACCESS_KEY_ID", &mut s3.access_key_id),
+        ] {
+            if let Some(value) = env.var(name) {
+                *slot = Some(value);
+            }
+        }
+        if let Some(secret) = env.var("TURNOUT_S3_SECRET_ACCESS_KEY") {
+            s3.secret_access_key = Some(secret.into());
         }
         Ok(())
     }
@@ -204,15 +237,29 @@ mod tests {
     }
 
     #[test]
+    fn a_bucket_is_configured_from_the_file_or_the_environment() {
+        let file = write("[s3]\nbucket = \"resumes\"\nregion = \"eu-west-1\"\n");
+        let env = FakeEnv(HashMap::from([("TURNOUT_S3_ENDPOINT", "http://127.0.0.1:9000")]));
+        let config = Config::load(Some(file.path()), &env).unwrap();
+        assert_eq!(config.s3.bucket.as_deref(), Some("resumes"));
+        assert_eq!(config.s3.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(config.s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        let unknown = write("[s3]\nbuckit = \"resumes\"\n");
+        assert!(Config::load(Some(unknown.path()), &FakeEnv(HashMap::new())).is_err());
+    }
+
+    #[test]
     fn secrets_never_print() {
         let env = FakeEnv(HashMap::from([
             ("DATABASE_URL", "postgres://turnout:hunter2@db/turnout"),
             ("TURNOUT_ADMIN_TOKEN", "s3cret-admin"),
+            ("TURNOUT_S3_SECRET_ACCESS_KEY", "wJalrXUtnFEMI"),
         ]));
         let config = Config::load(None, &env).unwrap();
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(!printed.contains("s3cret-admin"), "{printed}");
+        assert!(!printed.contains("wJalrXUtnFEMI"), "{printed}");
         assert_eq!(config.database_url(), "postgres://turnout:hunter2@db/turnout");
     }
 }

@@ -12,6 +12,7 @@ use tracing_subscriber::EnvFilter;
 use turnout::config::{Config, LogFormat, ProcessEnvironment};
 use turnout::database::{self, Migrations};
 use turnout_domain::{SecretToken, TokenHash};
+use turnout_http::uploads::{self, S3Settings};
 use turnout_http::{AppState, PrivacyPolicy, Settings};
 use turnout_store::{ApiTokenRole, NewApiToken};
 
@@ -145,11 +146,28 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         docs = format!("{}/docs", settings.public_url),
         "serving"
     );
-    let uploads_dir = config.data_dir.join("uploads");
-    std::fs::create_dir_all(&uploads_dir).with_context(|| format!("creating {}", uploads_dir.display()))?;
-    let uploads = object_store::local::LocalFileSystem::new_with_prefix(&uploads_dir)
-        .with_context(|| format!("opening {} for uploads", uploads_dir.display()))?;
-    let state = AppState::new(Arc::clone(&store), Arc::new(uploads), settings);
+    let uploads = match &config.s3.bucket {
+        Some(bucket) => {
+            let s3 = S3Settings {
+                bucket: bucket.clone(),
+                endpoint: config.s3.endpoint.clone(),
+                region: config.s3.region.clone(),
+                access_key_id: config.s3.access_key_id.clone(),
+                secret_access_key: config
+                    .s3
+                    .secret_access_key
+                    .as_ref()
+                    .map(|s| s.expose_secret().to_owned()),
+            };
+            tracing::info!(bucket, "résumés go to an S3-compatible bucket");
+            uploads::s3(&s3).context("configuring the S3 bucket")?
+        }
+        None => {
+            let dir = config.data_dir.join("uploads");
+            uploads::local(&dir).with_context(|| format!("opening {} for uploads", dir.display()))?
+        }
+    };
+    let state = AppState::new(Arc::clone(&store), uploads, settings);
     turnout_http::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -1,5 +1,4 @@
 use std::io::Write;
-use std::path::Path;
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -55,27 +54,6 @@ fn docx() -> Vec<u8> {
     writer.finish().unwrap().into_inner()
 }
 
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push(
-                    path.strip_prefix(dir.ancestors().last().unwrap())
-                        .unwrap()
-                        .display()
-                        .to_string(),
-                );
-            }
-        }
-    }
-    files
-}
-
 #[tokio::test]
 async fn a_pdf_resume_is_stored_with_its_digest_and_a_safe_name() {
     let app = TestApp::spawn().await;
@@ -89,7 +67,7 @@ async fn a_pdf_resume_is_stored_with_its_digest_and_a_safe_name() {
     assert_eq!(body["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(body["review_status"], "pending");
     assert_eq!(app.database.count("resumes").await, 1);
-    let files = files_under(app.uploads.path());
+    let files = app.uploaded_files().await;
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(files[0].contains(&id) && files[0].ends_with(".pdf"), "{files:?}");
 }
@@ -110,7 +88,7 @@ async fn a_new_upload_replaces_the_old_one_and_its_file() {
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     );
     assert_eq!(app.database.count("resumes").await, 1);
-    let files = files_under(app.uploads.path());
+    let files = app.uploaded_files().await;
     assert_eq!(files.len(), 1, "the old file is gone: {files:?}");
     assert!(files[0].ends_with(".docx"));
 }
@@ -124,7 +102,7 @@ async fn four_mebibytes_are_accepted_and_one_byte_more_is_413() {
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(json_body(response).await["type"], "/problems/payload-too-large");
     assert_eq!(app.database.count("resumes").await, 0);
-    assert!(files_under(app.uploads.path()).is_empty());
+    assert!(app.uploaded_files().await.is_empty());
 
     // Streamed without a length, the body is still cut off at the limit.
     let chunks = futures::stream::iter((0..5).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1024 * 1024])));
@@ -160,7 +138,7 @@ async fn only_pdf_and_docx_by_content_are_accepted() {
         assert_eq!(json_body(response).await["type"], "/problems/unsupported-file-type");
     }
     assert_eq!(app.database.count("resumes").await, 0);
-    assert!(files_under(app.uploads.path()).is_empty());
+    assert!(app.uploaded_files().await.is_empty());
 }
 
 #[tokio::test]
