@@ -154,6 +154,33 @@ mod tests {
     }
 
     #[test]
+    fn a_window_keeps_its_wall_clock_across_the_visitors_dst_change() {
+        let ny = zone("America/New_York");
+        let mornings = &default_windows()[0];
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        // New York springs forward on Sunday 9 March 2031.
+        assert_eq!(
+            mornings.on(date(2031, 3, 8), &ny),
+            Some((at("2031-03-08T13:00:00Z"), at("2031-03-08T15:00:00Z")))
+        );
+        assert_eq!(
+            mornings.on(date(2031, 3, 9), &ny),
+            Some((at("2031-03-09T12:00:00Z"), at("2031-03-09T14:00:00Z")))
+        );
+        // A window starting inside the gap starts when the gap ends.
+        let night = WindowDefinition {
+            key: "night".into(),
+            name: "Night".into(),
+            starts: time(2, 0, 0, 0),
+            ends: time(4, 0, 0, 0),
+        };
+        assert_eq!(
+            night.on(date(2031, 3, 9), &ny),
+            Some((at("2031-03-09T07:00:00Z"), at("2031-03-09T08:00:00Z")))
+        );
+    }
+
+    #[test]
     fn coverage_compares_instants_across_zones() {
         // A London advisor working Monday 09:00–17:00 covers a Kolkata
         // visitor's Monday "Evenings, 6–9 PM" (12:30–15:30 UTC in winter).
