@@ -121,3 +121,109 @@ async fn the_binary_migrates_issues_tokens_serves_the_demo_and_stops_on_sigterm(
             .success()
     );
 }
+
+async fn serve(db: &TestDatabase, data_dir: &std::path::Path, port: u16) -> Child {
+    let mut child = turnout(db, data_dir)
+        .args(["serve", "--demo", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until_ready(&format!("http://127.0.0.1:{port}"), &mut child).await;
+    child
+}
+
+#[tokio::test]
+async fn a_registration_answered_201_survives_a_crash_right_after() {
+    let db = TestDatabase::new().await;
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(&db, data.path(), port).await;
+    let slots = json_body(
+        reqwest::get(format!(
+            "{base}/api/v1/webinars/system-design-for-senior-engineers/slots"
+        ))
+        .await
+        .unwrap(),
+    )
+    .await;
+    let slot_id = slots["days"][0]["slots"][0]["slot_id"].as_i64().unwrap();
+    let mut body = turnout_test_support::lead_body("system-design-for-senior-engineers", "asha@example.com");
+    body["slot_id"] = serde_json::json!(slot_id);
+    let created = reqwest::Client::new()
+        .post(format!("{base}/api/v1/registrations"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created = json_body(created).await;
+
+    // SIGKILL: no shutdown, no flush, nothing but what was committed.
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let mut restarted = serve(&db, data.path(), port).await;
+    let path = format!(
+        "{base}/api/v1/registrations/{}",
+        created["registration_id"].as_str().unwrap()
+    );
+    let found = reqwest::Client::new()
+        .get(&path)
+        .bearer_auth(created["manage_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found.status(), StatusCode::OK);
+    assert_eq!(json_body(found).await["slot"]["slot_id"], slot_id);
+    restarted.kill().unwrap();
+    restarted.wait().unwrap();
+}
+
+#[tokio::test]
+async fn sigterm_lets_a_request_in_flight_finish_before_exiting() {
+    let db = TestDatabase::new().await;
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = serve(&db, data.path(), port).await;
+
+    // A lead whose body arrives slowly is in flight when SIGTERM comes.
+    let body = turnout_test_support::lead_body("system-design-for-senior-engineers", "asha@example.com").to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let (send, receive) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let request = tokio::spawn(
+        reqwest::Client::new()
+            .post(format!("{base}/api/v1/leads"))
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(tokio_stream_from(receive)))
+            .send(),
+    );
+    send.send(Ok(first.as_bytes().to_vec())).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        server.try_wait().unwrap().is_none(),
+        "still draining the request in flight"
+    );
+    send.send(Ok(rest.as_bytes().to_vec())).await.unwrap();
+    drop(send);
+    let answered = request.await.unwrap().unwrap();
+    assert_eq!(answered.status(), StatusCode::CREATED, "answered in full, not cut off");
+    let exit = tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "exit 0 once drained, got {exit:?}");
+}
+
+/// A stream of the chunks sent on `receive`.
+fn tokio_stream_from(
+    mut receive: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures::stream::poll_fn(move |context| receive.poll_recv(context))
+}
