@@ -7,6 +7,8 @@
 //! means durable. Jobs run synchronously on that thread, so a job of ten
 //! statements costs two thread hand-offs (in and out), not twenty.
 
+use std::panic::AssertUnwindSafe;
+
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 use turnout_store::StoreError;
@@ -104,13 +106,21 @@ fn commit_batch(
             tracing::error!(%error, "SQLite savepoint could not be opened");
             continue;
         }
-        let (keep, completion) = job(connection);
+        // A job that panics is rolled back like one that failed; its caller
+        // hears that the writer could not run it, and the writer lives on.
+        let (keep, completion) = match std::panic::catch_unwind(AssertUnwindSafe(|| job(connection))) {
+            Ok((keep, completion)) => (keep, Some(completion)),
+            Err(_) => {
+                tracing::error!("a SQLite write job panicked; its changes are rolled back");
+                (false, None)
+            }
+        };
         let end = if keep {
             "RELEASE job"
         } else {
             "ROLLBACK TO job; RELEASE job"
         };
-        completions.push(completion);
+        completions.extend(completion);
         if let Err(error) = connection.execute_batch(end) {
             // The job's changes cannot be told apart from the batch's any
             // more: give up the whole batch rather than commit them.
@@ -123,4 +133,56 @@ fn commit_batch(
         let _ = connection.execute_batch("ROLLBACK");
     }
     (completions, committed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer() -> Writer {
+        let connection = Connection::open_in_memory().unwrap();
+        connection.execute_batch("CREATE TABLE t (n INTEGER NOT NULL)").unwrap();
+        Writer::spawn(connection, 8).unwrap()
+    }
+
+    fn count(connection: &Connection) -> Result<i64, StoreError> {
+        connection
+            .query_row("SELECT COUNT(*) FROM t", [], |row| row.get(0))
+            .map_err(StoreError::other)
+    }
+
+    #[tokio::test]
+    async fn a_failed_job_is_rolled_back_alone() {
+        let writer = writer();
+        let failed: Result<(), StoreError> = writer
+            .write(|connection| {
+                connection.execute("INSERT INTO t (n) VALUES (1)", []).unwrap();
+                Err(StoreError::NotFound)
+            })
+            .await;
+        assert!(matches!(failed, Err(StoreError::NotFound)));
+        writer
+            .write(|connection| {
+                connection
+                    .execute("INSERT INTO t (n) VALUES (2)", [])
+                    .map_err(StoreError::other)?;
+                Ok::<_, StoreError>(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(writer.write(count).await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_does_not_take_the_writer_down() {
+        let writer = writer();
+        let panicked: Result<(), StoreError> = writer
+            .write(|connection| {
+                connection.execute("INSERT INTO t (n) VALUES (1)", []).unwrap();
+                panic!("a bug in one job");
+            })
+            .await;
+        assert!(matches!(panicked, Err(StoreError::Unavailable(_))));
+        assert_eq!(writer.write(count).await.unwrap(), 0, "its insert was rolled back");
+    }
 }
