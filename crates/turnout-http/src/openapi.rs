@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::routes::{admin, advisor, consultations, funnel, ops, webinars};
+use crate::routes::{admin, advisor, consultations, funnel, ops, outbox, webinars};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -69,6 +69,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(advisor::review_resume, advisor::resume_reviews))
         .routes(routes!(advisor::all_consultations))
         .routes(routes!(advisor::reassign))
+        .routes(routes!(outbox::list_outbox))
         .routes(routes!(consultations::create_advisor, consultations::list_advisors))
         .routes(routes!(consultations::create_advisor_token))
         .routes(routes!(

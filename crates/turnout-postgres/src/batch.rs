@@ -8,11 +8,13 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
+use sqlx::{PgConnection, PgPool, Row};
 use tokio::sync::{Semaphore, mpsc, oneshot};
+use turnout_store::events::OutboxEvent;
 use turnout_store::{NewRegistration, RegistrationError, RegistrationLead, RegistrationOutcome, StoreError};
+use uuid::Uuid;
 
-use crate::registration_from_row;
+use crate::{registration_from_row, ts};
 
 /// At most this many registrations share a commit: PostgreSQL tracks 64
 /// subtransactions per transaction before it overflows to disk.
@@ -27,6 +29,11 @@ pub const MAX_BATCH: usize = 64;
 const IN_FLIGHT: usize = 1;
 
 const REGISTER_BATCH: &str = "SELECT * FROM turnout_register_batch($1::jsonb)";
+
+/// Many outbox messages in one statement (PostgreSQL arrays).
+const RECORD_EVENTS: &str = "INSERT INTO outbox (message_id, event_type, payload, status, attempts, \
+     next_attempt_at, created_at) SELECT id, kind, payload, 'pending', 0, $4, $4 \
+     FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS e (id, kind, payload)";
 
 /// What one attempt at a registration came to: `None` when it lost a race to
 /// a concurrent registration of the same person and should be tried again.
@@ -105,7 +112,8 @@ pub async fn register_batch(
     order.sort_by_key(|&i| registrations[i].slot_id);
     let requests: Vec<Value> = order.iter().map(|&i| request(&registrations[i])).collect();
     let body = serde_json::to_string(&requests).map_err(StoreError::other)?;
-    let rows = sqlx::query(REGISTER_BATCH).bind(body).fetch_all(pool).await?;
+    let mut tx = pool.begin().await?;
+    let rows = sqlx::query(REGISTER_BATCH).bind(body).fetch_all(&mut *tx).await?;
     let mut answers: Vec<Option<Result<Attempt, RegistrationError>>> = registrations.iter().map(|_| None).collect();
     for row in &rows {
         let position: i64 = row.try_get(0)?;
@@ -115,10 +123,53 @@ pub async fn register_batch(
             .ok_or_else(|| StoreError::other(format!("turnout_register_batch answered for element {position}")))?;
         answers[sent] = Some(attempt(row));
     }
-    answers
+    let answers = answers
         .into_iter()
         .map(|answer| answer.ok_or_else(|| StoreError::other("turnout_register_batch skipped an element")))
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    record_events(&mut tx, registrations, &answers).await?;
+    tx.commit().await?;
+    Ok(answers)
+}
+
+/// Writes the batch's events to the outbox in the batch's transaction, in
+/// one statement: `lead.created` for every new lead that was kept, and
+/// `registration.confirmed` for every seat taken.
+async fn record_events(
+    tx: &mut PgConnection,
+    registrations: &[NewRegistration],
+    answers: &[Result<Attempt, RegistrationError>],
+) -> Result<(), StoreError> {
+    let mut events = Vec::new();
+    let mut now = None;
+    for (registration, answer) in registrations.iter().zip(answers) {
+        let Ok(Some(outcome)) = answer else { continue };
+        if let RegistrationLead::New { lead, key } = &registration.lead {
+            let kept = matches!(
+                outcome,
+                Ok(_) | Err(RegistrationError::SlotFull | RegistrationError::SlotClosed)
+            );
+            if kept {
+                events.push(OutboxEvent::lead_created(key.id, lead));
+            }
+        }
+        if let Ok(RegistrationOutcome::Created(created)) = outcome {
+            events.push(OutboxEvent::registration("registration.confirmed", created));
+        }
+        now = Some(registration.now);
+    }
+    let Some(now) = now else { return Ok(()) };
+    let ids: Vec<Uuid> = events.iter().map(|event| event.message_id).collect();
+    let types: Vec<&str> = events.iter().map(|event| event.event_type).collect();
+    let payloads: Vec<&str> = events.iter().map(|event| event.payload.as_str()).collect();
+    sqlx::query(RECORD_EVENTS)
+        .bind(ids)
+        .bind(types)
+        .bind(payloads)
+        .bind(ts(now))
+        .execute(tx)
+        .await?;
+    Ok(())
 }
 
 /// One element's outcome; its registration's columns follow from 2.

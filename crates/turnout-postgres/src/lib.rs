@@ -18,6 +18,7 @@ use turnout_domain::consultation::{WeeklyRange, WindowDefinition, covers, parse_
 use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TokenHash, WebinarStatus};
 use turnout_store::assignment::{assignment_order, offered_window};
 use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_column};
+use turnout_store::events::OutboxEvent;
 use turnout_store::sqlx_support::{EmbeddedMigration, is_unique_violation, migrator};
 use turnout_store::{
     Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, ConsultationUpdate, NewAdvisor,
@@ -29,6 +30,7 @@ use turnout_store::{
     Registration, RegistrationError, RegistrationOutcome, Slot, SlotChanges, SlotError, Store, StoreError, Webinar,
     WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
+use turnout_store::{OutboxFilter, OutboxMessage};
 use uuid::Uuid;
 
 use batch::Batcher;
@@ -68,6 +70,11 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
         version: 7,
         description: "resume reviews",
         sql: include_str!("../migrations/0007_resume_reviews.sql"),
+    },
+    EmbeddedMigration {
+        version: 8,
+        description: "outbox",
+        sql: include_str!("../migrations/0008_outbox.sql"),
     },
 ];
 
@@ -114,7 +121,23 @@ fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
     Ok(options)
 }
 
-fn ts(instant: Timestamp) -> jiff_sqlx::Timestamp {
+/// Writes an event to the outbox, in the caller's transaction.
+pub(crate) async fn record(
+    connection: &mut PgConnection,
+    event: &OutboxEvent,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(sql::INSERT_OUTBOX)
+        .bind(event.message_id)
+        .bind(event.event_type)
+        .bind(&event.payload)
+        .bind(ts(now))
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+pub(crate) fn ts(instant: Timestamp) -> jiff_sqlx::Timestamp {
     instant.to_sqlx()
 }
 
@@ -429,6 +452,20 @@ async fn reviews(
     }))
 }
 
+/// Serialises, across every instance, the transactions that give out calls
+/// in windows starting at `starts_at`. Trying advisors one after another
+/// locks several load rows, in an order each transaction decides from its
+/// own reading of the loads; two such transactions could otherwise deadlock
+/// (PostgreSQL reported it under 100 concurrent requests). SQLite needs no
+/// such lock: it has one writer.
+async fn lock_window(connection: &mut PgConnection, starts_at: Timestamp) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(starts_at.as_microsecond())
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
 async fn find_consultation(connection: &mut PgConnection, id: Uuid) -> Result<Option<Consultation>, StoreError> {
     let row = sqlx::query(sql::FIND_CONSULTATION)
         .bind(id)
@@ -458,6 +495,7 @@ async fn reassign(connection: &mut PgConnection, change: &Reassignment) -> Resul
     ) {
         return Err(ReassignError::NotCovering);
     }
+    lock_window(connection, current.starts_at).await?;
     let taken: Option<i64> = sqlx::query_scalar(sql::TAKE_CALL)
         .bind(target.id)
         .bind(ts(current.starts_at))
@@ -506,9 +544,16 @@ async fn reassign(connection: &mut PgConnection, change: &Reassignment) -> Resul
         .execute(&mut *connection)
         .await
         .map_err(StoreError::from)?;
-    find_consultation(connection, change.consultation_id)
+    let moved = find_consultation(connection, change.consultation_id)
         .await?
-        .ok_or(ReassignError::NotFound)
+        .ok_or(ReassignError::NotFound)?;
+    record(
+        connection,
+        &OutboxEvent::consultation("consultation.assigned", &moved),
+        change.now,
+    )
+    .await?;
+    Ok(moved)
 }
 
 /// Step 3 in one transaction: the lead's existing consultation, or a new
@@ -536,6 +581,7 @@ async fn consult(
     }
     let settings = window_settings(connection).await?;
     let window = offered_window(&settings, &new.window_key, new.date, &time_zone, new.now)?;
+    lock_window(connection, window.starts_at).await?;
     let advisors = advisors(connection).await?;
     let until = window.starts_at + SignedDuration::from_micros(1);
     let loads = window_loads(connection, window.starts_at, until).await?;
@@ -576,7 +622,7 @@ async fn consult(
         .execute(&mut *connection)
         .await
         .map_err(StoreError::from)?;
-    Ok(ConsultationOutcome::Created(Consultation {
+    let consultation = Consultation {
         id: new.id,
         lead_id: new.lead.id,
         advisor_id: advisor.id,
@@ -589,7 +635,16 @@ async fn consult(
         time_zone,
         status: ConsultationStatus::Assigned,
         created_at: new.now,
-    }))
+    };
+    for event_type in ["consultation.requested", "consultation.assigned"] {
+        record(
+            connection,
+            &OutboxEvent::consultation(event_type, &consultation),
+            new.now,
+        )
+        .await?;
+    }
+    Ok(ConsultationOutcome::Created(consultation))
 }
 
 #[async_trait]
@@ -749,6 +804,7 @@ impl Store for PostgresStore {
             .map_err(StoreError::from)?
             .ok_or(LeadError::WebinarNotFound)?;
         insert_lead(&mut tx, lead, key, webinar_id, now).await?;
+        record(&mut tx, &OutboxEvent::lead_created(key.id, lead), now).await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
@@ -799,6 +855,10 @@ impl Store for PostgresStore {
         let registration = registration_by_key(&mut tx, key)
             .await?
             .ok_or(RegistrationError::NotFound)?;
+        if released.is_some() {
+            let event = OutboxEvent::registration("registration.cancelled", &registration);
+            record(&mut tx, &event, now).await?;
+        }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(registration)
     }
@@ -849,6 +909,12 @@ impl Store for PostgresStore {
             .await
             .map_err(StoreError::from)?;
         let moved = registration_by_id(&mut tx, key.id).await?;
+        record(
+            &mut tx,
+            &OutboxEvent::registration("registration.rescheduled", &moved),
+            now,
+        )
+        .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(moved)
     }
@@ -1018,6 +1084,7 @@ impl Store for PostgresStore {
             .bind(ts(resume.uploaded_at))
             .execute(&mut *tx)
             .await?;
+        record(&mut tx, &OutboxEvent::resume_uploaded(resume), resume.uploaded_at).await?;
         tx.commit().await?;
         Ok(previous)
     }
@@ -1058,6 +1125,9 @@ impl Store for PostgresStore {
             .bind(ts(update.now))
             .execute(&mut *tx)
             .await?;
+        let actor = format!("advisor:{}", update.advisor_id);
+        let event = OutboxEvent::consultation_updated(update.consultation_id, &actor, status, update.notes.as_deref());
+        record(&mut tx, &event, update.now).await?;
         tx.commit().await?;
         Ok(status)
     }
@@ -1122,6 +1192,32 @@ impl Store for PostgresStore {
             .fetch_optional(&self.pool)
             .await?;
         row.map(|row| consultation_from_row(&row)).transpose()
+    }
+
+    async fn list_outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>, StoreError> {
+        let rows = sqlx::query(sql::LIST_OUTBOX)
+            .bind(&filter.status)
+            .bind(&filter.event_type)
+            .bind(filter.limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(OutboxMessage {
+                    message_id: row.try_get(0)?,
+                    event_type: row.try_get(1)?,
+                    payload: row.try_get(2)?,
+                    status: row.try_get(3)?,
+                    attempts: row.try_get(4)?,
+                    next_attempt_at: instant(row, 5)?,
+                    last_error: row.try_get(6)?,
+                    created_at: instant(row, 7)?,
+                    sent_at: row
+                        .try_get::<Option<jiff_sqlx::Timestamp>, _>(8)?
+                        .map(jiff_sqlx::Timestamp::to_jiff),
+                })
+            })
+            .collect()
     }
 
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError> {

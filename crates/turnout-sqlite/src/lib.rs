@@ -17,6 +17,7 @@ use turnout_domain::consultation::{WeeklyRange, WindowDefinition, covers, parse_
 use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus};
 use turnout_store::assignment::{assignment_order, offered_window};
 use turnout_store::columns::to_json_column;
+use turnout_store::events::OutboxEvent;
 use turnout_store::{
     Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, ConsultationUpdate, NewAdvisor,
     NewConsultation, NewResume, NewReview, QueueFilter, QueueItem, ReassignError, Reassignment, ResumeFile,
@@ -27,6 +28,7 @@ use turnout_store::{
     Registration, RegistrationError, RegistrationLead, RegistrationOutcome, Slot, SlotChanges, SlotError, Store,
     StoreError, Webinar, WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
+use turnout_store::{OutboxFilter, OutboxMessage};
 use uuid::Uuid;
 
 use db::{Readers, execute, is_unique_violation, parsed, query_all, query_one, query_optional};
@@ -38,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_resumes.sql"),
     include_str!("../migrations/0004_consultation_events.sql"),
     include_str!("../migrations/0005_resume_reviews.sql"),
+    include_str!("../migrations/0006_outbox.sql"),
 ];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
@@ -71,6 +74,14 @@ impl SqliteStore {
             writer: Writer::spawn(writer, MAX_BATCH).map_err(StoreError::other)?,
         })
     }
+}
+
+/// Writes an event to the outbox, in the caller's transaction.
+fn record(connection: &Connection, event: &OutboxEvent, now: Timestamp) -> Result<(), StoreError> {
+    let message_id = event.message_id.hyphenated().to_string();
+    let params: [&dyn ToSql; 4] = [&message_id, &event.event_type, &event.payload, &micros(now)];
+    execute(connection, sql::INSERT_OUTBOX, &params)?;
+    Ok(())
 }
 
 fn micros(instant: Timestamp) -> i64 {
@@ -325,8 +336,10 @@ fn register(
                     Some(_) => RegistrationError::SlotInOtherWebinar,
                 });
             }
+            let person_id = insert_lead(connection, lead, key, target.webinar.id, new.now)?;
+            record(connection, &OutboxEvent::lead_created(key.id, lead), new.now)?;
             LeadPerson {
-                person_id: insert_lead(connection, lead, key, target.webinar.id, new.now)?,
+                person_id,
                 webinar_id: target.webinar.id,
                 time_zone: lead.time_zone.clone(),
                 name: lead.person.name.as_str().to_owned(),
@@ -368,7 +381,7 @@ fn register(
             &micros(new.now),
         ],
     )?;
-    Ok(Ok(RegistrationOutcome::Created(Registration {
+    let registration = Registration {
         id: new.id,
         status: RegistrationStatus::Confirmed,
         time_zone: lead.time_zone,
@@ -379,7 +392,13 @@ fn register(
         person_email: lead.email,
         webinar: target.webinar,
         slot,
-    })))
+    };
+    record(
+        connection,
+        &OutboxEvent::registration("registration.confirmed", &registration),
+        new.now,
+    )?;
+    Ok(Ok(RegistrationOutcome::Created(registration)))
 }
 
 fn reschedule(
@@ -413,7 +432,13 @@ fn reschedule(
         .into());
     }
     release_seat(connection, current.slot.id, now)?;
-    Ok(registration_by_id(connection, key.id)?)
+    let moved = registration_by_id(connection, key.id)?;
+    record(
+        connection,
+        &OutboxEvent::registration("registration.rescheduled", &moved),
+        now,
+    )?;
+    Ok(moved)
 }
 
 fn update_slot(connection: &Connection, slot_id: i64, changes: SlotChanges, now: Timestamp) -> Result<Slot, SlotError> {
@@ -608,7 +633,13 @@ fn reassign(connection: &Connection, change: &Reassignment) -> Result<Consultati
     );
     let params: [&dyn ToSql; 5] = [&id, &"admin", &current.status.as_str(), &notes, &micros(change.now)];
     execute(connection, sql::INSERT_CONSULTATION_EVENT, &params)?;
-    query_one(connection, sql::FIND_CONSULTATION, &[&id], consultation_from_row).map_err(Into::into)
+    let moved = query_one(connection, sql::FIND_CONSULTATION, &[&id], consultation_from_row)?;
+    record(
+        connection,
+        &OutboxEvent::consultation("consultation.assigned", &moved),
+        change.now,
+    )?;
+    Ok(moved)
 }
 
 /// Step 3 on the writer connection: the lead's existing consultation, or a
@@ -658,7 +689,7 @@ fn consult(connection: &Connection, new: &NewConsultation) -> Result<Consultatio
     ];
     execute(connection, sql::INSERT_CONSULTATION, &params)?;
     execute(connection, sql::TOUCH_ADVISOR, &[&advisor.id, &micros(new.now)])?;
-    Ok(ConsultationOutcome::Created(Consultation {
+    let consultation = Consultation {
         id: new.id,
         lead_id: new.lead.id,
         advisor_id: advisor.id,
@@ -671,7 +702,15 @@ fn consult(connection: &Connection, new: &NewConsultation) -> Result<Consultatio
         time_zone: lead.time_zone,
         status: ConsultationStatus::Assigned,
         created_at: new.now,
-    }))
+    };
+    for event_type in ["consultation.requested", "consultation.assigned"] {
+        record(
+            connection,
+            &OutboxEvent::consultation(event_type, &consultation),
+            new.now,
+        )?;
+    }
+    Ok(ConsultationOutcome::Created(consultation))
 }
 
 #[async_trait]
@@ -815,6 +854,7 @@ impl Store for SqliteStore {
             .write(move |connection| {
                 let webinar_id = published_webinar_id(connection, &lead.webinar)?.ok_or(LeadError::WebinarNotFound)?;
                 insert_lead(connection, &lead, &key, webinar_id, now)?;
+                record(connection, &OutboxEvent::lead_created(key.id, &lead), now)?;
                 Ok(())
             })
             .await
@@ -845,10 +885,17 @@ impl Store for SqliteStore {
                 let id = key.id.hyphenated().to_string();
                 let params: [&dyn ToSql; 3] = [&id, &key.token.as_str(), &micros(now)];
                 let released = query_optional(connection, sql::CANCEL_REGISTRATION, &params, |row| row.get(0))?;
-                if let Some(slot_id) = released {
-                    release_seat(connection, slot_id, now)?;
-                }
-                registration_by_key(connection, &key)?.ok_or(RegistrationError::NotFound)
+                let registration = match released {
+                    Some(slot_id) => {
+                        release_seat(connection, slot_id, now)?;
+                        let cancelled = registration_by_key(connection, &key)?.ok_or(RegistrationError::NotFound)?;
+                        let event = OutboxEvent::registration("registration.cancelled", &cancelled);
+                        record(connection, &event, now)?;
+                        cancelled
+                    }
+                    None => registration_by_key(connection, &key)?.ok_or(RegistrationError::NotFound)?,
+                };
+                Ok(registration)
             })
             .await
     }
@@ -1010,6 +1057,7 @@ impl Store for SqliteStore {
                     &micros(resume.uploaded_at),
                 ];
                 execute(connection, sql::UPSERT_RESUME, &params)?;
+                record(connection, &OutboxEvent::resume_uploaded(&resume), resume.uploaded_at)?;
                 Ok(previous)
             })
             .await
@@ -1055,6 +1103,9 @@ impl Store for SqliteStore {
                 let actor = format!("advisor:{}", update.advisor_id);
                 let params: [&dyn ToSql; 5] = [&id, &actor, &status.as_str(), &update.notes, &micros(update.now)];
                 execute(connection, sql::INSERT_CONSULTATION_EVENT, &params)?;
+                let event =
+                    OutboxEvent::consultation_updated(update.consultation_id, &actor, status, update.notes.as_deref());
+                record(connection, &event, update.now)?;
                 Ok(status)
             })
             .await
@@ -1116,6 +1167,28 @@ impl Store for SqliteStore {
                     &[&id],
                     consultation_from_row,
                 )
+            })
+            .await
+    }
+
+    async fn list_outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>, StoreError> {
+        let filter = filter.clone();
+        self.readers
+            .read(move |connection| {
+                let params: [&dyn ToSql; 3] = [&filter.status, &filter.event_type, &filter.limit];
+                query_all(connection, sql::LIST_OUTBOX, &params, |row| {
+                    Ok(OutboxMessage {
+                        message_id: uuid(row, 0)?,
+                        event_type: row.get(1)?,
+                        payload: row.get(2)?,
+                        status: row.get(3)?,
+                        attempts: row.get(4)?,
+                        next_attempt_at: instant(row, 5)?,
+                        last_error: row.get(6)?,
+                        created_at: instant(row, 7)?,
+                        sent_at: optional_instant(row, 8)?,
+                    })
+                })
             })
             .await
     }

@@ -5,6 +5,7 @@
 pub mod assignment;
 pub mod columns;
 mod error;
+pub mod events;
 mod model;
 pub mod sql;
 pub mod sqlx_support;
@@ -132,6 +133,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// The consultation asked for with the same lead as a registration.
     async fn consultation_of_registration(&self, registration_id: Uuid) -> Result<Option<Consultation>, StoreError>;
+
+    /// The outbox ledger, oldest first.
+    async fn list_outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>, StoreError>;
 
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError>;
     async fn find_api_token(&self, hash: &TokenHash) -> Result<Option<ApiTokenRole>, StoreError>;

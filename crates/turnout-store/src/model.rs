@@ -339,3 +339,25 @@ pub struct ReviewComment {
     pub comment: String,
     pub created_at: Timestamp,
 }
+
+/// Which outbox messages to list.
+#[derive(Debug, Clone)]
+pub struct OutboxFilter {
+    pub status: Option<String>,
+    pub event_type: Option<String>,
+    pub limit: i64,
+}
+
+/// A message in the outbox ledger and where its delivery stands.
+#[derive(Debug, Clone)]
+pub struct OutboxMessage {
+    pub message_id: Uuid,
+    pub event_type: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Timestamp,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}

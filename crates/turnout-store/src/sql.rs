@@ -301,6 +301,15 @@ pub const INSERT_REVIEW: &str =
 pub const LIST_REVIEWS: &str = "SELECT v.advisor_id, a.name, v.comment, v.created_at FROM resume_reviews v \
      JOIN advisors a ON a.id = v.advisor_id WHERE v.consultation_id = $1 ORDER BY v.id";
 
+/// Records an event for delivery, in the transaction of its change.
+pub const INSERT_OUTBOX: &str = "INSERT INTO outbox (message_id, event_type, payload, status, attempts, \
+     next_attempt_at, created_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4)";
+
+/// The ledger, oldest first; `$1` status and `$2` type filter when not NULL.
+pub const LIST_OUTBOX: &str = "SELECT message_id, event_type, payload, status, attempts, next_attempt_at, \
+     last_error, created_at, sent_at FROM outbox WHERE ($1 IS NULL OR status = $1) \
+     AND ($2 IS NULL OR event_type = $2) ORDER BY id LIMIT $3";
+
 pub const INSERT_CONSULTATION: &str = "INSERT INTO consultations (id, lead_id, person_id, advisor_id, window_key, \
      window_date, window_label, window_start, window_end, time_zone, status, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'assigned', $11, $11)";
@@ -324,4 +333,5 @@ pub const SCHEMA_TABLES: &[&str] = &[
     "resumes",
     "consultation_events",
     "resume_reviews",
+    "outbox",
 ];

@@ -3,6 +3,7 @@ pub mod advisor;
 pub mod consultations;
 pub mod funnel;
 pub mod ops;
+pub mod outbox;
 pub mod webinars;
 
 use jiff::Timestamp;

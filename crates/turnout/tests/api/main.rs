@@ -8,6 +8,7 @@ mod cli;
 mod consultations;
 mod leads;
 mod operations;
+mod outbox;
 mod registrations;
 mod resumes;
 mod schema;

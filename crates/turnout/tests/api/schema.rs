@@ -12,6 +12,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-sqlite/migrations/0003_resumes.sql"),
     include_str!("../../../turnout-sqlite/migrations/0004_consultation_events.sql"),
     include_str!("../../../turnout-sqlite/migrations/0005_resume_reviews.sql"),
+    include_str!("../../../turnout-sqlite/migrations/0006_outbox.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0001_foundation.sql"),
@@ -19,6 +20,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0005_resumes.sql"),
     include_str!("../../../turnout-postgres/migrations/0006_consultation_events.sql"),
     include_str!("../../../turnout-postgres/migrations/0007_resume_reviews.sql"),
+    include_str!("../../../turnout-postgres/migrations/0008_outbox.sql"),
 ];
 
 /// Tables and columns declared by `CREATE TABLE` statements.
