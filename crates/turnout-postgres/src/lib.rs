@@ -35,47 +35,26 @@ use uuid::Uuid;
 
 use batch::Batcher;
 
-const MIGRATIONS: &[EmbeddedMigration] = &[
-    EmbeddedMigration {
-        version: 1,
-        description: "foundation",
-        sql: include_str!("../migrations/0001_foundation.sql"),
-    },
-    EmbeddedMigration {
-        version: 2,
-        description: "register function",
-        sql: include_str!("../migrations/0002_register_function.sql"),
-    },
-    EmbeddedMigration {
-        version: 3,
-        description: "register batch",
-        sql: include_str!("../migrations/0003_register_batch.sql"),
-    },
-    EmbeddedMigration {
-        version: 4,
-        description: "consultations",
-        sql: include_str!("../migrations/0004_consultations.sql"),
-    },
-    EmbeddedMigration {
-        version: 5,
-        description: "resumes",
-        sql: include_str!("../migrations/0005_resumes.sql"),
-    },
-    EmbeddedMigration {
-        version: 6,
-        description: "consultation events",
-        sql: include_str!("../migrations/0006_consultation_events.sql"),
-    },
-    EmbeddedMigration {
-        version: 7,
-        description: "resume reviews",
-        sql: include_str!("../migrations/0007_resume_reviews.sql"),
-    },
-    EmbeddedMigration {
-        version: 8,
-        description: "outbox",
-        sql: include_str!("../migrations/0008_outbox.sql"),
-    },
+/// The migrations compiled into the binary: version, description, file.
+macro_rules! migrations {
+    ($(($version:literal, $description:literal, $file:literal)),+ $(,)?) => {
+        &[$(EmbeddedMigration {
+            version: $version,
+            description: $description,
+            sql: include_str!(concat!("../migrations/", $file)),
+        }),+]
+    };
+}
+
+const MIGRATIONS: &[EmbeddedMigration] = migrations![
+    (1, "foundation", "0001_foundation.sql"),
+    (2, "register function", "0002_register_function.sql"),
+    (3, "register batch", "0003_register_batch.sql"),
+    (4, "consultations", "0004_consultations.sql"),
+    (5, "resumes", "0005_resumes.sql"),
+    (6, "consultation events", "0006_consultation_events.sql"),
+    (7, "resume reviews", "0007_resume_reviews.sql"),
+    (8, "outbox", "0008_outbox.sql"),
 ];
 
 /// Connections per instance; see PERFORMANCE.md for why it is small.
