@@ -20,6 +20,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use object_store::ObjectStore;
 use tokio::net::TcpListener;
+use turnout_delivery::AddressPolicy;
 use turnout_domain::TokenHash;
 use turnout_store::Store;
 
@@ -38,6 +39,8 @@ pub struct Settings {
     /// the database is asked again (writes through this instance invalidate
     /// at once).
     pub slot_cache_ttl: Duration,
+    /// Which internal addresses webhook endpoints may use.
+    pub webhook_policy: Arc<AddressPolicy>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +59,7 @@ impl Default for Settings {
                 sha256: turnout_domain::token::sha256_hex(b"Turnout default privacy policy"),
             },
             slot_cache_ttl: Duration::from_secs(1),
+            webhook_policy: Arc::new(AddressPolicy::default()),
         }
     }
 }

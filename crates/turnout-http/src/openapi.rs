@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::routes::{admin, advisor, consultations, funnel, ops, outbox, webinars};
+use crate::routes::{admin, advisor, consultations, funnel, ops, outbox, webhooks, webinars};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -69,7 +69,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(advisor::review_resume, advisor::resume_reviews))
         .routes(routes!(advisor::all_consultations))
         .routes(routes!(advisor::reassign))
+        .routes(routes!(outbox::list_events))
         .routes(routes!(outbox::list_outbox))
+        .routes(routes!(outbox::retry_delivery))
+        .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
+        .routes(routes!(
+            webhooks::get_webhook,
+            webhooks::update_webhook,
+            webhooks::delete_webhook
+        ))
+        .routes(routes!(webhooks::replay_webhook))
         .routes(routes!(consultations::create_advisor, consultations::list_advisors))
         .routes(routes!(consultations::create_advisor_token))
         .routes(routes!(

@@ -31,9 +31,8 @@ const IN_FLIGHT: usize = 1;
 const REGISTER_BATCH: &str = "SELECT * FROM turnout_register_batch($1::jsonb)";
 
 /// Many outbox messages in one statement (PostgreSQL arrays).
-const RECORD_EVENTS: &str = "INSERT INTO outbox (message_id, event_type, payload, status, attempts, \
-     next_attempt_at, created_at) SELECT id, kind, payload, 'pending', 0, $4, $4 \
-     FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS e (id, kind, payload)";
+const RECORD_EVENTS: &str = "INSERT INTO outbox (event_id, event_type, payload, created_at) \
+     SELECT id, kind, payload, $4 FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS e (id, kind, payload)";
 
 /// What one attempt at a registration came to: `None` when it lost a race to
 /// a concurrent registration of the same person and should be tried again.
@@ -159,7 +158,7 @@ async fn record_events(
         now = Some(registration.now);
     }
     let Some(now) = now else { return Ok(()) };
-    let ids: Vec<Uuid> = events.iter().map(|event| event.message_id).collect();
+    let ids: Vec<Uuid> = events.iter().map(|event| event.event_id).collect();
     let types: Vec<&str> = events.iter().map(|event| event.event_type).collect();
     let payloads: Vec<&str> = events.iter().map(|event| event.payload.as_str()).collect();
     sqlx::query(RECORD_EVENTS)

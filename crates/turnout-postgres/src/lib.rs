@@ -3,8 +3,10 @@
 //! than cores mostly add contention.
 
 mod batch;
+mod outbox;
 
 use std::str::FromStr;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,6 +15,7 @@ use jiff::Timestamp;
 use jiff_sqlx::ToSqlx;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow, PgSslMode};
 use sqlx::{PgConnection, PgPool, Row};
+use tokio::sync::Notify;
 use turnout_domain::ConsultationStatus;
 use turnout_domain::consultation::{WeeklyRange, WindowDefinition, covers, parse_weekday, weekday_name};
 use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TokenHash, WebinarStatus};
@@ -30,7 +33,10 @@ use turnout_store::{
     Registration, RegistrationError, RegistrationOutcome, Slot, SlotChanges, SlotError, Store, StoreError, Webinar,
     WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
-use turnout_store::{OutboxFilter, OutboxMessage};
+use turnout_store::{
+    ClaimedDelivery, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventFilter, EventRecord, Router,
+    WebhookChanges, WebhookEndpoint,
+};
 use uuid::Uuid;
 
 use batch::Batcher;
@@ -55,6 +61,7 @@ const MIGRATIONS: &[EmbeddedMigration] = migrations![
     (6, "consultation events", "0006_consultation_events.sql"),
     (7, "resume reviews", "0007_resume_reviews.sql"),
     (8, "outbox", "0008_outbox.sql"),
+    (9, "deliveries", "0009_deliveries.sql"),
 ];
 
 /// Connections per instance; see PERFORMANCE.md for why it is small.
@@ -63,16 +70,21 @@ const POOL_SIZE: u32 = 8;
 pub struct PostgresStore {
     pool: PgPool,
     registrations: Batcher,
+    options: PgConnectOptions,
+    /// Woken by the outbox trigger's notifications, once someone waits.
+    events: Arc<Notify>,
+    listening: Once,
 }
 
 impl PostgresStore {
     /// Connects to `url` (`postgres://…`) and applies pending migrations
     /// when `migrate` is set.
     pub async fn open(url: &str, migrate: bool) -> Result<Self, StoreError> {
+        let options = connect_options(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(connect_options(url)?)
+            .connect_with(options.clone())
             .await?;
         if migrate {
             migrator(MIGRATIONS).run(&pool).await.map_err(StoreError::other)?;
@@ -80,6 +92,9 @@ impl PostgresStore {
         Ok(Self {
             registrations: Batcher::spawn(pool.clone()),
             pool,
+            options,
+            events: Arc::new(Notify::new()),
+            listening: Once::new(),
         })
     }
 }
@@ -107,7 +122,7 @@ pub(crate) async fn record(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     sqlx::query(sql::INSERT_OUTBOX)
-        .bind(event.message_id)
+        .bind(event.event_id)
         .bind(event.event_type)
         .bind(&event.payload)
         .bind(ts(now))
@@ -122,6 +137,12 @@ pub(crate) fn ts(instant: Timestamp) -> jiff_sqlx::Timestamp {
 
 fn instant(row: &PgRow, at: usize) -> Result<Timestamp, StoreError> {
     Ok(row.try_get::<jiff_sqlx::Timestamp, _>(at)?.to_jiff())
+}
+
+fn optional_instant(row: &PgRow, at: usize) -> Result<Option<Timestamp>, StoreError> {
+    Ok(row
+        .try_get::<Option<jiff_sqlx::Timestamp>, _>(at)?
+        .map(jiff_sqlx::Timestamp::to_jiff))
 }
 
 fn webinar_from_row(row: &PgRow) -> Result<Webinar, StoreError> {
@@ -1173,30 +1194,89 @@ impl Store for PostgresStore {
         row.map(|row| consultation_from_row(&row)).transpose()
     }
 
-    async fn list_outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>, StoreError> {
-        let rows = sqlx::query(sql::LIST_OUTBOX)
-            .bind(&filter.status)
-            .bind(&filter.event_type)
-            .bind(filter.limit)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(OutboxMessage {
-                    message_id: row.try_get(0)?,
-                    event_type: row.try_get(1)?,
-                    payload: row.try_get(2)?,
-                    status: row.try_get(3)?,
-                    attempts: row.try_get(4)?,
-                    next_attempt_at: instant(row, 5)?,
-                    last_error: row.try_get(6)?,
-                    created_at: instant(row, 7)?,
-                    sent_at: row
-                        .try_get::<Option<jiff_sqlx::Timestamp>, _>(8)?
-                        .map(jiff_sqlx::Timestamp::to_jiff),
-                })
-            })
-            .collect()
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError> {
+        outbox::list_events(&self.pool, filter.event_type.as_deref(), filter.limit).await
+    }
+
+    async fn route_events(&self, router: Arc<dyn Router>, limit: i64, now: Timestamp) -> Result<usize, StoreError> {
+        outbox::route_events(&self.pool, &router, limit, now).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        limit: i64,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        outbox::claim_deliveries(&self.pool, limit, now, lease_until).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        delivery: &ClaimedDelivery,
+        outcome: &DeliveryOutcome,
+        disable_after: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        outbox::finish_delivery(&self.pool, delivery, outcome, disable_after, now).await
+    }
+
+    async fn next_delivery_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        outbox::next_delivery_due(&self.pool).await
+    }
+
+    async fn wait_for_events(&self, timeout: Duration) {
+        self.listening
+            .call_once(|| outbox::listen(self.options.clone(), Arc::clone(&self.events)));
+        let _ = tokio::time::timeout(timeout, self.events.notified()).await;
+    }
+
+    async fn list_deliveries(&self, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
+        outbox::list_deliveries(&self.pool, filter).await
+    }
+
+    async fn find_delivery(&self, message_id: Uuid) -> Result<Option<Delivery>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        outbox::find_delivery(&mut connection, message_id).await
+    }
+
+    async fn retry_delivery(&self, message_id: Uuid, now: Timestamp) -> Result<Delivery, StoreError> {
+        outbox::retry_delivery(&self.pool, message_id, now).await
+    }
+
+    async fn delivery_backlog(&self, now: Timestamp) -> Result<DeliveryBacklog, StoreError> {
+        outbox::delivery_backlog(&self.pool, now).await
+    }
+
+    async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+        outbox::create_webhook(&self.pool, endpoint).await
+    }
+
+    async fn list_webhooks(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        outbox::list_webhooks(&mut connection).await
+    }
+
+    async fn find_webhook(&self, id: Uuid) -> Result<Option<WebhookEndpoint>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        outbox::find_webhook(&mut connection, id).await
+    }
+
+    async fn update_webhook(
+        &self,
+        id: Uuid,
+        changes: &WebhookChanges,
+        now: Timestamp,
+    ) -> Result<WebhookEndpoint, StoreError> {
+        outbox::update_webhook(&self.pool, id, changes, now).await
+    }
+
+    async fn delete_webhook(&self, id: Uuid, _now: Timestamp) -> Result<(), StoreError> {
+        outbox::delete_webhook(&self.pool, id).await
+    }
+
+    async fn replay_webhook(&self, id: Uuid, since: Option<Timestamp>, now: Timestamp) -> Result<u64, StoreError> {
+        outbox::replay_webhook(&self.pool, id, since, now).await
     }
 
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError> {

@@ -3,15 +3,20 @@
 //! through one writer thread that group-commits (see [`writer`]).
 
 mod db;
+mod outbox;
 mod writer;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::SignedDuration;
 use jiff::Timestamp;
+use rusqlite::hooks::Action;
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row};
+use tokio::sync::Notify;
 use turnout_domain::ConsultationStatus;
 use turnout_domain::consultation::{WeeklyRange, WindowDefinition, covers, parse_weekday, weekday_name};
 use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus};
@@ -28,7 +33,10 @@ use turnout_store::{
     Registration, RegistrationError, RegistrationLead, RegistrationOutcome, Slot, SlotChanges, SlotError, Store,
     StoreError, Webinar, WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
-use turnout_store::{OutboxFilter, OutboxMessage};
+use turnout_store::{
+    ClaimedDelivery, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventFilter, EventRecord, Router,
+    WebhookChanges, WebhookEndpoint,
+};
 use uuid::Uuid;
 
 use db::{Readers, execute, is_unique_violation, parsed, query_all, query_one, query_optional};
@@ -41,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_consultation_events.sql"),
     include_str!("../migrations/0005_resume_reviews.sql"),
     include_str!("../migrations/0006_outbox.sql"),
+    include_str!("../migrations/0007_deliveries.sql"),
 ];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
@@ -51,6 +60,9 @@ const READERS: usize = 4;
 pub struct SqliteStore {
     readers: Arc<Readers>,
     writer: Writer,
+    /// Woken after a commit that wrote to the outbox, for idle workers in
+    /// this process (workers in another process poll).
+    events: Arc<Notify>,
 }
 
 impl SqliteStore {
@@ -69,17 +81,34 @@ impl SqliteStore {
         })
         .await
         .map_err(StoreError::other)??;
+        let events = Arc::new(Notify::new());
+        let wrote_event = Arc::new(AtomicBool::new(false));
+        let seen = Arc::clone(&wrote_event);
+        writer
+            .update_hook(Some(move |_: Action, _: &str, table: &str, _: i64| {
+                if table == "outbox" {
+                    seen.store(true, Ordering::Relaxed);
+                }
+            }))
+            .map_err(db::store_error)?;
+        let wake = Arc::clone(&events);
+        let after_commit = move || {
+            if wrote_event.swap(false, Ordering::Relaxed) {
+                wake.notify_one();
+            }
+        };
         Ok(Self {
             readers: Readers::new(path, READERS),
-            writer: Writer::spawn(writer, MAX_BATCH).map_err(StoreError::other)?,
+            writer: Writer::spawn(writer, MAX_BATCH, after_commit).map_err(StoreError::other)?,
+            events,
         })
     }
 }
 
 /// Writes an event to the outbox, in the caller's transaction.
 fn record(connection: &Connection, event: &OutboxEvent, now: Timestamp) -> Result<(), StoreError> {
-    let message_id = event.message_id.hyphenated().to_string();
-    let params: [&dyn ToSql; 4] = [&message_id, &event.event_type, &event.payload, &micros(now)];
+    let event_id = event.event_id.hyphenated().to_string();
+    let params: [&dyn ToSql; 4] = [&event_id, &event.event_type, &event.payload, &micros(now)];
     execute(connection, sql::INSERT_OUTBOX, &params)?;
     Ok(())
 }
@@ -1171,25 +1200,114 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn list_outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>, StoreError> {
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError> {
         let filter = filter.clone();
         self.readers
-            .read(move |connection| {
-                let params: [&dyn ToSql; 3] = [&filter.status, &filter.event_type, &filter.limit];
-                query_all(connection, sql::LIST_OUTBOX, &params, |row| {
-                    Ok(OutboxMessage {
-                        message_id: uuid(row, 0)?,
-                        event_type: row.get(1)?,
-                        payload: row.get(2)?,
-                        status: row.get(3)?,
-                        attempts: row.get(4)?,
-                        next_attempt_at: instant(row, 5)?,
-                        last_error: row.get(6)?,
-                        created_at: instant(row, 7)?,
-                        sent_at: optional_instant(row, 8)?,
-                    })
-                })
-            })
+            .read(move |connection| outbox::list_events(connection, filter.event_type.as_deref(), filter.limit))
+            .await
+    }
+
+    async fn route_events(&self, router: Arc<dyn Router>, limit: i64, now: Timestamp) -> Result<usize, StoreError> {
+        self.writer
+            .write(move |connection| outbox::route_events(connection, &router, limit, now))
+            .await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        limit: i64,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        self.writer
+            .write(move |connection| outbox::claim_deliveries(connection, limit, now, lease_until))
+            .await
+    }
+
+    async fn finish_delivery(
+        &self,
+        delivery: &ClaimedDelivery,
+        outcome: &DeliveryOutcome,
+        disable_after: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (delivery, outcome) = (delivery.clone(), outcome.clone());
+        self.writer
+            .write(move |connection| outbox::finish_delivery(connection, &delivery, &outcome, disable_after, now))
+            .await
+    }
+
+    async fn next_delivery_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.readers.read(outbox::next_delivery_due).await
+    }
+
+    async fn wait_for_events(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, self.events.notified()).await;
+    }
+
+    async fn list_deliveries(&self, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
+        let filter = filter.clone();
+        self.readers
+            .read(move |connection| outbox::list_deliveries(connection, &filter))
+            .await
+    }
+
+    async fn find_delivery(&self, message_id: Uuid) -> Result<Option<Delivery>, StoreError> {
+        self.readers
+            .read(move |connection| outbox::find_delivery(connection, message_id))
+            .await
+    }
+
+    async fn retry_delivery(&self, message_id: Uuid, now: Timestamp) -> Result<Delivery, StoreError> {
+        self.writer
+            .write(move |connection| outbox::retry_delivery(connection, message_id, now))
+            .await
+    }
+
+    async fn delivery_backlog(&self, now: Timestamp) -> Result<DeliveryBacklog, StoreError> {
+        self.readers
+            .read(move |connection| outbox::delivery_backlog(connection, now))
+            .await
+    }
+
+    async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+        let endpoint = endpoint.clone();
+        self.writer
+            .write(move |connection| outbox::create_webhook(connection, &endpoint))
+            .await
+    }
+
+    async fn list_webhooks(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        self.readers.read(outbox::list_webhooks).await
+    }
+
+    async fn find_webhook(&self, id: Uuid) -> Result<Option<WebhookEndpoint>, StoreError> {
+        self.readers
+            .read(move |connection| outbox::find_webhook(connection, id))
+            .await
+    }
+
+    async fn update_webhook(
+        &self,
+        id: Uuid,
+        changes: &WebhookChanges,
+        now: Timestamp,
+    ) -> Result<WebhookEndpoint, StoreError> {
+        let changes = changes.clone();
+        self.writer
+            .write(move |connection| outbox::update_webhook(connection, id, &changes, now))
+            .await
+    }
+
+    async fn delete_webhook(&self, id: Uuid, _now: Timestamp) -> Result<(), StoreError> {
+        self.writer
+            .write(move |connection| outbox::delete_webhook(connection, id))
+            .await
+    }
+
+    async fn replay_webhook(&self, id: Uuid, since: Option<Timestamp>, now: Timestamp) -> Result<u64, StoreError> {
+        self.writer
+            .write(move |connection| outbox::replay_webhook(connection, id, since, now))
             .await
     }
 

@@ -27,12 +27,16 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// Starts the writer thread on `connection`; at most `max_batch` jobs
-    /// share one commit.
-    pub(crate) fn spawn(connection: Connection, max_batch: usize) -> std::io::Result<Self> {
+    /// share one commit, and `after_commit` runs after each commit.
+    pub(crate) fn spawn(
+        connection: Connection,
+        max_batch: usize,
+        after_commit: impl Fn() + Send + 'static,
+    ) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel(max_batch * 4);
         std::thread::Builder::new()
             .name("turnout-sqlite-writer".into())
-            .spawn(move || run(connection, queue, max_batch))?;
+            .spawn(move || run(connection, queue, max_batch, after_commit))?;
         Ok(Self { jobs })
     }
 
@@ -66,7 +70,7 @@ impl Writer {
     }
 }
 
-fn run(connection: Connection, mut queue: mpsc::Receiver<Job>, max_batch: usize) {
+fn run(connection: Connection, mut queue: mpsc::Receiver<Job>, max_batch: usize, after_commit: impl Fn()) {
     let mut batch = Vec::with_capacity(max_batch);
     while let Some(first) = queue.blocking_recv() {
         batch.push(first);
@@ -78,8 +82,9 @@ fn run(connection: Connection, mut queue: mpsc::Receiver<Job>, max_batch: usize)
         }
         let jobs = batch.len();
         let (completions, outcome) = commit_batch(&connection, batch.drain(..));
-        if let Err(error) = &outcome {
-            tracing::error!(%error, jobs, "SQLite batch failed to commit");
+        match &outcome {
+            Ok(()) => after_commit(),
+            Err(error) => tracing::error!(%error, jobs, "SQLite batch failed to commit"),
         }
         for completion in completions {
             completion(match &outcome {
@@ -142,7 +147,7 @@ mod tests {
     fn writer() -> Writer {
         let connection = Connection::open_in_memory().unwrap();
         connection.execute_batch("CREATE TABLE t (n INTEGER NOT NULL)").unwrap();
-        Writer::spawn(connection, 8).unwrap()
+        Writer::spawn(connection, 8, || {}).unwrap()
     }
 
     fn count(connection: &Connection) -> Result<i64, StoreError> {

@@ -8,11 +8,23 @@ use uuid::Uuid;
 
 use crate::{Consultation, NewResume, Registration};
 
-/// One message for the outbox; `message_id` is stable across retries (it
-/// becomes the webhook-id and the email's Message-ID).
+/// Every event type the funnel writes; webhook endpoints subscribe to these.
+pub const EVENT_TYPES: [&str; 8] = [
+    "lead.created",
+    "registration.confirmed",
+    "registration.cancelled",
+    "registration.rescheduled",
+    "consultation.requested",
+    "consultation.assigned",
+    "consultation.updated",
+    "resume.uploaded",
+];
+
+/// One event for the outbox. Each delivery made from it (an email, a
+/// webhook call) gets its own message id when the event is routed.
 #[derive(Debug, Clone)]
 pub struct OutboxEvent {
-    pub message_id: Uuid,
+    pub event_id: Uuid,
     pub event_type: &'static str,
     pub payload: String,
 }
@@ -20,7 +32,7 @@ pub struct OutboxEvent {
 impl OutboxEvent {
     fn new(event_type: &'static str, payload: Value) -> Self {
         Self {
-            message_id: Uuid::now_v7(),
+            event_id: Uuid::now_v7(),
             event_type,
             payload: payload.to_string(),
         }

@@ -10,6 +10,9 @@ mod model;
 pub mod sql;
 pub mod sqlx_support;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use async_trait::async_trait;
 use jiff::Timestamp;
 use turnout_domain::{ConsultationStatus, NewLead, Slug, TokenHash};
@@ -134,8 +137,63 @@ pub trait Store: Send + Sync + 'static {
     /// The consultation asked for with the same lead as a registration.
     async fn consultation_of_registration(&self, registration_id: Uuid) -> Result<Option<Consultation>, StoreError>;
 
-    /// The outbox ledger, oldest first.
-    async fn list_outbox(&self, filter: &OutboxFilter) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Outbox events, oldest first.
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StoreError>;
+    /// Turns up to `limit` events not yet routed into their deliveries, in
+    /// one transaction; returns how many events it routed. Concurrent
+    /// workers never route an event twice (locked rows are skipped, and a
+    /// delivery is unique per event, channel, kind and recipient).
+    async fn route_events(&self, router: Arc<dyn Router>, limit: i64, now: Timestamp) -> Result<usize, StoreError>;
+    /// Claims up to `limit` due deliveries until `lease_until`: pending and
+    /// failed ones whose time has come, and ones whose last claim's lease
+    /// ran out (a worker died between sending and recording). Deliveries to
+    /// disabled endpoints wait.
+    async fn claim_deliveries(
+        &self,
+        limit: i64,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+    /// Records an attempt's outcome, unless the delivery was claimed again
+    /// since (returns `false`). A webhook failure counts against its
+    /// endpoint, which is disabled after `disable_after` in a row; a success
+    /// clears the count.
+    async fn finish_delivery(
+        &self,
+        delivery: &ClaimedDelivery,
+        outcome: &DeliveryOutcome,
+        disable_after: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// When the next delivery falls due, if any is waiting.
+    async fn next_delivery_due(&self) -> Result<Option<Timestamp>, StoreError>;
+    /// Resolves when an event may have been written since the last call,
+    /// or after `timeout`.
+    async fn wait_for_events(&self, timeout: Duration);
+    /// The delivery ledger, oldest first.
+    async fn list_deliveries(&self, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError>;
+    async fn find_delivery(&self, message_id: Uuid) -> Result<Option<Delivery>, StoreError>;
+    /// Makes a failed or dead delivery due now with a fresh count of
+    /// attempts; `Conflict` for any other status.
+    async fn retry_delivery(&self, message_id: Uuid, now: Timestamp) -> Result<Delivery, StoreError>;
+    /// Deliveries due by `now` and not yet sent.
+    async fn delivery_backlog(&self, now: Timestamp) -> Result<DeliveryBacklog, StoreError>;
+
+    async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError>;
+    async fn list_webhooks(&self) -> Result<Vec<WebhookEndpoint>, StoreError>;
+    async fn find_webhook(&self, id: Uuid) -> Result<Option<WebhookEndpoint>, StoreError>;
+    async fn update_webhook(
+        &self,
+        id: Uuid,
+        changes: &WebhookChanges,
+        now: Timestamp,
+    ) -> Result<WebhookEndpoint, StoreError>;
+    /// Deletes an endpoint; its deliveries not yet sent are skipped.
+    async fn delete_webhook(&self, id: Uuid, now: Timestamp) -> Result<(), StoreError>;
+    /// Makes the endpoint's failed, dead and skipped deliveries (and, with
+    /// `since`, every one created since then) due again, keeping their
+    /// message ids; returns how many.
+    async fn replay_webhook(&self, id: Uuid, since: Option<Timestamp>, now: Timestamp) -> Result<u64, StoreError>;
 
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError>;
     async fn find_api_token(&self, hash: &TokenHash) -> Result<Option<ApiTokenRole>, StoreError>;

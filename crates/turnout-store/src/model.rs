@@ -340,24 +340,171 @@ pub struct ReviewComment {
     pub created_at: Timestamp,
 }
 
-/// Which outbox messages to list.
+/// Which outbox events to list.
 #[derive(Debug, Clone)]
-pub struct OutboxFilter {
-    pub status: Option<String>,
+pub struct EventFilter {
     pub event_type: Option<String>,
     pub limit: i64,
 }
 
-/// A message in the outbox ledger and where its delivery stands.
+/// An event in the outbox, as the change that caused it wrote it.
 #[derive(Debug, Clone)]
-pub struct OutboxMessage {
-    pub message_id: Uuid,
+pub struct EventRecord {
+    /// Row id: the order events were written in.
+    pub id: i64,
+    pub event_id: Uuid,
     pub event_type: String,
+    /// JSON.
     pub payload: String,
+    pub created_at: Timestamp,
+    /// When a worker turned it into deliveries.
+    pub routed_at: Option<Timestamp>,
+}
+
+/// How a delivery travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Email,
+    Sms,
+    Webhook,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Email, Channel::Sms, Channel::Webhook];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+            Channel::Webhook => "webhook",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|channel| channel.as_str() == text)
+            .ok_or_else(|| format!("unknown channel {text:?}"))
+    }
+}
+
+/// The states of a delivery in the ledger.
+pub const DELIVERY_STATUSES: [&str; 6] = ["pending", "sending", "sent", "failed", "dead", "skipped"];
+
+/// One message to send because of an event.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub message_id: Uuid,
+    pub channel: Channel,
+    /// Which message: `confirmation`, `reminder-24h`, `webhook`…
+    pub kind: String,
+    /// `visitor`, `advisor`, or for a webhook the endpoint's id.
+    pub recipient: String,
+    pub endpoint_id: Option<Uuid>,
+    /// Not before this instant (reminders are due before their slot).
+    pub due_at: Timestamp,
+}
+
+/// Turns an event into its deliveries. Pure: it runs inside the store's
+/// transaction, given the webhook endpoints of the moment.
+pub trait Router: Send + Sync + 'static {
+    fn route(&self, event: &EventRecord, endpoints: &[WebhookEndpoint]) -> Vec<NewDelivery>;
+}
+
+/// A delivery claimed by a worker until `lease_until`.
+#[derive(Debug, Clone)]
+pub struct ClaimedDelivery {
+    pub id: i64,
+    pub message_id: Uuid,
+    pub channel: Channel,
+    pub kind: String,
+    pub recipient: String,
+    /// This attempt's number, from 1; it fences the outcome: a worker whose
+    /// lease ran out cannot overwrite the next one's.
+    pub attempt: i64,
+    pub event: EventRecord,
+    pub endpoint: Option<WebhookEndpoint>,
+}
+
+/// What became of one attempt.
+#[derive(Debug, Clone)]
+pub enum DeliveryOutcome {
+    Sent,
+    /// Tried again at `retry_at`, or declared dead when `None`.
+    Failed {
+        error: String,
+        retry_at: Option<Timestamp>,
+    },
+    /// Not to be sent (a reminder for a slot that moved, say).
+    Skipped {
+        reason: String,
+    },
+}
+
+/// Which deliveries to list.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub status: Option<String>,
+    pub channel: Option<Channel>,
+    pub event_type: Option<String>,
+    pub endpoint_id: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// A delivery in the ledger and where it stands.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub message_id: Uuid,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub channel: Channel,
+    pub kind: String,
+    pub recipient: String,
+    pub endpoint_id: Option<Uuid>,
     pub status: String,
     pub attempts: i64,
     pub next_attempt_at: Timestamp,
     pub last_error: Option<String>,
     pub created_at: Timestamp,
     pub sent_at: Option<Timestamp>,
+}
+
+/// Deliveries still to send, for the metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DeliveryBacklog {
+    pub pending: i64,
+    /// Creation time of the oldest delivery not yet sent nor dead.
+    pub oldest_pending_at: Option<Timestamp>,
+}
+
+/// A CRM's endpoint for webhooks.
+#[derive(Debug, Clone)]
+pub struct WebhookEndpoint {
+    pub id: Uuid,
+    pub url: String,
+    pub description: String,
+    /// Event types it receives; empty means all.
+    pub event_types: Vec<String>,
+    /// `whsec_` and base64 of the signing key.
+    pub secret: String,
+    pub enabled: bool,
+    pub consecutive_failures: i64,
+    pub disabled_reason: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl WebhookEndpoint {
+    pub fn wants(&self, event_type: &str) -> bool {
+        self.event_types.is_empty() || self.event_types.iter().any(|wanted| wanted == event_type)
+    }
+}
+
+/// Changes to an endpoint; `enabled: Some(true)` also clears its failures.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookChanges {
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub event_types: Option<Vec<String>>,
+    pub enabled: Option<bool>,
 }

@@ -302,13 +302,158 @@ pub const LIST_REVIEWS: &str = "SELECT v.advisor_id, a.name, v.comment, v.create
      JOIN advisors a ON a.id = v.advisor_id WHERE v.consultation_id = $1 ORDER BY v.id";
 
 /// Records an event for delivery, in the transaction of its change.
-pub const INSERT_OUTBOX: &str = "INSERT INTO outbox (message_id, event_type, payload, status, attempts, \
-     next_attempt_at, created_at) VALUES ($1, $2, $3, 'pending', 0, $4, $4)";
+pub const INSERT_OUTBOX: &str =
+    "INSERT INTO outbox (event_id, event_type, payload, created_at) VALUES ($1, $2, $3, $4)";
 
-/// The ledger, oldest first; `$1` status and `$2` type filter when not NULL.
-pub const LIST_OUTBOX: &str = "SELECT message_id, event_type, payload, status, attempts, next_attempt_at, \
-     last_error, created_at, sent_at FROM outbox WHERE ($1 IS NULL OR status = $1) \
-     AND ($2 IS NULL OR event_type = $2) ORDER BY id LIMIT $3";
+macro_rules! event_columns {
+    () => {
+        "id, event_id, event_type, payload, created_at, routed_at"
+    };
+}
+
+/// Events, oldest first; `$1` type filter when not NULL.
+pub const LIST_EVENTS: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM outbox WHERE ($1 IS NULL OR event_type = $1) ORDER BY id LIMIT $2"
+);
+
+/// Events no worker has routed yet, oldest first (SQLite).
+pub const UNROUTED_EVENTS: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM outbox WHERE routed_at IS NULL ORDER BY id LIMIT $1"
+);
+
+/// The same, locked, skipping events another worker is routing (PostgreSQL).
+pub const UNROUTED_EVENTS_LOCKED: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM outbox WHERE routed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"
+);
+
+pub const MARK_ROUTED: &str = "UPDATE outbox SET routed_at = $2 WHERE id = $1";
+
+pub const INSERT_DELIVERY: &str = "INSERT INTO deliveries (message_id, event_id, channel, kind, recipient, \
+     endpoint_id, status, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8) \
+     ON CONFLICT (event_id, channel, kind, recipient) DO NOTHING";
+
+macro_rules! due_deliveries {
+    () => {
+        "SELECT id FROM deliveries \
+         WHERE status IN ('pending', 'sending', 'failed') AND next_attempt_at <= $1 \
+         AND (endpoint_id IS NULL OR endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled)) \
+         ORDER BY next_attempt_at LIMIT $2"
+    };
+}
+
+/// Due deliveries, first due first: `$1` now. Endpoints that are disabled
+/// hold theirs back.
+pub const DUE_DELIVERIES: &str = due_deliveries!();
+
+/// Claims the due deliveries no other worker holds until `$3` (PostgreSQL);
+/// the attempt count is each claim's fence.
+pub const CLAIM_DUE_DELIVERIES: &str = concat!(
+    "WITH due AS (",
+    due_deliveries!(),
+    " FOR UPDATE SKIP LOCKED) UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, \
+     next_attempt_at = $3 FROM due WHERE d.id = due.id RETURNING d.id"
+);
+
+/// Claims one delivery until `$2`; the attempt count is the claim's fence.
+pub const CLAIM_DELIVERY: &str = "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, \
+     next_attempt_at = $2 WHERE id = $1";
+
+macro_rules! claimed_delivery {
+    () => {
+        "SELECT d.id, d.message_id, d.channel, d.kind, d.recipient, d.attempts, \
+         o.id, o.event_id, o.event_type, o.payload, o.created_at, o.routed_at, \
+         w.id, w.url, w.description, w.event_types, w.secret, w.enabled, w.consecutive_failures, \
+         w.disabled_reason, w.created_at, w.updated_at \
+         FROM deliveries d JOIN outbox o ON o.id = d.event_id \
+         LEFT JOIN webhook_endpoints w ON w.id = d.endpoint_id"
+    };
+}
+
+/// A claimed delivery with its event and endpoint.
+pub const CLAIMED_DELIVERY: &str = concat!(claimed_delivery!(), " WHERE d.id = $1");
+
+/// Claimed deliveries by id (PostgreSQL arrays).
+pub const CLAIMED_DELIVERIES: &str = concat!(claimed_delivery!(), " WHERE d.id = ANY($1) ORDER BY d.next_attempt_at");
+
+/// Records an outcome (`$3` status, `$4` next attempt, `$5` error, `$6`
+/// sent at) if the delivery is still on the claim numbered `$2`.
+pub const FINISH_DELIVERY: &str = "UPDATE deliveries SET status = $3, next_attempt_at = $4, last_error = $5, \
+     sent_at = $6 WHERE id = $1 AND attempts = $2 AND status = 'sending'";
+
+pub const ENDPOINT_SUCCEEDED: &str =
+    "UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0";
+
+/// Counts a failure; the `$2`th in a row disables the endpoint.
+pub const ENDPOINT_FAILED: &str = "UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1, \
+     enabled = CASE WHEN consecutive_failures + 1 >= $2 THEN FALSE ELSE enabled END, \
+     disabled_reason = CASE WHEN enabled AND consecutive_failures + 1 >= $2 \
+     THEN $3 ELSE disabled_reason END, updated_at = $4 WHERE id = $1";
+
+pub const NEXT_DELIVERY_DUE: &str = "SELECT MIN(next_attempt_at) FROM deliveries \
+     WHERE status IN ('pending', 'sending', 'failed') \
+     AND (endpoint_id IS NULL OR endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled))";
+
+macro_rules! delivery_columns {
+    () => {
+        "d.message_id, o.event_id, o.event_type, d.channel, d.kind, d.recipient, \
+     d.endpoint_id, d.status, d.attempts, d.next_attempt_at, d.last_error, d.created_at, d.sent_at \
+     FROM deliveries d JOIN outbox o ON o.id = d.event_id"
+    };
+}
+
+/// The ledger, oldest first; each filter applies when not NULL.
+pub const LIST_DELIVERIES: &str = concat!(
+    "SELECT ",
+    delivery_columns!(),
+    " WHERE ($1 IS NULL OR d.status = $1) AND ($2 IS NULL OR d.channel = $2) \
+     AND ($3 IS NULL OR o.event_type = $3) AND ($4 IS NULL OR d.endpoint_id = $4) ORDER BY d.id LIMIT $5"
+);
+
+pub const FIND_DELIVERY: &str = concat!("SELECT ", delivery_columns!(), " WHERE d.message_id = $1");
+
+pub const RETRY_DELIVERY: &str = "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2, \
+     last_error = NULL WHERE message_id = $1 AND status IN ('failed', 'dead')";
+
+pub const DELIVERY_BACKLOG: &str = "SELECT COUNT(*), MIN(created_at) FROM deliveries \
+     WHERE status IN ('pending', 'sending', 'failed') AND next_attempt_at <= $1";
+
+macro_rules! webhook_columns {
+    () => {
+        "id, url, description, event_types, secret, enabled, consecutive_failures, \
+     disabled_reason, created_at, updated_at FROM webhook_endpoints"
+    };
+}
+
+pub const INSERT_WEBHOOK: &str = "INSERT INTO webhook_endpoints (id, url, description, event_types, secret, \
+     enabled, consecutive_failures, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, TRUE, 0, $6, $6)";
+
+pub const LIST_WEBHOOKS: &str = concat!("SELECT ", webhook_columns!(), " ORDER BY created_at, id");
+
+pub const FIND_WEBHOOK: &str = concat!("SELECT ", webhook_columns!(), " WHERE id = $1");
+
+/// `$5` enabled: re-enabling clears the failures; disabling by hand says so.
+pub const UPDATE_WEBHOOK: &str = "UPDATE webhook_endpoints SET url = COALESCE($2, url), \
+     description = COALESCE($3, description), event_types = COALESCE($4, event_types), \
+     consecutive_failures = CASE WHEN $5 THEN 0 ELSE consecutive_failures END, \
+     disabled_reason = CASE WHEN $5 THEN NULL WHEN NOT $5 THEN 'disabled by an admin' ELSE disabled_reason END, \
+     enabled = COALESCE($5, enabled), updated_at = $6 WHERE id = $1";
+
+/// Before deleting an endpoint: what it has not received will not be sent.
+pub const SKIP_WEBHOOK_DELIVERIES: &str = "UPDATE deliveries SET status = 'skipped', \
+     last_error = 'endpoint deleted' WHERE endpoint_id = $1 AND status IN ('pending', 'failed')";
+
+pub const DELETE_WEBHOOK: &str = "DELETE FROM webhook_endpoints WHERE id = $1";
+
+/// Failed and dead deliveries, and with `$2` every one created since then.
+pub const REPLAY_WEBHOOK: &str = "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3, \
+     last_error = NULL WHERE endpoint_id = $1 AND status <> 'sending' \
+     AND (status IN ('failed', 'dead') OR ($2 IS NOT NULL AND created_at >= $2))";
 
 pub const INSERT_CONSULTATION: &str = "INSERT INTO consultations (id, lead_id, person_id, advisor_id, window_key, \
      window_date, window_label, window_start, window_end, time_zone, status, created_at, updated_at) \
@@ -334,4 +479,6 @@ pub const SCHEMA_TABLES: &[&str] = &[
     "consultation_events",
     "resume_reviews",
     "outbox",
+    "webhook_endpoints",
+    "deliveries",
 ];

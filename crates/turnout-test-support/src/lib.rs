@@ -5,12 +5,14 @@
 //! case every test gets its own new PostgreSQL database on that server.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use object_store::ObjectStore;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
+use turnout_delivery::{AddressPolicy, WebhookSender, Worker, WorkerSettings};
 use turnout_domain::TokenHash;
 use turnout_http::{AppState, Settings};
 use turnout_postgres::PostgresStore;
@@ -152,6 +154,11 @@ impl TestDatabase {
     }
 }
 
+/// Tests run their webhook receivers on 127.0.0.1, which is internal.
+fn loopback_allowed() -> Arc<AddressPolicy> {
+    Arc::new(AddressPolicy::new(&["127.0.0.1".into()]).expect("a valid allowlist"))
+}
+
 /// `server` with its database name replaced by `database`.
 fn with_database(server: &str, database: &str) -> String {
     let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
@@ -195,6 +202,7 @@ impl TestApp {
         let address = format!("http://{}", listener.local_addr().expect("a local address"));
         settings.public_url = address.clone();
         settings.admin_token = Some(TokenHash::of(ADMIN_TOKEN));
+        settings.webhook_policy = loopback_allowed();
         let (files, uploads_dir) = upload_store().await;
         let state = AppState::new(Arc::clone(&database.store), Arc::clone(&files), settings);
         tokio::spawn(turnout_http::serve(listener, state, std::future::pending()));
@@ -212,6 +220,26 @@ impl TestApp {
 
     pub fn store(&self) -> &dyn Store {
         self.database.store.as_ref()
+    }
+
+    /// An outbox worker on this app's database, driven by the test's own
+    /// clock through `run_once`; webhooks may reach 127.0.0.1.
+    pub fn worker(&self) -> Worker {
+        self.worker_with(WorkerSettings::default())
+    }
+
+    pub fn worker_with(&self, settings: WorkerSettings) -> Worker {
+        let webhooks = WebhookSender::new(loopback_allowed(), Duration::from_secs(5)).expect("a webhook client");
+        Worker::new(Arc::clone(&self.database.store), webhooks, settings)
+    }
+
+    pub async fn admin_delete(&self, path: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await
+            .expect("DELETE answered")
     }
 
     pub fn url(&self, path: &str) -> String {

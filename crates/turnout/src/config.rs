@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use turnout_delivery::{Backoff, WorkerSettings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -30,6 +31,89 @@ pub struct Config {
     /// Résumés go to this S3-compatible bucket when set; otherwise to
     /// `data_dir/uploads`.
     pub s3: S3Config,
+    pub worker: WorkerConfig,
+    pub webhooks: WebhookConfig,
+}
+
+/// The outbox worker; see `turnout_delivery::WorkerSettings`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerConfig {
+    /// Run a worker inside `turnout serve` (turn off when `turnout worker`
+    /// runs on its own).
+    pub in_serve: bool,
+    pub max_attempts: i64,
+    pub lease_ms: u64,
+    pub poll_ms: u64,
+    pub retry_base_ms: u64,
+    pub retry_cap_ms: u64,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        let defaults = WorkerSettings::default();
+        Self {
+            in_serve: true,
+            max_attempts: defaults.max_attempts,
+            lease_ms: millis(defaults.lease),
+            poll_ms: millis(defaults.poll),
+            retry_base_ms: millis(defaults.backoff.base),
+            retry_cap_ms: millis(defaults.backoff.cap),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookConfig {
+    /// Internal addresses or networks (`127.0.0.1`, `10.0.0.0/8`) endpoints
+    /// may use; all others internal are refused.
+    pub allowed_networks: Vec<String>,
+    pub timeout_ms: u64,
+    /// Consecutive failures that disable an endpoint.
+    pub disable_after: i64,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            allowed_networks: Vec::new(),
+            timeout_ms: 10_000,
+            disable_after: WorkerSettings::default().disable_after,
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Config {
+    pub fn worker_settings(&self) -> WorkerSettings {
+        let worker = &self.worker;
+        WorkerSettings {
+            max_attempts: worker.max_attempts,
+            lease: Duration::from_millis(worker.lease_ms),
+            poll: Duration::from_millis(worker.poll_ms),
+            backoff: Backoff {
+                base: Duration::from_millis(worker.retry_base_ms),
+                cap: Duration::from_millis(worker.retry_cap_ms),
+            },
+            disable_after: self.webhooks.disable_after,
+            ..WorkerSettings::default()
+        }
+    }
+}
+
+/// A number from an environment variable, or an error naming it.
+fn number<T: std::str::FromStr>(env: &dyn Environment, name: &str) -> anyhow::Result<Option<T>> {
+    env.var(name)
+        .map(|value| {
+            value
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{name} must be a whole number, not {value:?}"))
+        })
+        .transpose()
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -55,6 +139,8 @@ struct FileConfig {
     slot_cache_ttl_ms: Option<u64>,
     privacy_policy_version: Option<String>,
     s3: Option<S3Config>,
+    worker: Option<WorkerConfig>,
+    webhooks: Option<WebhookConfig>,
 }
 
 impl Default for Config {
@@ -69,6 +155,8 @@ impl Default for Config {
             slot_cache_ttl: Duration::from_secs(1),
             privacy_policy_version: "2026-11-01".into(),
             s3: S3Config::default(),
+            worker: WorkerConfig::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -110,7 +198,15 @@ impl Config {
             slot_cache_ttl_ms,
             privacy_policy_version,
             s3,
+            worker,
+            webhooks,
         } = file;
+        if let Some(worker) = worker {
+            self.worker = worker;
+        }
+        if let Some(webhooks) = webhooks {
+            self.webhooks = webhooks;
+        }
         if let Some(s3) = s3 {
             self.s3 = s3;
         }
@@ -170,6 +266,34 @@ impl Config {
         }
         if let Some(secret) = env.var("TURNOUT_S3_SECRET_ACCESS_KEY") {
             s3.secret_access_key = Some(secret.into());
+        }
+        if let Some(flag) = env.var("TURNOUT_WORKER_IN_SERVE") {
+            self.worker.in_serve = match flag.as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                other => bail!("TURNOUT_WORKER_IN_SERVE must be true or false, not {other:?}"),
+            };
+        }
+        let worker = &mut self.worker;
+        for (name, slot) in [
+            ("TURNOUT_WORKER_LEASE_MS", &mut worker.lease_ms),
+            ("TURNOUT_WORKER_POLL_MS", &mut worker.poll_ms),
+            ("TURNOUT_WORKER_RETRY_BASE_MS", &mut worker.retry_base_ms),
+            ("TURNOUT_WORKER_RETRY_CAP_MS", &mut worker.retry_cap_ms),
+            ("TURNOUT_WEBHOOKS_TIMEOUT_MS", &mut self.webhooks.timeout_ms),
+        ] {
+            if let Some(value) = number(env, name)? {
+                *slot = value;
+            }
+        }
+        if let Some(value) = number(env, "TURNOUT_WORKER_MAX_ATTEMPTS")? {
+            worker.max_attempts = value;
+        }
+        if let Some(value) = number(env, "TURNOUT_WEBHOOKS_DISABLE_AFTER")? {
+            self.webhooks.disable_after = value;
+        }
+        if let Some(list) = env.var("TURNOUT_WEBHOOKS_ALLOWED_NETWORKS") {
+            self.webhooks.allowed_networks = list.split(',').map(|entry| entry.trim().to_owned()).collect();
         }
         Ok(())
     }

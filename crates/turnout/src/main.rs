@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -11,10 +12,11 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use turnout::config::{Config, LogFormat, ProcessEnvironment};
 use turnout::database::{self, Migrations};
+use turnout_delivery::{AddressPolicy, WebhookSender, Worker};
 use turnout_domain::{SecretToken, TokenHash};
 use turnout_http::uploads::{self, S3Settings};
 use turnout_http::{AppState, PrivacyPolicy, Settings};
-use turnout_store::{ApiTokenRole, NewApiToken};
+use turnout_store::{ApiTokenRole, NewApiToken, Store};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,6 +46,9 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Deliver the outbox (emails, SMS, webhooks) until SIGTERM or SIGINT,
+    /// beside or instead of the worker inside `serve`.
+    Worker,
     /// Apply pending migrations and exit.
     Migrate,
     /// Administration.
@@ -89,6 +94,13 @@ async fn main() -> anyhow::Result<()> {
                 config.bind = bind;
             }
             serve(config, demo).await
+        }
+        Command::Worker => {
+            let store = database::open(&config.database_url(), Migrations::Apply).await?;
+            let worker = worker(&config, store)?;
+            tracing::info!("outbox worker started");
+            worker.run(shutdown_signal()).await;
+            Ok(())
         }
         Command::Migrate => {
             database::open(&config.database_url(), Migrations::Apply).await?;
@@ -137,6 +149,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             version: config.privacy_policy_version.clone(),
         },
         slot_cache_ttl: config.slot_cache_ttl,
+        webhook_policy: webhook_policy(&config)?,
     };
     let listener = TcpListener::bind(&config.bind)
         .await
@@ -168,9 +181,48 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         }
     };
     let state = AppState::new(Arc::clone(&store), uploads, settings);
-    turnout_http::serve(listener, state, shutdown_signal()).await?;
+    // One signal stops both the HTTP server and the worker.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = match config.worker.in_serve {
+        true => {
+            let worker = worker(&config, Arc::clone(&store))?;
+            let mut stopped = stopped.clone();
+            Some(tokio::spawn(worker.run(async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })))
+        }
+        false => None,
+    };
+    let mut http_stopped = stopped;
+    let signal = async move {
+        tokio::select! {
+            () = shutdown_signal() => {}
+            _ = http_stopped.wait_for(|stop| *stop) => {}
+        }
+    };
+    let served = turnout_http::serve(listener, state, signal).await;
+    let _ = stop.send(true);
+    if let Some(worker) = worker {
+        let _ = worker.await;
+    }
+    served?;
     tracing::info!("stopped");
     Ok(())
+}
+
+fn webhook_policy(config: &Config) -> anyhow::Result<Arc<AddressPolicy>> {
+    AddressPolicy::new(&config.webhooks.allowed_networks)
+        .map(Arc::new)
+        .map_err(|error| anyhow::anyhow!("webhooks.allowed_networks: {error}"))
+}
+
+fn worker(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Worker> {
+    let webhooks = WebhookSender::new(
+        webhook_policy(config)?,
+        Duration::from_millis(config.webhooks.timeout_ms),
+    )
+    .context("building the webhook client")?;
+    Ok(Worker::new(store, webhooks, config.worker_settings()))
 }
 
 /// The privacy-policy text whose hash every consent records.

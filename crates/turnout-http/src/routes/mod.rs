@@ -4,6 +4,7 @@ pub mod consultations;
 pub mod funnel;
 pub mod ops;
 pub mod outbox;
+pub mod webhooks;
 pub mod webinars;
 
 use jiff::Timestamp;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use turnout_test_support::{TestDatabase, json_body};
 
-fn turnout(db: &TestDatabase, data_dir: &std::path::Path) -> Command {
+pub(crate) fn turnout(db: &TestDatabase, data_dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_turnout"));
     command
         .env("DATABASE_URL", &db.url)
@@ -18,12 +18,12 @@ fn turnout(db: &TestDatabase, data_dir: &std::path::Path) -> Command {
     command
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
 
-async fn wait_until_ready(base: &str, child: &mut Child) {
+pub(crate) async fn wait_until_ready(base: &str, child: &mut Child) {
     for _ in 0..200 {
         if let Ok(response) = reqwest::get(format!("{base}/readyz")).await
             && response.status() == StatusCode::OK

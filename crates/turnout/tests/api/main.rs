@@ -13,4 +13,5 @@ mod registrations;
 mod resumes;
 mod schema;
 mod storage;
+mod webhooks;
 mod webinars;

@@ -90,9 +90,9 @@ async fn two_hundred_concurrent_registrations_for_fifty_seats_give_exactly_fifty
     }
     assert_eq!((created, full), (50, 150));
     assert_eq!(seats_left(&app, &webinar, slot_id).await, 0);
-    let confirmed = crate::outbox::ledger(&app, "?event_type=registration.confirmed&limit=1000").await;
+    let confirmed = crate::outbox::events(&app, "?event_type=registration.confirmed&limit=1000").await;
     assert_eq!(confirmed.len(), 50, "one event per seat, none for a refusal");
-    let leads = crate::outbox::ledger(&app, "?event_type=lead.created&limit=1000").await;
+    let leads = crate::outbox::events(&app, "?event_type=lead.created&limit=1000").await;
     assert_eq!(leads.len(), 200, "every visitor is a lead, seat or not");
     assert_eq!(app.database.count("registrations").await, 50);
     let listed = json_body(app.get(&format!("/api/v1/webinars/{webinar}/slots?tz=UTC")).await).await;

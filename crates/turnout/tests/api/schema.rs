@@ -13,6 +13,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-sqlite/migrations/0004_consultation_events.sql"),
     include_str!("../../../turnout-sqlite/migrations/0005_resume_reviews.sql"),
     include_str!("../../../turnout-sqlite/migrations/0006_outbox.sql"),
+    include_str!("../../../turnout-sqlite/migrations/0007_deliveries.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0001_foundation.sql"),
@@ -21,15 +22,42 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0006_consultation_events.sql"),
     include_str!("../../../turnout-postgres/migrations/0007_resume_reviews.sql"),
     include_str!("../../../turnout-postgres/migrations/0008_outbox.sql"),
+    include_str!("../../../turnout-postgres/migrations/0009_deliveries.sql"),
 ];
 
-/// Tables and columns declared by `CREATE TABLE` statements.
+/// Applies one clause of an `ALTER TABLE` to its table's columns.
+fn alter(columns: &mut Vec<String>, clause: &str) {
+    let words: Vec<&str> = clause.split_whitespace().collect();
+    match words.as_slice() {
+        ["RENAME", "COLUMN", from, "TO", to, ..] => {
+            let to = to.trim_end_matches([',', ';']).to_owned();
+            columns.iter_mut().filter(|c| c == from).for_each(|c| *c = to.clone());
+        }
+        ["DROP", "COLUMN", name, ..] => columns.retain(|c| c != name.trim_end_matches([',', ';'])),
+        ["ADD", "COLUMN", name, ..] => columns.push((*name).to_owned()),
+        _ => {}
+    }
+    columns.sort();
+}
+
+/// Tables and columns declared by `CREATE TABLE` statements, as later
+/// `ALTER TABLE` statements left them.
 fn declared(migrations: &[&str]) -> BTreeMap<String, Vec<String>> {
-    let mut tables = BTreeMap::new();
+    let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for migration in migrations {
         let mut current: Option<(String, Vec<String>)> = None;
+        let mut altering: Option<String> = None;
         for line in migration.lines().map(str::trim) {
-            if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
+            if let Some(rest) = line.strip_prefix("ALTER TABLE ") {
+                let (name, clause) = rest.split_once(' ').unwrap_or((rest, ""));
+                alter(tables.get_mut(name).expect("altered tables exist"), clause);
+                altering = (!line.ends_with(';')).then(|| name.to_owned());
+            } else if let Some(name) = altering.clone() {
+                alter(tables.get_mut(&name).expect("altered tables exist"), line);
+                if line.ends_with(';') {
+                    altering = None;
+                }
+            } else if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
                 let name = rest.split_whitespace().next().unwrap().to_owned();
                 current = Some((name, Vec::new()));
             } else if line.starts_with(')') {

@@ -1,0 +1,234 @@
+//! The outbox worker. Each pass routes new events into deliveries, claims
+//! the deliveries that are due (with a lease, so a worker that dies mid-send
+//! only delays them), sends them, and records each outcome: sent, failed
+//! with a retry time (exponential backoff with jitter), or dead after the
+//! last attempt. Any number of workers may run against one database.
+//!
+//! A webhook is delivered at least once: a worker that dies after sending
+//! and before recording leaves the delivery to be claimed again when its
+//! lease runs out, and it goes out with the same `webhook-id`.
+
+pub mod address;
+pub mod backoff;
+pub mod router;
+pub mod signing;
+pub mod webhook;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use jiff::{SignedDuration, Timestamp};
+use turnout_store::{Channel, ClaimedDelivery, DeliveryOutcome, Router, Store, StoreError};
+
+pub use address::AddressPolicy;
+pub use backoff::Backoff;
+pub use router::FunnelRouter;
+pub use webhook::WebhookSender;
+
+/// Events routed per store call.
+const ROUTE_BATCH: i64 = 256;
+/// How often the backlog gauges are refreshed while busy.
+const GAUGE_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Deliveries claimed per pass.
+    pub batch: i64,
+    /// Deliveries in flight at once.
+    pub concurrency: usize,
+    /// How long a claim lasts before another worker may take the delivery.
+    pub lease: Duration,
+    /// Attempts before a delivery is declared dead.
+    pub max_attempts: i64,
+    pub backoff: Backoff,
+    /// Consecutive failures that disable a webhook endpoint.
+    pub disable_after: i64,
+    /// The longest an idle worker waits before looking again, in case a
+    /// wake-up was missed (another process on SQLite, a dropped LISTEN).
+    pub poll: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            batch: 32,
+            concurrency: 8,
+            lease: Duration::from_secs(60),
+            max_attempts: 10,
+            backoff: Backoff {
+                base: Duration::from_secs(30),
+                cap: Duration::from_secs(4 * 3_600),
+            },
+            disable_after: 20,
+            poll: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub routed: usize,
+    pub attempted: usize,
+}
+
+pub struct Worker {
+    store: Arc<dyn Store>,
+    router: Arc<dyn Router>,
+    webhooks: WebhookSender,
+    settings: WorkerSettings,
+}
+
+impl Worker {
+    pub fn new(store: Arc<dyn Store>, webhooks: WebhookSender, settings: WorkerSettings) -> Self {
+        Self {
+            store,
+            router: Arc::new(FunnelRouter),
+            webhooks,
+            settings,
+        }
+    }
+
+    /// One pass at the instant `now`: tests drive the worker with their own
+    /// clock through this.
+    pub async fn run_once(&self, now: Timestamp) -> Result<Pass, StoreError> {
+        let mut pass = Pass::default();
+        loop {
+            let routed = self
+                .store
+                .route_events(Arc::clone(&self.router), ROUTE_BATCH, now)
+                .await?;
+            pass.routed += routed;
+            if routed < ROUTE_BATCH as usize {
+                break;
+            }
+        }
+        let lease_until = later(now, self.settings.lease);
+        let claimed = self
+            .store
+            .claim_deliveries(self.settings.batch, now, lease_until)
+            .await?;
+        pass.attempted = claimed.len();
+        let attempts: Vec<(ClaimedDelivery, DeliveryOutcome)> = futures::stream::iter(claimed)
+            .map(|delivery| async move {
+                let outcome = self.attempt(&delivery, now).await;
+                (delivery, outcome)
+            })
+            .buffer_unordered(self.settings.concurrency)
+            .collect()
+            .await;
+        for (delivery, outcome) in attempts {
+            let recorded = self
+                .store
+                .finish_delivery(&delivery, &outcome, self.settings.disable_after, now)
+                .await?;
+            record_metrics(&delivery, &outcome, recorded);
+        }
+        Ok(pass)
+    }
+
+    async fn attempt(&self, delivery: &ClaimedDelivery, now: Timestamp) -> DeliveryOutcome {
+        let sent = match (delivery.channel, &delivery.endpoint) {
+            (Channel::Webhook, Some(endpoint)) => self.webhooks.send(endpoint, delivery, now).await,
+            (Channel::Webhook, None) => {
+                return DeliveryOutcome::Skipped {
+                    reason: "endpoint deleted".into(),
+                };
+            }
+            (channel, _) => Err(format!("no transport for {} is configured", channel.as_str())),
+        };
+        match sent {
+            Ok(()) => DeliveryOutcome::Sent,
+            Err(error) => {
+                let retry_at = (delivery.attempt < self.settings.max_attempts)
+                    .then(|| later(now, self.settings.backoff.delay(delivery.attempt)));
+                tracing::warn!(
+                    message_id = %delivery.message_id,
+                    channel = delivery.channel.as_str(),
+                    attempt = delivery.attempt,
+                    %error,
+                    dead = retry_at.is_none(),
+                    "delivery failed"
+                );
+                DeliveryOutcome::Failed { error, retry_at }
+            }
+        }
+    }
+
+    /// Works until `shutdown` resolves, finishing the pass in progress.
+    /// While busy it passes back to back; while idle it sleeps until the
+    /// next delivery is due, a new event is written, or the poll interval
+    /// passes, whichever comes first.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut gauges_at: Option<Instant> = None;
+        loop {
+            let now = Timestamp::now();
+            let wait = match self.run_once(now).await {
+                Ok(pass) if pass != Pass::default() => Duration::ZERO,
+                Ok(_) => self.idle_wait(now).await,
+                Err(error) => {
+                    tracing::warn!(%error, "outbox worker pass failed; trying again shortly");
+                    self.settings.poll
+                }
+            };
+            if gauges_at.is_none_or(|at| at.elapsed() >= GAUGE_EVERY) {
+                self.update_gauges(now).await;
+                gauges_at = Some(Instant::now());
+            }
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                () = self.store.wait_for_events(wait) => {}
+            }
+        }
+        tracing::info!("outbox worker stopped");
+    }
+
+    async fn idle_wait(&self, now: Timestamp) -> Duration {
+        match self.store.next_delivery_due().await {
+            Ok(Some(due)) => {
+                let until = now.duration_until(due).max(SignedDuration::ZERO);
+                Duration::try_from(until).unwrap_or_default().min(self.settings.poll)
+            }
+            _ => self.settings.poll,
+        }
+    }
+
+    async fn update_gauges(&self, now: Timestamp) {
+        if let Ok(backlog) = self.store.delivery_backlog(now).await {
+            metrics::gauge!("turnout_deliveries_due").set(backlog.pending as f64);
+            let age = backlog
+                .oldest_pending_at
+                .map(|at| now.duration_since(at).as_secs_f64().max(0.0))
+                .unwrap_or(0.0);
+            metrics::gauge!("turnout_delivery_oldest_due_seconds").set(age);
+        }
+    }
+}
+
+/// `at` plus `delay`, saturating at the end of time.
+fn later(at: Timestamp, delay: Duration) -> Timestamp {
+    SignedDuration::try_from(delay)
+        .ok()
+        .and_then(|delay| at.checked_add(delay).ok())
+        .unwrap_or(Timestamp::MAX)
+}
+
+fn record_metrics(delivery: &ClaimedDelivery, outcome: &DeliveryOutcome, recorded: bool) {
+    let result = match outcome {
+        _ if !recorded => "superseded",
+        DeliveryOutcome::Sent => "sent",
+        DeliveryOutcome::Failed { retry_at: Some(_), .. } => "failed",
+        DeliveryOutcome::Failed { retry_at: None, .. } => "dead",
+        DeliveryOutcome::Skipped { .. } => "skipped",
+    };
+    metrics::counter!(
+        "turnout_deliveries_total",
+        "channel" => delivery.channel.as_str(),
+        "outcome" => result,
+    )
+    .increment(1);
+}

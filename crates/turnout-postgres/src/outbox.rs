@@ -1,0 +1,387 @@
+//! The outbox on PostgreSQL: events, their deliveries and webhook
+//! endpoints. Workers in any number of instances route and claim with
+//! `FOR UPDATE SKIP LOCKED`, so none waits on another and none takes what
+//! another holds; idle ones LISTEN for the trigger's notification.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
+use sqlx::{PgConnection, PgPool, Row};
+use tokio::sync::Notify;
+use turnout_store::columns::{json_column, parsed_column, to_json_column};
+use turnout_store::{
+    Channel, ClaimedDelivery, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventRecord, Router,
+    StoreError, WebhookChanges, WebhookEndpoint, sql,
+};
+use uuid::Uuid;
+
+use crate::{instant, optional_instant, ts};
+
+/// The channel the outbox trigger notifies.
+const CHANNEL: &str = "turnout_outbox";
+
+/// Listens for new events on a connection of its own and wakes the
+/// instance's idle worker; reconnects after a second when the connection
+/// drops (the worker's slow poll covers the gap).
+pub(crate) fn listen(options: PgConnectOptions, events: Arc<Notify>) {
+    tokio::spawn(async move {
+        let pool = PgPoolOptions::new().max_connections(1).connect_lazy_with(options);
+        loop {
+            match PgListener::connect_with(&pool).await {
+                Ok(mut listener) => {
+                    if let Err(error) = listener.listen(CHANNEL).await {
+                        tracing::warn!(%error, "LISTEN failed");
+                    } else {
+                        // Anything written while no one listened is found by
+                        // the first pass after waking.
+                        events.notify_one();
+                        while listener.recv().await.is_ok() {
+                            events.notify_one();
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "could not connect to LISTEN for outbox events"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
+
+fn channel(row: &PgRow, at: usize) -> Result<Channel, StoreError> {
+    parsed_column(Channel::parse(row.try_get(at)?))
+}
+
+/// An event whose six columns start at `at`.
+fn event_from_row(row: &PgRow, at: usize) -> Result<EventRecord, StoreError> {
+    Ok(EventRecord {
+        id: row.try_get(at)?,
+        event_id: row.try_get(at + 1)?,
+        event_type: row.try_get(at + 2)?,
+        payload: row.try_get(at + 3)?,
+        created_at: instant(row, at + 4)?,
+        routed_at: optional_instant(row, at + 5)?,
+    })
+}
+
+/// An endpoint whose ten columns start at `at`.
+fn webhook_from_row(row: &PgRow, at: usize) -> Result<WebhookEndpoint, StoreError> {
+    Ok(WebhookEndpoint {
+        id: row.try_get(at)?,
+        url: row.try_get(at + 1)?,
+        description: row.try_get(at + 2)?,
+        event_types: json_column(row.try_get(at + 3)?)?,
+        secret: row.try_get(at + 4)?,
+        enabled: row.try_get(at + 5)?,
+        consecutive_failures: row.try_get(at + 6)?,
+        disabled_reason: row.try_get(at + 7)?,
+        created_at: instant(row, at + 8)?,
+        updated_at: instant(row, at + 9)?,
+    })
+}
+
+fn delivery_from_row(row: &PgRow) -> Result<Delivery, StoreError> {
+    Ok(Delivery {
+        message_id: row.try_get(0)?,
+        event_id: row.try_get(1)?,
+        event_type: row.try_get(2)?,
+        channel: channel(row, 3)?,
+        kind: row.try_get(4)?,
+        recipient: row.try_get(5)?,
+        endpoint_id: row.try_get(6)?,
+        status: row.try_get(7)?,
+        attempts: row.try_get(8)?,
+        next_attempt_at: instant(row, 9)?,
+        last_error: row.try_get(10)?,
+        created_at: instant(row, 11)?,
+        sent_at: optional_instant(row, 12)?,
+    })
+}
+
+fn claimed_from_row(row: &PgRow) -> Result<ClaimedDelivery, StoreError> {
+    let endpoint = match row.try_get::<Option<Uuid>, _>(12)? {
+        Some(_) => Some(webhook_from_row(row, 12)?),
+        None => None,
+    };
+    Ok(ClaimedDelivery {
+        id: row.try_get(0)?,
+        message_id: row.try_get(1)?,
+        channel: channel(row, 2)?,
+        kind: row.try_get(3)?,
+        recipient: row.try_get(4)?,
+        attempt: row.try_get(5)?,
+        event: event_from_row(row, 6)?,
+        endpoint,
+    })
+}
+
+pub(crate) async fn list_events(
+    pool: &PgPool,
+    event_type: Option<&str>,
+    limit: i64,
+) -> Result<Vec<EventRecord>, StoreError> {
+    let rows = sqlx::query(sql::LIST_EVENTS)
+        .bind(event_type)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(|row| event_from_row(row, 0)).collect()
+}
+
+pub(crate) async fn route_events(
+    pool: &PgPool,
+    router: &Arc<dyn Router>,
+    limit: i64,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    let mut tx = pool.begin().await?;
+    let rows = sqlx::query(sql::UNROUTED_EVENTS_LOCKED)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let events = rows
+        .iter()
+        .map(|row| event_from_row(row, 0))
+        .collect::<Result<Vec<_>, _>>()?;
+    let endpoints = list_webhooks(&mut tx).await?;
+    for event in &events {
+        for delivery in router.route(event, &endpoints) {
+            sqlx::query(sql::INSERT_DELIVERY)
+                .bind(delivery.message_id)
+                .bind(event.id)
+                .bind(delivery.channel.as_str())
+                .bind(&delivery.kind)
+                .bind(&delivery.recipient)
+                .bind(delivery.endpoint_id)
+                .bind(ts(delivery.due_at))
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(sql::MARK_ROUTED)
+            .bind(event.id)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(events.len())
+}
+
+pub(crate) async fn claim_deliveries(
+    pool: &PgPool,
+    limit: i64,
+    now: Timestamp,
+    lease_until: Timestamp,
+) -> Result<Vec<ClaimedDelivery>, StoreError> {
+    let ids: Vec<i64> = sqlx::query_scalar(sql::CLAIM_DUE_DELIVERIES)
+        .bind(ts(now))
+        .bind(limit)
+        .bind(ts(lease_until))
+        .fetch_all(pool)
+        .await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(sql::CLAIMED_DELIVERIES).bind(ids).fetch_all(pool).await?;
+    rows.iter().map(claimed_from_row).collect()
+}
+
+pub(crate) async fn finish_delivery(
+    pool: &PgPool,
+    delivery: &ClaimedDelivery,
+    outcome: &DeliveryOutcome,
+    disable_after: i64,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let (status, next, error, sent_at) = match outcome {
+        DeliveryOutcome::Sent => ("sent", now, None, Some(ts(now))),
+        DeliveryOutcome::Failed {
+            error,
+            retry_at: Some(at),
+        } => ("failed", *at, Some(error.as_str()), None),
+        DeliveryOutcome::Failed { error, retry_at: None } => ("dead", now, Some(error.as_str()), None),
+        DeliveryOutcome::Skipped { reason } => ("skipped", now, Some(reason.as_str()), None),
+    };
+    let mut tx = pool.begin().await?;
+    let finished = sqlx::query(sql::FINISH_DELIVERY)
+        .bind(delivery.id)
+        .bind(delivery.attempt)
+        .bind(status)
+        .bind(ts(next))
+        .bind(error)
+        .bind(sent_at)
+        .execute(&mut *tx)
+        .await?;
+    if finished.rows_affected() == 0 {
+        return Ok(false);
+    }
+    if let Some(endpoint) = &delivery.endpoint {
+        match outcome {
+            DeliveryOutcome::Sent => {
+                sqlx::query(sql::ENDPOINT_SUCCEEDED)
+                    .bind(endpoint.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            DeliveryOutcome::Failed { .. } => {
+                sqlx::query(sql::ENDPOINT_FAILED)
+                    .bind(endpoint.id)
+                    .bind(disable_after)
+                    .bind(format!("{disable_after} deliveries in a row failed"))
+                    .bind(ts(now))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            DeliveryOutcome::Skipped { .. } => {}
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub(crate) async fn next_delivery_due(pool: &PgPool) -> Result<Option<Timestamp>, StoreError> {
+    let due: Option<jiff_sqlx::Timestamp> = sqlx::query_scalar(sql::NEXT_DELIVERY_DUE).fetch_one(pool).await?;
+    Ok(due.map(jiff_sqlx::Timestamp::to_jiff))
+}
+
+pub(crate) async fn list_deliveries(pool: &PgPool, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
+    let rows = sqlx::query(sql::LIST_DELIVERIES)
+        .bind(&filter.status)
+        .bind(filter.channel.map(Channel::as_str))
+        .bind(&filter.event_type)
+        .bind(filter.endpoint_id)
+        .bind(filter.limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(delivery_from_row).collect()
+}
+
+pub(crate) async fn find_delivery(
+    connection: &mut PgConnection,
+    message_id: Uuid,
+) -> Result<Option<Delivery>, StoreError> {
+    let row = sqlx::query(sql::FIND_DELIVERY)
+        .bind(message_id)
+        .fetch_optional(connection)
+        .await?;
+    row.as_ref().map(delivery_from_row).transpose()
+}
+
+pub(crate) async fn retry_delivery(pool: &PgPool, message_id: Uuid, now: Timestamp) -> Result<Delivery, StoreError> {
+    let mut tx = pool.begin().await?;
+    let changed = sqlx::query(sql::RETRY_DELIVERY)
+        .bind(message_id)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let delivery = find_delivery(&mut tx, message_id).await?.ok_or(StoreError::NotFound)?;
+    if changed == 0 {
+        return Err(StoreError::Conflict {
+            constraint: format!("delivery is {}", delivery.status),
+        });
+    }
+    tx.commit().await?;
+    Ok(delivery)
+}
+
+pub(crate) async fn delivery_backlog(pool: &PgPool, now: Timestamp) -> Result<DeliveryBacklog, StoreError> {
+    let row = sqlx::query(sql::DELIVERY_BACKLOG).bind(ts(now)).fetch_one(pool).await?;
+    Ok(DeliveryBacklog {
+        pending: row.try_get(0)?,
+        oldest_pending_at: optional_instant(&row, 1)?,
+    })
+}
+
+pub(crate) async fn create_webhook(pool: &PgPool, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+    sqlx::query(sql::INSERT_WEBHOOK)
+        .bind(endpoint.id)
+        .bind(&endpoint.url)
+        .bind(&endpoint.description)
+        .bind(to_json_column(&endpoint.event_types))
+        .bind(&endpoint.secret)
+        .bind(ts(endpoint.created_at))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn list_webhooks(connection: &mut PgConnection) -> Result<Vec<WebhookEndpoint>, StoreError> {
+    let rows = sqlx::query(sql::LIST_WEBHOOKS).fetch_all(connection).await?;
+    rows.iter().map(|row| webhook_from_row(row, 0)).collect()
+}
+
+pub(crate) async fn find_webhook(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<WebhookEndpoint>, StoreError> {
+    let row = sqlx::query(sql::FIND_WEBHOOK)
+        .bind(id)
+        .fetch_optional(connection)
+        .await?;
+    row.as_ref().map(|row| webhook_from_row(row, 0)).transpose()
+}
+
+pub(crate) async fn update_webhook(
+    pool: &PgPool,
+    id: Uuid,
+    changes: &WebhookChanges,
+    now: Timestamp,
+) -> Result<WebhookEndpoint, StoreError> {
+    let mut tx = pool.begin().await?;
+    let changed = sqlx::query(sql::UPDATE_WEBHOOK)
+        .bind(id)
+        .bind(&changes.url)
+        .bind(&changes.description)
+        .bind(changes.event_types.as_ref().map(to_json_column))
+        .bind(changes.enabled)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+    if changed.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let endpoint = find_webhook(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+    tx.commit().await?;
+    Ok(endpoint)
+}
+
+pub(crate) async fn delete_webhook(pool: &PgPool, id: Uuid) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(sql::SKIP_WEBHOOK_DELIVERIES)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let deleted = sqlx::query(sql::DELETE_WEBHOOK).bind(id).execute(&mut *tx).await?;
+    if deleted.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(crate) async fn replay_webhook(
+    pool: &PgPool,
+    id: Uuid,
+    since: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await?;
+    if find_webhook(&mut tx, id).await?.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    let replayed = sqlx::query(sql::REPLAY_WEBHOOK)
+        .bind(id)
+        .bind(since.map(ts))
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(replayed)
+}

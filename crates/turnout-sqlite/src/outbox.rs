@@ -1,0 +1,308 @@
+//! The outbox on SQLite: events, their deliveries and webhook endpoints.
+//! Claims need no row locks here: every claim is a write, and writes take
+//! turns on the one writer connection, so two workers (even in two
+//! processes) cannot claim the same delivery.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use rusqlite::types::ToSql;
+use rusqlite::{Connection, Row};
+use turnout_store::columns::to_json_column;
+use turnout_store::{
+    Channel, ClaimedDelivery, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventRecord, Router,
+    StoreError, WebhookChanges, WebhookEndpoint, sql,
+};
+use uuid::Uuid;
+
+use crate::db::{execute, parsed, query_all, query_one, query_optional};
+use crate::{instant, json, micros, optional_instant, uuid};
+
+fn text(id: Uuid) -> String {
+    id.hyphenated().to_string()
+}
+
+fn optional_uuid(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<Uuid>> {
+    match row.get_ref(index)?.as_str_or_null()? {
+        Some(_) => uuid(row, index).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn channel(row: &Row<'_>, index: usize) -> rusqlite::Result<Channel> {
+    parsed(row, index, Channel::parse)
+}
+
+/// An event whose six columns start at `at`.
+fn event_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<EventRecord> {
+    Ok(EventRecord {
+        id: row.get(at)?,
+        event_id: uuid(row, at + 1)?,
+        event_type: row.get(at + 2)?,
+        payload: row.get(at + 3)?,
+        created_at: instant(row, at + 4)?,
+        routed_at: optional_instant(row, at + 5)?,
+    })
+}
+
+/// An endpoint whose ten columns start at `at`.
+fn webhook_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<WebhookEndpoint> {
+    Ok(WebhookEndpoint {
+        id: uuid(row, at)?,
+        url: row.get(at + 1)?,
+        description: row.get(at + 2)?,
+        event_types: json(row, at + 3)?,
+        secret: row.get(at + 4)?,
+        enabled: row.get(at + 5)?,
+        consecutive_failures: row.get(at + 6)?,
+        disabled_reason: row.get(at + 7)?,
+        created_at: instant(row, at + 8)?,
+        updated_at: instant(row, at + 9)?,
+    })
+}
+
+pub(crate) fn delivery_from_row(row: &Row<'_>) -> rusqlite::Result<Delivery> {
+    Ok(Delivery {
+        message_id: uuid(row, 0)?,
+        event_id: uuid(row, 1)?,
+        event_type: row.get(2)?,
+        channel: channel(row, 3)?,
+        kind: row.get(4)?,
+        recipient: row.get(5)?,
+        endpoint_id: optional_uuid(row, 6)?,
+        status: row.get(7)?,
+        attempts: row.get(8)?,
+        next_attempt_at: instant(row, 9)?,
+        last_error: row.get(10)?,
+        created_at: instant(row, 11)?,
+        sent_at: optional_instant(row, 12)?,
+    })
+}
+
+pub(crate) fn list_events(
+    connection: &Connection,
+    event_type: Option<&str>,
+    limit: i64,
+) -> Result<Vec<EventRecord>, StoreError> {
+    let params: [&dyn ToSql; 2] = [&event_type, &limit];
+    query_all(connection, sql::LIST_EVENTS, &params, |row| event_from_row(row, 0))
+}
+
+pub(crate) fn route_events(
+    connection: &Connection,
+    router: &Arc<dyn Router>,
+    limit: i64,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    let events = query_all(connection, sql::UNROUTED_EVENTS, &[&limit], |row| {
+        event_from_row(row, 0)
+    })?;
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let endpoints = list_webhooks(connection)?;
+    for event in &events {
+        for delivery in router.route(event, &endpoints) {
+            let params: [&dyn ToSql; 8] = [
+                &text(delivery.message_id),
+                &event.id,
+                &delivery.channel.as_str(),
+                &delivery.kind,
+                &delivery.recipient,
+                &delivery.endpoint_id.map(text),
+                &micros(delivery.due_at),
+                &micros(now),
+            ];
+            execute(connection, sql::INSERT_DELIVERY, &params)?;
+        }
+        let params: [&dyn ToSql; 2] = [&event.id, &micros(now)];
+        execute(connection, sql::MARK_ROUTED, &params)?;
+    }
+    Ok(events.len())
+}
+
+pub(crate) fn claim_deliveries(
+    connection: &Connection,
+    limit: i64,
+    now: Timestamp,
+    lease_until: Timestamp,
+) -> Result<Vec<ClaimedDelivery>, StoreError> {
+    let params: [&dyn ToSql; 2] = [&micros(now), &limit];
+    let ids: Vec<i64> = query_all(connection, sql::DUE_DELIVERIES, &params, |row| row.get(0))?;
+    let mut claimed = Vec::with_capacity(ids.len());
+    for id in ids {
+        let params: [&dyn ToSql; 2] = [&id, &micros(lease_until)];
+        execute(connection, sql::CLAIM_DELIVERY, &params)?;
+        claimed.push(query_one(connection, sql::CLAIMED_DELIVERY, &[&id], claimed_from_row)?);
+    }
+    Ok(claimed)
+}
+
+fn claimed_from_row(row: &Row<'_>) -> rusqlite::Result<ClaimedDelivery> {
+    let endpoint = match row.get_ref(12)?.as_str_or_null()? {
+        Some(_) => Some(webhook_from_row(row, 12)?),
+        None => None,
+    };
+    Ok(ClaimedDelivery {
+        id: row.get(0)?,
+        message_id: uuid(row, 1)?,
+        channel: channel(row, 2)?,
+        kind: row.get(3)?,
+        recipient: row.get(4)?,
+        attempt: row.get(5)?,
+        event: event_from_row(row, 6)?,
+        endpoint,
+    })
+}
+
+pub(crate) fn finish_delivery(
+    connection: &Connection,
+    delivery: &ClaimedDelivery,
+    outcome: &DeliveryOutcome,
+    disable_after: i64,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let (status, next, error, sent_at) = match outcome {
+        DeliveryOutcome::Sent => ("sent", now, None, Some(micros(now))),
+        DeliveryOutcome::Failed {
+            error,
+            retry_at: Some(at),
+        } => ("failed", *at, Some(error.as_str()), None),
+        DeliveryOutcome::Failed { error, retry_at: None } => ("dead", now, Some(error.as_str()), None),
+        DeliveryOutcome::Skipped { reason } => ("skipped", now, Some(reason.as_str()), None),
+    };
+    let params: [&dyn ToSql; 6] = [
+        &delivery.id,
+        &delivery.attempt,
+        &status,
+        &micros(next),
+        &error,
+        &sent_at,
+    ];
+    if execute(connection, sql::FINISH_DELIVERY, &params)? == 0 {
+        return Ok(false);
+    }
+    if let Some(endpoint) = &delivery.endpoint {
+        let id = text(endpoint.id);
+        match outcome {
+            DeliveryOutcome::Sent => {
+                execute(connection, sql::ENDPOINT_SUCCEEDED, &[&id])?;
+            }
+            DeliveryOutcome::Failed { .. } => {
+                let reason = format!("{disable_after} deliveries in a row failed");
+                let params: [&dyn ToSql; 4] = [&id, &disable_after, &reason, &micros(now)];
+                execute(connection, sql::ENDPOINT_FAILED, &params)?;
+            }
+            DeliveryOutcome::Skipped { .. } => {}
+        }
+    }
+    Ok(true)
+}
+
+pub(crate) fn next_delivery_due(connection: &Connection) -> Result<Option<Timestamp>, StoreError> {
+    query_one(connection, sql::NEXT_DELIVERY_DUE, &[], |row| optional_instant(row, 0))
+}
+
+pub(crate) fn list_deliveries(connection: &Connection, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
+    let params: [&dyn ToSql; 5] = [
+        &filter.status,
+        &filter.channel.map(Channel::as_str),
+        &filter.event_type,
+        &filter.endpoint_id.map(text),
+        &filter.limit,
+    ];
+    query_all(connection, sql::LIST_DELIVERIES, &params, delivery_from_row)
+}
+
+pub(crate) fn find_delivery(connection: &Connection, message_id: Uuid) -> Result<Option<Delivery>, StoreError> {
+    query_optional(connection, sql::FIND_DELIVERY, &[&text(message_id)], delivery_from_row)
+}
+
+pub(crate) fn retry_delivery(
+    connection: &Connection,
+    message_id: Uuid,
+    now: Timestamp,
+) -> Result<Delivery, StoreError> {
+    let params: [&dyn ToSql; 2] = [&text(message_id), &micros(now)];
+    let changed = execute(connection, sql::RETRY_DELIVERY, &params)?;
+    let delivery = find_delivery(connection, message_id)?.ok_or(StoreError::NotFound)?;
+    if changed == 0 {
+        return Err(StoreError::Conflict {
+            constraint: format!("delivery is {}", delivery.status),
+        });
+    }
+    Ok(delivery)
+}
+
+pub(crate) fn delivery_backlog(connection: &Connection, now: Timestamp) -> Result<DeliveryBacklog, StoreError> {
+    query_one(connection, sql::DELIVERY_BACKLOG, &[&micros(now)], |row| {
+        Ok(DeliveryBacklog {
+            pending: row.get(0)?,
+            oldest_pending_at: optional_instant(row, 1)?,
+        })
+    })
+}
+
+pub(crate) fn create_webhook(connection: &Connection, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
+    let params: [&dyn ToSql; 6] = [
+        &text(endpoint.id),
+        &endpoint.url,
+        &endpoint.description,
+        &to_json_column(&endpoint.event_types),
+        &endpoint.secret,
+        &micros(endpoint.created_at),
+    ];
+    execute(connection, sql::INSERT_WEBHOOK, &params).map(|_| ())
+}
+
+pub(crate) fn list_webhooks(connection: &Connection) -> Result<Vec<WebhookEndpoint>, StoreError> {
+    query_all(connection, sql::LIST_WEBHOOKS, &[], |row| webhook_from_row(row, 0))
+}
+
+pub(crate) fn find_webhook(connection: &Connection, id: Uuid) -> Result<Option<WebhookEndpoint>, StoreError> {
+    query_optional(connection, sql::FIND_WEBHOOK, &[&text(id)], |row| {
+        webhook_from_row(row, 0)
+    })
+}
+
+pub(crate) fn update_webhook(
+    connection: &Connection,
+    id: Uuid,
+    changes: &WebhookChanges,
+    now: Timestamp,
+) -> Result<WebhookEndpoint, StoreError> {
+    let params: [&dyn ToSql; 6] = [
+        &text(id),
+        &changes.url,
+        &changes.description,
+        &changes.event_types.as_ref().map(to_json_column),
+        &changes.enabled,
+        &micros(now),
+    ];
+    if execute(connection, sql::UPDATE_WEBHOOK, &params)? == 0 {
+        return Err(StoreError::NotFound);
+    }
+    find_webhook(connection, id)?.ok_or(StoreError::NotFound)
+}
+
+pub(crate) fn delete_webhook(connection: &Connection, id: Uuid) -> Result<(), StoreError> {
+    let id = text(id);
+    execute(connection, sql::SKIP_WEBHOOK_DELIVERIES, &[&id])?;
+    match execute(connection, sql::DELETE_WEBHOOK, &[&id])? {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn replay_webhook(
+    connection: &Connection,
+    id: Uuid,
+    since: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    if find_webhook(connection, id)?.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    let params: [&dyn ToSql; 3] = [&text(id), &since.map(micros), &micros(now)];
+    Ok(execute(connection, sql::REPLAY_WEBHOOK, &params)? as u64)
+}
