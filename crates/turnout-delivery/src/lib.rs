@@ -10,8 +10,11 @@
 
 pub mod address;
 pub mod backoff;
+pub mod email;
+mod message;
 pub mod router;
 pub mod signing;
+pub mod templates;
 pub mod webhook;
 
 use std::future::Future;
@@ -24,7 +27,10 @@ use turnout_store::{Channel, ClaimedDelivery, DeliveryOutcome, Router, Store, St
 
 pub use address::AddressPolicy;
 pub use backoff::Backoff;
+pub use email::{EmailTransport, Mailer};
+pub use message::Links;
 pub use router::FunnelRouter;
+pub use templates::Templates;
 pub use webhook::WebhookSender;
 
 /// Events routed per store call.
@@ -48,6 +54,8 @@ pub struct WorkerSettings {
     /// The longest an idle worker waits before looking again, in case a
     /// wake-up was missed (another process on SQLite, a dropped LISTEN).
     pub poll: Duration,
+    /// How long before a slot each reminder goes out.
+    pub reminders: Vec<SignedDuration>,
 }
 
 impl Default for WorkerSettings {
@@ -63,6 +71,7 @@ impl Default for WorkerSettings {
             },
             disable_after: 20,
             poll: Duration::from_secs(5),
+            reminders: vec![SignedDuration::from_hours(24), SignedDuration::from_hours(1)],
         }
     }
 }
@@ -74,19 +83,39 @@ pub struct Pass {
     pub attempted: usize,
 }
 
+/// How each channel's messages leave.
+pub struct Channels {
+    pub webhooks: WebhookSender,
+    pub email: Mailer,
+}
+
+/// What one attempt at a delivery came to, before retries are decided.
+#[derive(Debug)]
+pub(crate) enum Attempt {
+    Sent,
+    /// Not to be sent at all (a stale reminder, a deleted endpoint).
+    Skip(String),
+    /// Failed; retried unless it was the last attempt.
+    Fail(String),
+}
+
 pub struct Worker {
     store: Arc<dyn Store>,
     router: Arc<dyn Router>,
-    webhooks: WebhookSender,
+    channels: Channels,
     settings: WorkerSettings,
 }
 
 impl Worker {
-    pub fn new(store: Arc<dyn Store>, webhooks: WebhookSender, settings: WorkerSettings) -> Self {
+    pub fn new(store: Arc<dyn Store>, channels: Channels, settings: WorkerSettings) -> Self {
+        let router = FunnelRouter {
+            reminders: settings.reminders.clone(),
+            sms: false,
+        };
         Self {
             store,
-            router: Arc::new(FunnelRouter),
-            webhooks,
+            router: Arc::new(router),
+            channels,
             settings,
         }
     }
@@ -130,18 +159,19 @@ impl Worker {
     }
 
     async fn attempt(&self, delivery: &ClaimedDelivery, now: Timestamp) -> DeliveryOutcome {
-        let sent = match (delivery.channel, &delivery.endpoint) {
-            (Channel::Webhook, Some(endpoint)) => self.webhooks.send(endpoint, delivery, now).await,
-            (Channel::Webhook, None) => {
-                return DeliveryOutcome::Skipped {
-                    reason: "endpoint deleted".into(),
-                };
-            }
-            (channel, _) => Err(format!("no transport for {} is configured", channel.as_str())),
+        let attempt = match (delivery.channel, &delivery.endpoint) {
+            (Channel::Webhook, Some(endpoint)) => match self.channels.webhooks.send(endpoint, delivery, now).await {
+                Ok(()) => Attempt::Sent,
+                Err(error) => Attempt::Fail(error),
+            },
+            (Channel::Webhook, None) => Attempt::Skip("endpoint deleted".into()),
+            (Channel::Email, _) => self.channels.email.deliver(self.store.as_ref(), delivery, now).await,
+            (Channel::Sms, _) => Attempt::Fail("no SMS provider is configured".into()),
         };
-        match sent {
-            Ok(()) => DeliveryOutcome::Sent,
-            Err(error) => {
+        match attempt {
+            Attempt::Sent => DeliveryOutcome::Sent,
+            Attempt::Skip(reason) => DeliveryOutcome::Skipped { reason },
+            Attempt::Fail(error) => {
                 let retry_at = (delivery.attempt < self.settings.max_attempts)
                     .then(|| later(now, self.settings.backoff.delay(delivery.attempt)));
                 tracing::warn!(

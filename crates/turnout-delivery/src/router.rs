@@ -1,27 +1,179 @@
 //! Which deliveries an event makes. Pure, so it runs inside the store's
 //! routing transaction.
+//!
+//! - `registration.confirmed` and `.rescheduled`: an email with the
+//!   invitation, and a reminder by email (and SMS, when SMS is configured)
+//!   at each offset before the slot that is still ahead;
+//! - `registration.cancelled`: an email cancelling the invitation;
+//! - `consultation.assigned`: a confirmation to the visitor and a note to
+//!   the advisor;
+//! - every event: a webhook call to each endpoint that wants its type.
 
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
 use turnout_store::{Channel, EventRecord, NewDelivery, Router, WebhookEndpoint};
 use uuid::Uuid;
 
-/// The funnel's router: every endpoint that wants the event type gets a
-/// webhook call.
-#[derive(Debug, Clone, Default)]
-pub struct FunnelRouter;
+#[derive(Debug, Clone)]
+pub struct FunnelRouter {
+    /// How long before the slot each reminder goes out.
+    pub reminders: Vec<SignedDuration>,
+    /// Whether SMS reminders are sent at all (a provider is configured).
+    pub sms: bool,
+}
+
+#[derive(Deserialize)]
+struct Slot {
+    starts_at: Timestamp,
+}
+
+/// `reminder-24h`, `reminder-90m`.
+pub fn reminder_kind(offset: SignedDuration) -> String {
+    let minutes = offset.as_mins();
+    match minutes % 60 {
+        0 => format!("reminder-{}h", minutes / 60),
+        _ => format!("reminder-{minutes}m"),
+    }
+}
+
+/// The offset a reminder kind names.
+pub fn reminder_offset(kind: &str) -> Option<SignedDuration> {
+    let amount = kind.strip_prefix("reminder-")?;
+    let (number, unit) = amount.split_at(amount.len().checked_sub(1)?);
+    let number: i64 = number.parse().ok()?;
+    match unit {
+        "h" => Some(SignedDuration::from_hours(number)),
+        "m" => Some(SignedDuration::from_mins(number)),
+        _ => None,
+    }
+}
+
+fn delivery(channel: Channel, kind: &str, recipient: &str, due_at: Timestamp) -> NewDelivery {
+    NewDelivery {
+        message_id: Uuid::now_v7(),
+        channel,
+        kind: kind.to_owned(),
+        recipient: recipient.to_owned(),
+        endpoint_id: None,
+        due_at,
+    }
+}
+
+impl FunnelRouter {
+    fn messages(&self, event: &EventRecord) -> Vec<NewDelivery> {
+        let now = event.created_at;
+        let email = |kind: &str, recipient: &str| delivery(Channel::Email, kind, recipient, now);
+        match event.event_type.as_str() {
+            "registration.confirmed" | "registration.rescheduled" => {
+                let kind = match event.event_type.as_str() {
+                    "registration.confirmed" => "confirmation",
+                    _ => "rescheduled",
+                };
+                let mut messages = vec![email(kind, "visitor")];
+                if let Ok(slot) = serde_json::from_str::<Slot>(&event.payload) {
+                    for offset in &self.reminders {
+                        let due = slot.starts_at - *offset;
+                        if due <= now {
+                            continue;
+                        }
+                        let kind = reminder_kind(*offset);
+                        messages.push(delivery(Channel::Email, &kind, "visitor", due));
+                        if self.sms {
+                            messages.push(delivery(Channel::Sms, &kind, "visitor", due));
+                        }
+                    }
+                }
+                messages
+            }
+            "registration.cancelled" => vec![email("cancellation", "visitor")],
+            "consultation.assigned" => vec![email("consultation", "visitor"), email("assignment", "advisor")],
+            _ => Vec::new(),
+        }
+    }
+}
 
 impl Router for FunnelRouter {
     fn route(&self, event: &EventRecord, endpoints: &[WebhookEndpoint]) -> Vec<NewDelivery> {
-        endpoints
+        let webhooks = endpoints
             .iter()
             .filter(|endpoint| endpoint.wants(&event.event_type))
             .map(|endpoint| NewDelivery {
-                message_id: Uuid::now_v7(),
-                channel: Channel::Webhook,
-                kind: "webhook".into(),
-                recipient: endpoint.id.to_string(),
                 endpoint_id: Some(endpoint.id),
-                due_at: event.created_at,
-            })
+                ..delivery(Channel::Webhook, "webhook", &endpoint.id.to_string(), event.created_at)
+            });
+        let mut deliveries = self.messages(event);
+        deliveries.extend(webhooks);
+        deliveries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn event(event_type: &str, starts_in: SignedDuration) -> EventRecord {
+        let now: Timestamp = "2026-04-10T12:00:00Z".parse().unwrap();
+        EventRecord {
+            id: 1,
+            event_id: Uuid::now_v7(),
+            event_type: event_type.into(),
+            payload: json!({"starts_at": (now + starts_in).to_string()}).to_string(),
+            created_at: now,
+            routed_at: None,
+        }
+    }
+
+    fn router(sms: bool) -> FunnelRouter {
+        FunnelRouter {
+            reminders: vec![SignedDuration::from_hours(24), SignedDuration::from_hours(1)],
+            sms,
+        }
+    }
+
+    fn kinds(deliveries: &[NewDelivery]) -> Vec<(String, &'static str)> {
+        deliveries
+            .iter()
+            .map(|d| (d.kind.clone(), d.channel.as_str()))
             .collect()
+    }
+
+    #[test]
+    fn a_registration_gets_its_confirmation_and_the_reminders_still_ahead() {
+        let far = event("registration.confirmed", SignedDuration::from_hours(72));
+        let routed = router(true).route(&far, &[]);
+        assert_eq!(
+            kinds(&routed),
+            [
+                ("confirmation".into(), "email"),
+                ("reminder-24h".into(), "email"),
+                ("reminder-24h".into(), "sms"),
+                ("reminder-1h".into(), "email"),
+                ("reminder-1h".into(), "sms"),
+            ]
+        );
+        assert_eq!(routed[1].due_at, far.created_at + SignedDuration::from_hours(48));
+
+        let soon = event("registration.rescheduled", SignedDuration::from_hours(3));
+        assert_eq!(
+            kinds(&router(false).route(&soon, &[])),
+            [("rescheduled".into(), "email"), ("reminder-1h".into(), "email")],
+            "a reminder whose time has passed is not made"
+        );
+    }
+
+    #[test]
+    fn reminder_kinds_name_their_offsets() {
+        for offset in [
+            SignedDuration::from_hours(24),
+            SignedDuration::from_hours(1),
+            SignedDuration::from_mins(90),
+        ] {
+            assert_eq!(reminder_offset(&reminder_kind(offset)), Some(offset));
+        }
+        assert_eq!(reminder_kind(SignedDuration::from_mins(90)), "reminder-90m");
+        assert_eq!(reminder_offset("confirmation"), None);
+        assert_eq!(reminder_offset("reminder-x"), None);
     }
 }

@@ -1,7 +1,18 @@
-//! RFC 5545 invitations. Small enough to write here: one VEVENT, with the
-//! escaping and line folding the RFC requires.
+//! RFC 5545 invitations and add-to-calendar links. Small enough to write
+//! here: one VEVENT, with the escaping and line folding the RFC requires,
+//! and the iTIP (RFC 5546) organizer and attendee when it is sent by email.
 
 use jiff::Timestamp;
+
+/// Who sends an emailed invitation and to whom: with it, the invite is an
+/// iTIP `REQUEST` (or `CANCEL`) that mail clients offer to add or remove.
+#[derive(Debug, Clone, Copy)]
+pub struct Itip<'a> {
+    pub organizer_name: &'a str,
+    pub organizer_email: &'a str,
+    pub attendee_name: &'a str,
+    pub attendee_email: &'a str,
+}
 
 /// One event to put in a visitor's calendar.
 #[derive(Debug, Clone)]
@@ -17,6 +28,8 @@ pub struct Invite<'a> {
     pub description: &'a str,
     pub url: Option<&'a str>,
     pub cancelled: bool,
+    /// Set for an invite sent by email; a download is `PUBLISH`ed.
+    pub itip: Option<Itip<'a>>,
 }
 
 impl Invite<'_> {
@@ -27,7 +40,7 @@ impl Invite<'_> {
             "VERSION:2.0".to_owned(),
             "PRODID:-//Turnout//Webinar registration//EN".to_owned(),
             "CALSCALE:GREGORIAN".to_owned(),
-            format!("METHOD:{}", if self.cancelled { "CANCEL" } else { "PUBLISH" }),
+            format!("METHOD:{}", self.method()),
             "BEGIN:VEVENT".to_owned(),
             format!("UID:{}", escape(self.uid)),
             format!("SEQUENCE:{}", self.sequence),
@@ -40,6 +53,18 @@ impl Invite<'_> {
         if let Some(url) = self.url {
             lines.push(format!("URL:{}", escape(url)));
         }
+        if let Some(itip) = &self.itip {
+            lines.push(format!(
+                "ORGANIZER;CN={}:mailto:{}",
+                parameter(itip.organizer_name),
+                itip.organizer_email
+            ));
+            lines.push(format!(
+                "ATTENDEE;CN={};ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=FALSE:mailto:{}",
+                parameter(itip.attendee_name),
+                itip.attendee_email
+            ));
+        }
         lines.push(format!(
             "STATUS:{}",
             if self.cancelled { "CANCELLED" } else { "CONFIRMED" }
@@ -48,6 +73,62 @@ impl Invite<'_> {
         lines.push("END:VCALENDAR".to_owned());
         lines.iter().map(|line| fold(line)).collect()
     }
+}
+
+impl Invite<'_> {
+    /// `PUBLISH` for a download, `REQUEST` for an emailed invitation, and
+    /// `CANCEL` when the registration is cancelled.
+    pub fn method(&self) -> &'static str {
+        match (self.cancelled, self.itip.is_some()) {
+            (true, _) => "CANCEL",
+            (false, true) => "REQUEST",
+            (false, false) => "PUBLISH",
+        }
+    }
+}
+
+/// The text of an event for add-to-calendar links.
+pub struct EventText<'a> {
+    pub title: &'a str,
+    pub details: &'a str,
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
+/// Google Calendar's "create event" link.
+pub fn google_link(event: &EventText<'_>) -> String {
+    let dates = format!("{}/{}", utc_basic(event.start), utc_basic(event.end));
+    let query = serde_urlencoded::to_string([
+        ("action", "TEMPLATE"),
+        ("text", event.title),
+        ("dates", &dates),
+        ("details", event.details),
+    ])
+    .expect("strings always encode");
+    format!("https://calendar.google.com/calendar/render?{query}")
+}
+
+/// Outlook on the web's "compose event" link.
+pub fn outlook_link(event: &EventText<'_>) -> String {
+    let start = event.start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let end = event.end.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let query = serde_urlencoded::to_string([
+        ("path", "/calendar/action/compose"),
+        ("rru", "addevent"),
+        ("subject", event.title),
+        ("startdt", &start),
+        ("enddt", &end),
+        ("body", event.details),
+    ])
+    .expect("strings always encode");
+    format!("https://outlook.live.com/calendar/0/deeplink/compose?{query}")
+}
+
+/// A parameter value (RFC 5545 §3.2): quoted, without the characters a
+/// quoted value cannot hold.
+fn parameter(text: &str) -> String {
+    let clean: String = text.chars().filter(|c| !matches!(c, '"' | '\r' | '\n')).collect();
+    format!("\"{clean}\"")
 }
 
 /// `20250418T123000Z`, the UTC form RFC 5545 calls "form #2".
@@ -103,6 +184,7 @@ mod tests {
             description: "Join from the link; questions welcome.",
             url: Some("https://example.com/registrations/1"),
             cancelled: false,
+            itip: None,
         }
     }
 
@@ -135,5 +217,23 @@ mod tests {
         let ics = cancelled.to_ics();
         assert!(ics.contains("METHOD:CANCEL\r\n"));
         assert!(ics.contains("STATUS:CANCELLED\r\n"));
+    }
+
+    #[test]
+    fn an_emailed_invite_is_an_itip_request_with_organizer_and_attendee() {
+        let mut emailed = invite("Webinar");
+        emailed.itip = Some(Itip {
+            organizer_name: "Turnout",
+            organizer_email: "webinars@example.com",
+            attendee_name: "Asha \"AK\" Kumar",
+            attendee_email: "asha@example.com",
+        });
+        let ics = emailed.to_ics().replace("\r\n ", "");
+        assert!(ics.contains("METHOD:REQUEST\r\n"), "{ics}");
+        assert!(ics.contains("ORGANIZER;CN=\"Turnout\":mailto:webinars@example.com\r\n"));
+        assert!(ics.contains("ATTENDEE;CN=\"Asha AK Kumar\";"), "{ics}");
+        assert!(ics.contains(":mailto:asha@example.com\r\n"));
+        emailed.cancelled = true;
+        assert!(emailed.to_ics().contains("METHOD:CANCEL\r\n"));
     }
 }

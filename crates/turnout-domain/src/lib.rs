@@ -14,7 +14,7 @@ pub mod values;
 pub mod webinar;
 
 pub use funnel::{Attribution, Consent, NewLead, Person};
-pub use token::{SecretToken, TokenHash};
+pub use token::{LinkKey, SecretToken, TokenHash};
 pub use validation::{FieldError, ValidationErrors};
 pub use values::{Country, Email, Phone, Slug, Text, TimeZone};
 pub use webinar::{ConsultationStatus, Host, RegistrationStatus, SlotStatus, WebinarStatus, seats_left};

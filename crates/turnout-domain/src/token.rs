@@ -6,8 +6,10 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 /// A freshly generated secret, shown to its owner once.
 #[derive(Clone, PartialEq, Eq)]
@@ -37,6 +39,48 @@ impl SecretToken {
 impl fmt::Debug for SecretToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SecretToken(<redacted>)")
+    }
+}
+
+/// The installation's key for tokens that must be made again later: a
+/// registration's manage token is the HMAC of its id, so the worker can put
+/// the same token in the confirmation email that the API handed out,
+/// while the database still stores only its hash.
+#[derive(Clone)]
+pub struct LinkKey([u8; 32]);
+
+impl LinkKey {
+    pub fn generate() -> Self {
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        Self(key)
+    }
+
+    /// The stored form: URL-safe base64.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    pub fn decode(text: &str) -> Result<Self, String> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| "the link key is not base64".to_owned())?;
+        let key = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| "the link key is not 32 bytes".to_owned())?;
+        Ok(Self(key))
+    }
+
+    /// The manage token of one registration.
+    pub fn manage_token(&self, registration: Uuid) -> SecretToken {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes 32-byte keys");
+        mac.update(b"turnout manage token\0");
+        mac.update(registration.as_bytes());
+        SecretToken(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+}
+
+impl fmt::Debug for LinkKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LinkKey(<redacted>)")
     }
 }
 
@@ -87,6 +131,19 @@ mod tests {
         assert_eq!(a.hash(), SecretToken::from_presented(a.expose()).hash());
         assert_eq!(a.hash().as_str().len(), 64);
         assert!(!format!("{a:?}").contains(a.expose()));
+    }
+
+    #[test]
+    fn manage_tokens_are_stable_per_registration_and_key() {
+        let key = LinkKey::generate();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(key.manage_token(a), key.manage_token(a));
+        assert_ne!(key.manage_token(a), key.manage_token(b));
+        assert_ne!(LinkKey::generate().manage_token(a), key.manage_token(a));
+        assert_eq!(key.manage_token(a).expose().len(), 43);
+        let again = LinkKey::decode(&key.encode()).unwrap();
+        assert_eq!(again.manage_token(a), key.manage_token(a));
+        assert!(LinkKey::decode("short").is_err());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use axum::extract::DefaultBodyLimit;
 use object_store::ObjectStore;
 use tokio::net::TcpListener;
 use turnout_delivery::AddressPolicy;
-use turnout_domain::TokenHash;
+use turnout_domain::{LinkKey, TokenHash};
 use turnout_store::Store;
 
 pub use error::{ApiError, Problem};
@@ -41,6 +41,9 @@ pub struct Settings {
     pub slot_cache_ttl: Duration,
     /// Which internal addresses webhook endpoints may use.
     pub webhook_policy: Arc<AddressPolicy>,
+    /// Makes manage tokens; the worker holds the same key to put them in
+    /// emails.
+    pub link_key: LinkKey,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +63,7 @@ impl Default for Settings {
             },
             slot_cache_ttl: Duration::from_secs(1),
             webhook_policy: Arc::new(AddressPolicy::default()),
+            link_key: LinkKey::generate(),
         }
     }
 }

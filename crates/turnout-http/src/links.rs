@@ -1,8 +1,7 @@
 //! Add-to-calendar links for a registration.
 
-use jiff::Timestamp;
 use serde::Serialize;
-use turnout_domain::calendar::utc_basic;
+use turnout_domain::calendar::{EventText, google_link, outlook_link};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -15,36 +14,10 @@ pub struct CalendarLinks {
     pub outlook: String,
 }
 
-pub struct EventText<'a> {
-    pub title: &'a str,
-    pub details: &'a str,
-    pub start: Timestamp,
-    pub end: Timestamp,
-}
-
 pub fn calendar_links(ics: Option<String>, event: &EventText<'_>) -> CalendarLinks {
-    let dates = format!("{}/{}", utc_basic(event.start), utc_basic(event.end));
-    let google = serde_urlencoded::to_string([
-        ("action", "TEMPLATE"),
-        ("text", event.title),
-        ("dates", &dates),
-        ("details", event.details),
-    ])
-    .expect("strings always encode");
-    let start = event.start.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let end = event.end.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let outlook = serde_urlencoded::to_string([
-        ("path", "/calendar/action/compose"),
-        ("rru", "addevent"),
-        ("subject", event.title),
-        ("startdt", &start),
-        ("enddt", &end),
-        ("body", event.details),
-    ])
-    .expect("strings always encode");
     CalendarLinks {
         ics,
-        google: format!("https://calendar.google.com/calendar/render?{google}"),
-        outlook: format!("https://outlook.live.com/calendar/0/deeplink/compose?{outlook}"),
+        google: google_link(event),
+        outlook: outlook_link(event),
     }
 }

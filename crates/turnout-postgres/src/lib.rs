@@ -34,8 +34,8 @@ use turnout_store::{
     WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
 use turnout_store::{
-    ClaimedDelivery, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventFilter, EventRecord, Router,
-    WebhookChanges, WebhookEndpoint,
+    ClaimedDelivery, ConsultationContact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventFilter,
+    EventRecord, RegistrationContact, Router, WebhookChanges, WebhookEndpoint,
 };
 use uuid::Uuid;
 
@@ -1277,6 +1277,18 @@ impl Store for PostgresStore {
 
     async fn replay_webhook(&self, id: Uuid, since: Option<Timestamp>, now: Timestamp) -> Result<u64, StoreError> {
         outbox::replay_webhook(&self.pool, id, since, now).await
+    }
+
+    async fn registration_contact(&self, id: Uuid) -> Result<Option<RegistrationContact>, StoreError> {
+        outbox::registration_contact(&self.pool, id).await
+    }
+
+    async fn consultation_contact(&self, id: Uuid) -> Result<Option<ConsultationContact>, StoreError> {
+        outbox::consultation_contact(&self.pool, id).await
+    }
+
+    async fn ensure_setting(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        outbox::ensure_setting(&self.pool, key, value).await
     }
 
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError> {

@@ -10,10 +10,11 @@ use jiff::Timestamp;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Row};
 use tokio::sync::Notify;
-use turnout_store::columns::{json_column, parsed_column, to_json_column};
+use turnout_domain::RegistrationStatus;
+use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_column};
 use turnout_store::{
-    Channel, ClaimedDelivery, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventRecord, Router,
-    StoreError, WebhookChanges, WebhookEndpoint, sql,
+    Channel, ClaimedDelivery, ConsultationContact, Contact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome,
+    EventRecord, RegistrationContact, Router, StoreError, WebhookChanges, WebhookEndpoint, sql,
 };
 use uuid::Uuid;
 
@@ -384,4 +385,56 @@ pub(crate) async fn replay_webhook(
         .rows_affected();
     tx.commit().await?;
     Ok(replayed)
+}
+
+/// A contact whose five columns start at `at`.
+fn contact_from_row(row: &PgRow, at: usize) -> Result<Contact, StoreError> {
+    Ok(Contact {
+        name: row.try_get(at)?,
+        email: row.try_get(at + 1)?,
+        phone: row.try_get(at + 2)?,
+        email_consent: row.try_get(at + 3)?,
+        sms_consent: row.try_get(at + 4)?,
+    })
+}
+
+pub(crate) async fn registration_contact(pool: &PgPool, id: Uuid) -> Result<Option<RegistrationContact>, StoreError> {
+    let row = sqlx::query(sql::REGISTRATION_CONTACT)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|row| {
+        Ok(RegistrationContact {
+            status: parsed_column(RegistrationStatus::parse(row.try_get(0)?))?,
+            sequence: row.try_get(1)?,
+            starts_at: instant(&row, 2)?,
+            person: contact_from_row(&row, 3)?,
+        })
+    })
+    .transpose()
+}
+
+pub(crate) async fn consultation_contact(pool: &PgPool, id: Uuid) -> Result<Option<ConsultationContact>, StoreError> {
+    let row = sqlx::query(sql::CONSULTATION_CONTACT)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|row| {
+        Ok(ConsultationContact {
+            visitor: contact_from_row(&row, 0)?,
+            advisor_name: row.try_get(5)?,
+            advisor_email: row.try_get(6)?,
+            advisor_time_zone: zone_column(row.try_get(7)?)?,
+        })
+    })
+    .transpose()
+}
+
+pub(crate) async fn ensure_setting(pool: &PgPool, key: &str, value: &str) -> Result<String, StoreError> {
+    sqlx::query(sql::ENSURE_SETTING)
+        .bind(key)
+        .bind(value)
+        .execute(pool)
+        .await?;
+    Ok(sqlx::query_scalar(sql::GET_SETTING).bind(key).fetch_one(pool).await?)
 }

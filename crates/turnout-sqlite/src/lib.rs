@@ -34,8 +34,8 @@ use turnout_store::{
     StoreError, Webinar, WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
 use turnout_store::{
-    ClaimedDelivery, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventFilter, EventRecord, Router,
-    WebhookChanges, WebhookEndpoint,
+    ClaimedDelivery, ConsultationContact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventFilter,
+    EventRecord, RegistrationContact, Router, WebhookChanges, WebhookEndpoint,
 };
 use uuid::Uuid;
 
@@ -1308,6 +1308,25 @@ impl Store for SqliteStore {
     async fn replay_webhook(&self, id: Uuid, since: Option<Timestamp>, now: Timestamp) -> Result<u64, StoreError> {
         self.writer
             .write(move |connection| outbox::replay_webhook(connection, id, since, now))
+            .await
+    }
+
+    async fn registration_contact(&self, id: Uuid) -> Result<Option<RegistrationContact>, StoreError> {
+        self.readers
+            .read(move |connection| outbox::registration_contact(connection, id))
+            .await
+    }
+
+    async fn consultation_contact(&self, id: Uuid) -> Result<Option<ConsultationContact>, StoreError> {
+        self.readers
+            .read(move |connection| outbox::consultation_contact(connection, id))
+            .await
+    }
+
+    async fn ensure_setting(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.writer
+            .write(move |connection| outbox::ensure_setting(connection, &key, &value))
             .await
     }
 

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row};
+use turnout_domain::{RegistrationStatus, TimeZone};
 use turnout_store::columns::to_json_column;
 use turnout_store::{
-    Channel, ClaimedDelivery, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventRecord, Router,
-    StoreError, WebhookChanges, WebhookEndpoint, sql,
+    Channel, ClaimedDelivery, ConsultationContact, Contact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome,
+    EventRecord, RegistrationContact, Router, StoreError, WebhookChanges, WebhookEndpoint, sql,
 };
 use uuid::Uuid;
 
@@ -305,4 +306,48 @@ pub(crate) fn replay_webhook(
     }
     let params: [&dyn ToSql; 3] = [&text(id), &since.map(micros), &micros(now)];
     Ok(execute(connection, sql::REPLAY_WEBHOOK, &params)? as u64)
+}
+
+/// A contact whose five columns start at `at`.
+fn contact_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        name: row.get(at)?,
+        email: row.get(at + 1)?,
+        phone: row.get(at + 2)?,
+        email_consent: row.get(at + 3)?,
+        sms_consent: row.get(at + 4)?,
+    })
+}
+
+pub(crate) fn registration_contact(
+    connection: &Connection,
+    id: Uuid,
+) -> Result<Option<RegistrationContact>, StoreError> {
+    query_optional(connection, sql::REGISTRATION_CONTACT, &[&text(id)], |row| {
+        Ok(RegistrationContact {
+            status: parsed(row, 0, RegistrationStatus::parse)?,
+            sequence: row.get(1)?,
+            starts_at: instant(row, 2)?,
+            person: contact_from_row(row, 3)?,
+        })
+    })
+}
+
+pub(crate) fn consultation_contact(
+    connection: &Connection,
+    id: Uuid,
+) -> Result<Option<ConsultationContact>, StoreError> {
+    query_optional(connection, sql::CONSULTATION_CONTACT, &[&text(id)], |row| {
+        Ok(ConsultationContact {
+            visitor: contact_from_row(row, 0)?,
+            advisor_name: row.get(5)?,
+            advisor_email: row.get(6)?,
+            advisor_time_zone: parsed(row, 7, TimeZone::parse)?,
+        })
+    })
+}
+
+pub(crate) fn ensure_setting(connection: &Connection, key: &str, value: &str) -> Result<String, StoreError> {
+    execute(connection, sql::ENSURE_SETTING, &[&key, &value])?;
+    query_one(connection, sql::GET_SETTING, &[&key], |row| row.get(0))
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use turnout_domain::{ConsultationStatus, NewLead, Slug, TokenHash};
+use turnout_domain::{ConsultationStatus, LinkKey, NewLead, Slug, TokenHash};
 use uuid::Uuid;
 
 pub use error::{
@@ -195,8 +195,23 @@ pub trait Store: Send + Sync + 'static {
     /// message ids; returns how many.
     async fn replay_webhook(&self, id: Uuid, since: Option<Timestamp>, now: Timestamp) -> Result<u64, StoreError>;
 
+    /// The registration's current state and its person's contact details.
+    async fn registration_contact(&self, id: Uuid) -> Result<Option<RegistrationContact>, StoreError>;
+    async fn consultation_contact(&self, id: Uuid) -> Result<Option<ConsultationContact>, StoreError>;
+
+    /// The value of an installation-wide setting, storing `value` first if
+    /// the setting has none (the first instance to ask decides).
+    async fn ensure_setting(&self, key: &str, value: &str) -> Result<String, StoreError>;
+
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError>;
     async fn find_api_token(&self, hash: &TokenHash) -> Result<Option<ApiTokenRole>, StoreError>;
+}
+
+/// The installation's link key (see [`LinkKey`]), made by the first
+/// instance that asks and shared through the database by every other.
+pub async fn link_key(store: &dyn Store) -> Result<LinkKey, StoreError> {
+    let stored = store.ensure_setting("link_key", &LinkKey::generate().encode()).await?;
+    LinkKey::decode(&stored).map_err(StoreError::other)
 }
 
 /// The two databases Turnout runs on.

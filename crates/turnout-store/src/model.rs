@@ -508,3 +508,33 @@ pub struct WebhookChanges {
     pub event_types: Option<Vec<String>>,
     pub enabled: Option<bool>,
 }
+
+/// How to reach a person, and what they agreed to be reached by.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub name: String,
+    pub email: String,
+    /// E.164.
+    pub phone: String,
+    pub email_consent: bool,
+    pub sms_consent: bool,
+}
+
+/// Where a registration stands now, for messages about it: a reminder
+/// checks it is still for this sequence and slot before it goes out.
+#[derive(Debug, Clone)]
+pub struct RegistrationContact {
+    pub status: RegistrationStatus,
+    pub sequence: i64,
+    pub starts_at: Timestamp,
+    pub person: Contact,
+}
+
+/// The two people a consultation's messages go to.
+#[derive(Debug, Clone)]
+pub struct ConsultationContact {
+    pub visitor: Contact,
+    pub advisor_name: String,
+    pub advisor_email: String,
+    pub advisor_time_zone: TimeZone,
+}

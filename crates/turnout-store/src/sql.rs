@@ -455,6 +455,32 @@ pub const REPLAY_WEBHOOK: &str = "UPDATE deliveries SET status = 'pending', atte
      last_error = NULL WHERE endpoint_id = $1 AND status <> 'sending' \
      AND (status IN ('failed', 'dead') OR ($2 IS NOT NULL AND created_at >= $2))";
 
+/// A person's contact columns, from `persons p` and `consents c`.
+macro_rules! contact_columns {
+    () => {
+        "p.name, p.email, p.phone, c.email, c.sms"
+    };
+}
+
+pub const REGISTRATION_CONTACT: &str = concat!(
+    "SELECT r.status, r.sequence, s.starts_at, ",
+    contact_columns!(),
+    " FROM registrations r JOIN slots s ON s.id = r.slot_id JOIN persons p ON p.id = r.person_id \
+     JOIN leads l ON l.id = r.lead_id JOIN consents c ON c.id = l.consent_id WHERE r.id = $1"
+);
+
+pub const CONSULTATION_CONTACT: &str = concat!(
+    "SELECT ",
+    contact_columns!(),
+    ", a.name, a.email, a.time_zone FROM consultations k JOIN persons p ON p.id = k.person_id \
+     JOIN leads l ON l.id = k.lead_id JOIN consents c ON c.id = l.consent_id \
+     JOIN advisors a ON a.id = k.advisor_id WHERE k.id = $1"
+);
+
+pub const ENSURE_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
+
+pub const GET_SETTING: &str = "SELECT value FROM settings WHERE key = $1";
+
 pub const INSERT_CONSULTATION: &str = "INSERT INTO consultations (id, lead_id, person_id, advisor_id, window_key, \
      window_date, window_label, window_start, window_end, time_zone, status, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'assigned', $11, $11)";

@@ -12,8 +12,10 @@ use object_store::ObjectStore;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use turnout_delivery::{AddressPolicy, WebhookSender, Worker, WorkerSettings};
-use turnout_domain::TokenHash;
+use turnout_delivery::{
+    AddressPolicy, Channels, EmailTransport, Links, Mailer, Templates, WebhookSender, Worker, WorkerSettings,
+};
+use turnout_domain::{LinkKey, TokenHash};
 use turnout_http::{AppState, Settings};
 use turnout_postgres::PostgresStore;
 use turnout_sqlite::SqliteStore;
@@ -181,6 +183,9 @@ pub struct TestApp {
     /// Where this app keeps uploaded files.
     pub files: Arc<dyn ObjectStore>,
     _uploads_dir: Option<TempDir>,
+    /// Where workers from [`TestApp::worker`] write their emails.
+    pub mail: TempDir,
+    link_key: LinkKey,
 }
 
 impl TestApp {
@@ -203,12 +208,18 @@ impl TestApp {
         settings.public_url = address.clone();
         settings.admin_token = Some(TokenHash::of(ADMIN_TOKEN));
         settings.webhook_policy = loopback_allowed();
+        settings.link_key = turnout_store::link_key(database.store.as_ref())
+            .await
+            .expect("the link key");
+        let link_key = settings.link_key.clone();
         let (files, uploads_dir) = upload_store().await;
         let state = AppState::new(Arc::clone(&database.store), Arc::clone(&files), settings);
         tokio::spawn(turnout_http::serve(listener, state, std::future::pending()));
         Self {
             files,
             _uploads_dir: uploads_dir,
+            mail: tempfile::tempdir().expect("a mail folder"),
+            link_key,
             address,
             client: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)
@@ -229,8 +240,40 @@ impl TestApp {
     }
 
     pub fn worker_with(&self, settings: WorkerSettings) -> Worker {
+        self.worker_using(settings, &EmailTransport::Files(self.mail.path().to_owned()))
+    }
+
+    /// A worker that sends its emails through `transport`.
+    pub fn worker_using(&self, settings: WorkerSettings, transport: &EmailTransport) -> Worker {
         let webhooks = WebhookSender::new(loopback_allowed(), Duration::from_secs(5)).expect("a webhook client");
-        Worker::new(Arc::clone(&self.database.store), webhooks, settings)
+        let links = Links {
+            public_url: self.address.clone(),
+            site_name: "Turnout".into(),
+            link_key: self.link_key.clone(),
+        };
+        let email = Mailer::new(
+            transport,
+            "Turnout Webinars <webinars@example.com>",
+            Arc::new(Templates::new(None)),
+            links,
+        )
+        .expect("a mailer");
+        let channels = Channels { webhooks, email };
+        Worker::new(Arc::clone(&self.database.store), channels, settings)
+    }
+
+    /// The emails workers wrote, as raw RFC 5322 messages, oldest first.
+    pub fn emails(&self) -> Vec<Vec<u8>> {
+        let mut files: Vec<_> = std::fs::read_dir(self.mail.path())
+            .expect("the mail folder")
+            .map(|entry| entry.expect("a mail file").path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "eml"))
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|path| std::fs::read(path).expect("an email"))
+            .collect()
     }
 
     pub async fn admin_delete(&self, path: &str) -> Response {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use jiff::SignedDuration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use turnout_delivery::{Backoff, WorkerSettings};
@@ -33,6 +34,35 @@ pub struct Config {
     pub s3: S3Config,
     pub worker: WorkerConfig,
     pub webhooks: WebhookConfig,
+    pub email: EmailConfig,
+    /// How long before a slot each reminder goes out.
+    pub reminders: Vec<SignedDuration>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    /// The sender, `Name <address>`; its domain ends every Message-ID.
+    pub from: String,
+    /// SMTP server, as `smtp://user:pass@host:587?tls=required` (STARTTLS),
+    /// `smtps://user:pass@host:465` or `smtp://host:25`. Without it, emails
+    /// are written as `.eml` files to `data_dir/mail`.
+    pub smtp_url: Option<SecretString>,
+    /// Templates here replace the built-in ones of the same file name.
+    pub templates_dir: Option<PathBuf>,
+    /// How the site signs its messages.
+    pub site_name: String,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            from: "Turnout <webinars@example.com>".into(),
+            smtp_url: None,
+            templates_dir: None,
+            site_name: "Turnout".into(),
+        }
+    }
 }
 
 /// The outbox worker; see `turnout_delivery::WorkerSettings`.
@@ -100,9 +130,26 @@ impl Config {
                 cap: Duration::from_millis(worker.retry_cap_ms),
             },
             disable_after: self.webhooks.disable_after,
+            reminders: self.reminders.clone(),
             ..WorkerSettings::default()
         }
     }
+}
+
+/// Reminder offsets such as `24h` or `90m`: positive, whole minutes.
+fn parse_reminders<'a>(entries: impl Iterator<Item = &'a str>) -> anyhow::Result<Vec<SignedDuration>> {
+    entries
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let offset: SignedDuration = entry
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{entry:?} is not a duration such as 24h or 90m"))?;
+            if offset <= SignedDuration::ZERO || offset.as_secs() % 60 != 0 {
+                bail!("{entry:?} must be a positive number of whole minutes");
+            }
+            Ok(offset)
+        })
+        .collect()
 }
 
 /// A number from an environment variable, or an error naming it.
@@ -141,6 +188,8 @@ struct FileConfig {
     s3: Option<S3Config>,
     worker: Option<WorkerConfig>,
     webhooks: Option<WebhookConfig>,
+    email: Option<EmailConfig>,
+    reminders: Option<Vec<String>>,
 }
 
 impl Default for Config {
@@ -157,6 +206,8 @@ impl Default for Config {
             s3: S3Config::default(),
             worker: WorkerConfig::default(),
             webhooks: WebhookConfig::default(),
+            email: EmailConfig::default(),
+            reminders: WorkerSettings::default().reminders,
         }
     }
 }
@@ -181,13 +232,13 @@ impl Config {
         if let Some(path) = file {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
             let file: FileConfig = toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
-            config.apply_file(file);
+            config.apply_file(file)?;
         }
         config.apply_env(env)?;
         Ok(config)
     }
 
-    fn apply_file(&mut self, file: FileConfig) {
+    fn apply_file(&mut self, file: FileConfig) -> anyhow::Result<()> {
         let FileConfig {
             bind,
             data_dir,
@@ -200,9 +251,17 @@ impl Config {
             s3,
             worker,
             webhooks,
+            email,
+            reminders,
         } = file;
         if let Some(worker) = worker {
             self.worker = worker;
+        }
+        if let Some(email) = email {
+            self.email = email;
+        }
+        if let Some(reminders) = reminders {
+            self.reminders = parse_reminders(reminders.iter().map(String::as_str)).context("reminders")?;
         }
         if let Some(webhooks) = webhooks {
             self.webhooks = webhooks;
@@ -221,6 +280,7 @@ impl Config {
         }
         self.privacy_policy_version =
             privacy_policy_version.unwrap_or(std::mem::take(&mut self.privacy_policy_version));
+        Ok(())
     }
 
     fn apply_env(&mut self, env: &dyn Environment) -> anyhow::Result<()> {
@@ -291,6 +351,23 @@ impl Config {
         }
         if let Some(value) = number(env, "TURNOUT_WEBHOOKS_DISABLE_AFTER")? {
             self.webhooks.disable_after = value;
+        }
+        for (name, slot) in [
+            ("TURNOUT_EMAIL_FROM", &mut self.email.from),
+            ("TURNOUT_SITE_NAME", &mut self.email.site_name),
+        ] {
+            if let Some(value) = env.var(name) {
+                *slot = value;
+            }
+        }
+        if let Some(url) = env.var("TURNOUT_SMTP_URL") {
+            self.email.smtp_url = Some(url.into());
+        }
+        if let Some(dir) = env.var("TURNOUT_EMAIL_TEMPLATES_DIR") {
+            self.email.templates_dir = Some(dir.into());
+        }
+        if let Some(list) = env.var("TURNOUT_REMINDERS") {
+            self.reminders = parse_reminders(list.split(',').map(str::trim)).context("TURNOUT_REMINDERS")?;
         }
         if let Some(list) = env.var("TURNOUT_WEBHOOKS_ALLOWED_NETWORKS") {
             self.webhooks.allowed_networks = list.split(',').map(|entry| entry.trim().to_owned()).collect();
@@ -373,17 +450,43 @@ mod tests {
     }
 
     #[test]
+    fn delivery_settings_come_from_the_file_and_the_environment() {
+        let file = write(
+            "reminders = [\"48h\", \"90m\"]\n[email]\nfrom = \"Academy <hello@example.com>\"\n\
+             [webhooks]\nallowed_networks = [\"10.0.0.0/8\"]\ndisable_after = 5\n[worker]\nin_serve = false\n",
+        );
+        let env = FakeEnv(HashMap::from([("TURNOUT_WORKER_LEASE_MS", "2500")]));
+        let config = Config::load(Some(file.path()), &env).unwrap();
+        let settings = config.worker_settings();
+        assert_eq!(
+            settings.reminders,
+            [SignedDuration::from_hours(48), SignedDuration::from_mins(90)]
+        );
+        assert_eq!(settings.lease, Duration::from_millis(2500));
+        assert_eq!(settings.disable_after, 5);
+        assert!(!config.worker.in_serve);
+        assert_eq!(config.email.from, "Academy <hello@example.com>");
+        assert_eq!(config.webhooks.allowed_networks, ["10.0.0.0/8"]);
+        let bad = FakeEnv(HashMap::from([("TURNOUT_REMINDERS", "24h,soon")]));
+        assert!(Config::load(None, &bad).is_err());
+        let negative = FakeEnv(HashMap::from([("TURNOUT_REMINDERS", "-1h")]));
+        assert!(Config::load(None, &negative).is_err());
+    }
+
+    #[test]
     fn secrets_never_print() {
         let env = FakeEnv(HashMap::from([
             ("DATABASE_URL", "postgres://turnout:hunter2@db/turnout"),
             ("TURNOUT_ADMIN_TOKEN", "s3cret-admin"),
             ("TURNOUT_S3_SECRET_ACCESS_KEY", "wJalrXUtnFEMI"),
+            ("TURNOUT_SMTP_URL", "smtp://mailer:pa55word@mail.example.com:587"),
         ]));
         let config = Config::load(None, &env).unwrap();
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(!printed.contains("s3cret-admin"), "{printed}");
         assert!(!printed.contains("wJalrXUtnFEMI"), "{printed}");
+        assert!(!printed.contains("pa55word"), "{printed}");
         assert_eq!(config.database_url(), "postgres://turnout:hunter2@db/turnout");
     }
 }

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use turnout::config::{Config, LogFormat, ProcessEnvironment};
 use turnout::database::{self, Migrations};
-use turnout_delivery::{AddressPolicy, WebhookSender, Worker};
+use turnout_delivery::{AddressPolicy, Channels, EmailTransport, Links, Mailer, Templates, WebhookSender, Worker};
 use turnout_domain::{SecretToken, TokenHash};
 use turnout_http::uploads::{self, S3Settings};
 use turnout_http::{AppState, PrivacyPolicy, Settings};
@@ -97,7 +97,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Worker => {
             let store = database::open(&config.database_url(), Migrations::Apply).await?;
-            let worker = worker(&config, store)?;
+            let worker = worker(&config, store).await?;
             tracing::info!("outbox worker started");
             worker.run(shutdown_signal()).await;
             Ok(())
@@ -150,6 +150,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         },
         slot_cache_ttl: config.slot_cache_ttl,
         webhook_policy: webhook_policy(&config)?,
+        link_key: turnout_store::link_key(store.as_ref()).await?,
     };
     let listener = TcpListener::bind(&config.bind)
         .await
@@ -185,7 +186,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = match config.worker.in_serve {
         true => {
-            let worker = worker(&config, Arc::clone(&store))?;
+            let worker = worker(&config, Arc::clone(&store)).await?;
             let mut stopped = stopped.clone();
             Some(tokio::spawn(worker.run(async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
@@ -216,13 +217,30 @@ fn webhook_policy(config: &Config) -> anyhow::Result<Arc<AddressPolicy>> {
         .map_err(|error| anyhow::anyhow!("webhooks.allowed_networks: {error}"))
 }
 
-fn worker(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Worker> {
+async fn worker(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Worker> {
     let webhooks = WebhookSender::new(
         webhook_policy(config)?,
         Duration::from_millis(config.webhooks.timeout_ms),
     )
     .context("building the webhook client")?;
-    Ok(Worker::new(store, webhooks, config.worker_settings()))
+    let transport = match &config.email.smtp_url {
+        Some(url) => EmailTransport::Smtp(url.expose_secret().to_owned()),
+        None => {
+            let dir = config.data_dir.join("mail");
+            tracing::info!(folder = %dir.display(), "emails are written as .eml files (set TURNOUT_SMTP_URL to send them)");
+            EmailTransport::Files(dir)
+        }
+    };
+    let links = Links {
+        public_url: config.public_url(),
+        site_name: config.email.site_name.clone(),
+        link_key: turnout_store::link_key(store.as_ref()).await?,
+    };
+    let templates = Arc::new(Templates::new(config.email.templates_dir.clone()));
+    let email = Mailer::new(&transport, &config.email.from, templates, links)
+        .map_err(|error| anyhow::anyhow!("email: {error}"))?;
+    let channels = Channels { webhooks, email };
+    Ok(Worker::new(store, channels, config.worker_settings()))
 }
 
 /// The privacy-policy text whose hash every consent records.

@@ -26,8 +26,9 @@ use uuid::Uuid;
 use super::now;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, bearer_token};
-use crate::links::{CalendarLinks, EventText, calendar_links};
+use crate::links::{CalendarLinks, calendar_links};
 use crate::{AppState, PrivacyPolicy};
+use turnout_domain::calendar::EventText;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -445,9 +446,10 @@ pub async fn create_registration(
         (Some(_), None) => return Err(ApiError::field("lead_token", "Required with lead_id")),
     };
     let records_lead = matches!(lead, RegistrationLead::New { .. });
-    let manage_token = SecretToken::generate();
+    let id = Uuid::now_v7();
+    let manage_token = state.settings.link_key.manage_token(id);
     let new = NewRegistration {
-        id: Uuid::now_v7(),
+        id,
         slot_id,
         lead,
         manage_token: manage_token.hash(),
@@ -663,6 +665,7 @@ pub async fn registration_calendar(
         description: &description,
         url: Some(&manage_url),
         cancelled: registration.status == RegistrationStatus::Cancelled,
+        itip: None,
     }
     .to_ics();
     Ok((

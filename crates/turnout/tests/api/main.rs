@@ -6,6 +6,7 @@ mod admin;
 mod advisor;
 mod cli;
 mod consultations;
+mod emails;
 mod leads;
 mod operations;
 mod outbox;

@@ -163,11 +163,18 @@ async fn webhooks_are_signed_per_the_standard_and_retried_with_the_same_id() {
     let registered = json_body(app.register(&webinar, slot, "asha@example.com").await).await;
     receiver.fail_next(2);
 
-    let worker = app.worker();
+    let worker = app.worker_with(WorkerSettings {
+        reminders: Vec::new(),
+        ..WorkerSettings::default()
+    });
     let start = Timestamp::now();
     let pass = worker.run_once(start).await.unwrap();
-    assert_eq!((pass.routed, pass.attempted), (2, 1), "only the subscribed event");
-    let items = ledger(&app, "").await;
+    assert_eq!(
+        (pass.routed, pass.attempted),
+        (2, 2),
+        "the subscribed event's webhook, and the confirmation email"
+    );
+    let items = ledger(&app, "?channel=webhook").await;
     assert_eq!(items.len(), 1);
     let first = &items[0];
     assert_eq!(first["status"], "failed");
@@ -186,13 +193,13 @@ async fn webhooks_are_signed_per_the_standard_and_retried_with_the_same_id() {
     let mut clock = retry_at;
     for _ in 0..2 {
         assert_eq!(worker.run_once(clock).await.unwrap().attempted, 1);
-        let item = ledger(&app, "").await.remove(0);
+        let item = ledger(&app, "?channel=webhook").await.remove(0);
         if item["status"] == "sent" {
             break;
         }
         clock = at(&item["next_attempt_at"]);
     }
-    let item = ledger(&app, "?status=sent").await.remove(0);
+    let item = ledger(&app, "?status=sent&channel=webhook").await.remove(0);
     assert_eq!(item["attempts"], 3);
     assert!(item["last_error"].is_null());
 
@@ -220,10 +227,15 @@ async fn a_failing_endpoint_is_disabled_and_catches_up_when_re_enabled_or_replay
     receiver.fail_next(usize::MAX);
     let worker = app.worker_with(WorkerSettings {
         disable_after: 3,
+        reminders: Vec::new(),
         ..WorkerSettings::default()
     });
     let start = Timestamp::now();
-    assert_eq!(worker.run_once(start).await.unwrap().attempted, 6);
+    assert_eq!(
+        worker.run_once(start).await.unwrap().attempted,
+        6 + 3,
+        "six webhooks and three confirmation emails"
+    );
 
     let path = format!("/api/v1/admin/webhooks/{endpoint}");
     let disabled = json_body(app.admin_get(&path).await).await;
@@ -246,7 +258,7 @@ async fn a_failing_endpoint_is_disabled_and_catches_up_when_re_enabled_or_replay
         (json!(true), json!(0))
     );
     assert_eq!(worker.run_once(much_later).await.unwrap().attempted, 6);
-    assert_eq!(ledger(&app, "?status=sent").await.len(), 6);
+    assert_eq!(ledger(&app, "?status=sent&channel=webhook").await.len(), 6);
     let first_ids: Vec<String> = receiver.received().iter().skip(6).map(|r| r.id.clone()).collect();
 
     let replayed = app
@@ -373,7 +385,14 @@ async fn endpoints_are_validated_and_internal_addresses_refused() {
     let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
     app.lead(&webinar, "asha@example.com").await;
     app.store()
-        .route_events(Arc::new(turnout_delivery::FunnelRouter), 100, Timestamp::now())
+        .route_events(
+            Arc::new(turnout_delivery::FunnelRouter {
+                reminders: Vec::new(),
+                sms: false,
+            }),
+            100,
+            Timestamp::now(),
+        )
         .await
         .unwrap();
     assert_eq!(app.admin_delete(&path).await.status(), StatusCode::NO_CONTENT);

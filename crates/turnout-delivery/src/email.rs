@@ -1,0 +1,272 @@
+//! Emails: rendered from the templates with HTML and plain-text parts, an
+//! RFC 5545 invitation attached where there is one, and sent over SMTP
+//! (lettre, rustls) or, by default, written as `.eml` files into a folder so
+//! a newcomer can open what Turnout sends. The delivery's message id is the
+//! `Message-ID`, so a message sent twice after a crash is recognisably the
+//! same message; a file is written under that id and simply replaced.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde_json::{Value, json};
+use turnout_domain::calendar::{Invite, Itip};
+use turnout_domain::labels::{day_label, local_label};
+use turnout_store::{ClaimedDelivery, Store};
+
+use crate::Attempt;
+use crate::message::{ConsultationEvent, Links, RegistrationEvent, live_reminder, parse, starts_in, zone};
+use crate::router::reminder_offset;
+use crate::templates::Templates;
+
+/// Where emails go.
+#[derive(Debug, Clone)]
+pub enum EmailTransport {
+    /// `.eml` files in this folder.
+    Files(PathBuf),
+    /// An SMTP URL as lettre reads it: `smtp://user:pass@host:587?tls=required`
+    /// for STARTTLS, `smtps://…:465` for TLS, `smtp://host:25` for neither.
+    Smtp(String),
+}
+
+enum Transport {
+    Files(PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+pub struct Mailer {
+    transport: Transport,
+    templates: Arc<Templates>,
+    links: Links,
+    from: Mailbox,
+}
+
+/// One email before it is encoded.
+struct Letter {
+    to: Mailbox,
+    template: &'static str,
+    context: Value,
+    invite: Option<(String, &'static str)>,
+}
+
+impl Mailer {
+    pub fn new(
+        transport: &EmailTransport,
+        from: &str,
+        templates: Arc<Templates>,
+        links: Links,
+    ) -> Result<Self, String> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|error| format!("the sender {from:?} is not an address: {error}"))?;
+        let transport = match transport {
+            EmailTransport::Files(dir) => {
+                std::fs::create_dir_all(dir).map_err(|error| format!("creating {}: {error}", dir.display()))?;
+                Transport::Files(dir.clone())
+            }
+            EmailTransport::Smtp(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|error| format!("the SMTP URL is not usable: {error}"))?
+                    .timeout(Some(Duration::from_secs(30)))
+                    .build(),
+            ),
+        };
+        Ok(Self {
+            transport,
+            templates,
+            links,
+            from,
+        })
+    }
+
+    pub(crate) async fn deliver(&self, store: &dyn Store, delivery: &ClaimedDelivery, now: Timestamp) -> Attempt {
+        let letter = match delivery.event.event_type.as_str() {
+            "registration.confirmed" | "registration.rescheduled" | "registration.cancelled" => {
+                self.registration_letter(store, delivery, now).await
+            }
+            "consultation.assigned" => self.consultation_letter(store, delivery).await,
+            other => Err(Attempt::Skip(format!("no email is sent for {other}"))),
+        };
+        let letter = match letter {
+            Ok(letter) => letter,
+            Err(attempt) => return attempt,
+        };
+        match self.encode(delivery, letter) {
+            Ok(message) => self.send(delivery, message).await,
+            Err(error) => Attempt::Fail(error),
+        }
+    }
+
+    async fn registration_letter(
+        &self,
+        store: &dyn Store,
+        delivery: &ClaimedDelivery,
+        now: Timestamp,
+    ) -> Result<Letter, Attempt> {
+        let event: RegistrationEvent = parse(delivery)?;
+        let zone = zone(&event.time_zone)?;
+        let mut context = event.context(&self.links, &zone);
+        let to = mailbox(&event.name, &event.email)?;
+        if let Some(offset) = reminder_offset(&delivery.kind) {
+            live_reminder(store, delivery, &event, now).await?;
+            context["starts_in"] = json!(starts_in(offset));
+            return Ok(Letter {
+                to,
+                template: "reminder",
+                context,
+                invite: None,
+            });
+        }
+        let (template, cancelled) = match delivery.kind.as_str() {
+            "confirmation" => ("confirmation", false),
+            "rescheduled" => ("rescheduled", false),
+            "cancellation" => ("cancellation", true),
+            other => return Err(Attempt::Skip(format!("unknown email {other}"))),
+        };
+        let uid = format!("{}@turnout", event.registration_id);
+        let manage_url = event.manage_url(&self.links);
+        let description = format!("Manage your registration: {manage_url}");
+        let organizer = self.from.name.clone().unwrap_or_else(|| self.links.site_name.clone());
+        let organizer_email = self.from.email.to_string();
+        let invite = Invite {
+            uid: &uid,
+            sequence: u32::try_from(event.sequence).unwrap_or(u32::MAX),
+            stamp: delivery.event.created_at,
+            start: event.starts_at,
+            end: event.ends_at(),
+            summary: &event.webinar_title,
+            description: &description,
+            url: Some(&manage_url),
+            cancelled,
+            itip: Some(Itip {
+                organizer_name: &organizer,
+                organizer_email: &organizer_email,
+                attendee_name: &event.name,
+                attendee_email: &event.email,
+            }),
+        };
+        Ok(Letter {
+            to,
+            template,
+            context,
+            invite: Some((invite.to_ics(), invite.method())),
+        })
+    }
+
+    async fn consultation_letter(&self, store: &dyn Store, delivery: &ClaimedDelivery) -> Result<Letter, Attempt> {
+        let event: ConsultationEvent = parse(delivery)?;
+        let contact = store
+            .consultation_contact(event.consultation_id)
+            .await
+            .map_err(|error| Attempt::Fail(error.to_string()))?
+            .ok_or_else(|| Attempt::Skip("the consultation no longer exists".into()))?;
+        let site = json!({"site_name": self.links.site_name, "public_url": self.links.public_url});
+        let (to, template, mut context) = match delivery.kind.as_str() {
+            "consultation" => {
+                let visitor = &contact.visitor;
+                (
+                    mailbox(&visitor.name, &visitor.email)?,
+                    "consultation",
+                    json!({
+                        "name": visitor.name,
+                        "phone": visitor.phone,
+                        "advisor_name": event.advisor_name,
+                        "day": day_label(event.window_date),
+                        "window": event.window_label,
+                        "time_zone": event.time_zone,
+                    }),
+                )
+            }
+            "assignment" => {
+                let zone = &contact.advisor_time_zone;
+                let start = local_label(event.starts_at, zone);
+                let end = local_label(event.ends_at, zone);
+                (
+                    mailbox(&contact.advisor_name, &contact.advisor_email)?,
+                    "assignment",
+                    json!({
+                        "advisor_name": contact.advisor_name,
+                        "visitor_name": contact.visitor.name,
+                        "visitor_email": contact.visitor.email,
+                        "visitor_phone": contact.visitor.phone,
+                        "when": format!("{}, {} – {}", start.day, start.time, end.time),
+                        "time_zone": zone.name(),
+                    }),
+                )
+            }
+            other => return Err(Attempt::Skip(format!("unknown email {other}"))),
+        };
+        merge(&mut context, site);
+        Ok(Letter {
+            to,
+            template,
+            context,
+            invite: None,
+        })
+    }
+
+    fn encode(&self, delivery: &ClaimedDelivery, letter: Letter) -> Result<Message, String> {
+        let text = self
+            .templates
+            .render_text(&format!("{}.txt", letter.template), &letter.context)?;
+        let html = self
+            .templates
+            .render(&format!("{}.html", letter.template), &letter.context)?;
+        let body = MultiPart::alternative_plain_html(text.body, html);
+        let body = match letter.invite {
+            None => body,
+            Some((ics, method)) => {
+                let calendar = ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+                    .map_err(|error| error.to_string())?;
+                MultiPart::mixed()
+                    .multipart(body)
+                    .singlepart(Attachment::new("invite.ics".into()).body(ics, calendar))
+            }
+        };
+        Message::builder()
+            .message_id(Some(format!("<{}@{}>", delivery.message_id, self.from.email.domain())))
+            .from(self.from.clone())
+            .to(letter.to)
+            .subject(text.subject)
+            .multipart(body)
+            .map_err(|error| format!("the email cannot be built: {error}"))
+    }
+
+    async fn send(&self, delivery: &ClaimedDelivery, message: Message) -> Attempt {
+        match &self.transport {
+            Transport::Files(dir) => {
+                let path = dir.join(format!("{}.eml", delivery.message_id));
+                let partial = dir.join(format!(".{}.eml.partial", delivery.message_id));
+                let written = async {
+                    tokio::fs::write(&partial, message.formatted()).await?;
+                    tokio::fs::rename(&partial, &path).await
+                };
+                match written.await {
+                    Ok(()) => Attempt::Sent,
+                    Err(error) => Attempt::Fail(format!("writing {}: {error}", path.display())),
+                }
+            }
+            Transport::Smtp(smtp) => match smtp.send(message).await {
+                Ok(_) => Attempt::Sent,
+                Err(error) => Attempt::Fail(format!("SMTP: {error}")),
+            },
+        }
+    }
+}
+
+fn mailbox(name: &str, email: &str) -> Result<Mailbox, Attempt> {
+    let address = email
+        .parse()
+        .map_err(|error| Attempt::Skip(format!("{email:?} cannot be mailed: {error}")))?;
+    Ok(Mailbox::new(Some(name.to_owned()), address))
+}
+
+fn merge(into: &mut Value, from: Value) {
+    if let (Some(into), Value::Object(from)) = (into.as_object_mut(), from) {
+        into.extend(from);
+    }
+}

@@ -1,0 +1,139 @@
+//! What emails and SMS say about an event: the event's payload read back,
+//! the words and links built from it, and the check that keeps a reminder
+//! from going out for a registration that was cancelled or moved since.
+
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use turnout_domain::calendar::{EventText, google_link, outlook_link};
+use turnout_domain::labels::local_label;
+use turnout_domain::{LinkKey, RegistrationStatus, TimeZone};
+use turnout_store::{ClaimedDelivery, RegistrationContact, Store};
+use uuid::Uuid;
+
+use crate::Attempt;
+use crate::router::reminder_offset;
+
+/// A `registration.*` event's payload.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RegistrationEvent {
+    pub registration_id: Uuid,
+    pub sequence: i64,
+    pub webinar: String,
+    pub webinar_title: String,
+    pub starts_at: Timestamp,
+    pub duration_minutes: i64,
+    pub time_zone: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// A `consultation.*` event's payload.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsultationEvent {
+    pub consultation_id: Uuid,
+    pub advisor_name: String,
+    pub window_label: String,
+    pub window_date: jiff::civil::Date,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub time_zone: String,
+}
+
+pub fn parse<T: serde::de::DeserializeOwned>(delivery: &ClaimedDelivery) -> Result<T, Attempt> {
+    serde_json::from_str(&delivery.event.payload)
+        .map_err(|error| Attempt::Skip(format!("the event's payload cannot be read: {error}")))
+}
+
+pub fn zone(name: &str) -> Result<TimeZone, Attempt> {
+    TimeZone::parse(name).map_err(|error| Attempt::Skip(format!("unknown time zone: {error}")))
+}
+
+/// Where links in messages point.
+#[derive(Debug, Clone)]
+pub struct Links {
+    pub public_url: String,
+    pub site_name: String,
+    pub link_key: LinkKey,
+}
+
+impl RegistrationEvent {
+    pub fn ends_at(&self) -> Timestamp {
+        self.starts_at + SignedDuration::from_mins(self.duration_minutes)
+    }
+
+    pub fn manage_url(&self, links: &Links) -> String {
+        format!(
+            "{}/registrations/{}?token={}",
+            links.public_url,
+            self.registration_id,
+            links.link_key.manage_token(self.registration_id).expose()
+        )
+    }
+
+    /// Everything a registration's templates may use.
+    pub fn context(&self, links: &Links, zone: &TimeZone) -> Value {
+        let manage_url = self.manage_url(links);
+        let details = format!("Manage your registration: {manage_url}");
+        let text = EventText {
+            title: &self.webinar_title,
+            details: &details,
+            start: self.starts_at,
+            end: self.ends_at(),
+        };
+        json!({
+            "name": self.name,
+            "webinar_title": self.webinar_title,
+            "when": local_label(self.starts_at, zone).full,
+            "time_zone": zone.name(),
+            "duration_minutes": self.duration_minutes,
+            "manage_url": manage_url,
+            "webinar_url": format!("{}/webinars/{}", links.public_url, self.webinar),
+            "google_url": google_link(&text),
+            "outlook_url": outlook_link(&text),
+            "site_name": links.site_name,
+            "public_url": links.public_url,
+        })
+    }
+}
+
+/// Checks that a reminder is still wanted, and returns the registration as
+/// it stands: not when it was cancelled or moved since (a later sequence),
+/// and not late by more than its own offset (that is, after the start).
+pub async fn live_reminder(
+    store: &dyn Store,
+    delivery: &ClaimedDelivery,
+    event: &RegistrationEvent,
+    now: Timestamp,
+) -> Result<RegistrationContact, Attempt> {
+    let offset = reminder_offset(&delivery.kind).ok_or_else(|| Attempt::Skip("not a reminder".into()))?;
+    let contact = store
+        .registration_contact(event.registration_id)
+        .await
+        .map_err(|error| Attempt::Fail(error.to_string()))?
+        .ok_or_else(|| Attempt::Skip("the registration no longer exists".into()))?;
+    if contact.status != RegistrationStatus::Confirmed {
+        return Err(Attempt::Skip("the registration was cancelled".into()));
+    }
+    if contact.sequence != event.sequence || contact.starts_at != event.starts_at {
+        return Err(Attempt::Skip("the registration moved to another slot".into()));
+    }
+    let due = event.starts_at - offset;
+    if now.duration_since(due) > offset {
+        return Err(Attempt::Skip("too late: the webinar has started".into()));
+    }
+    Ok(contact)
+}
+
+/// "24 hours", "1 hour", "30 minutes".
+pub fn starts_in(offset: SignedDuration) -> String {
+    let minutes = offset.as_mins();
+    let (count, unit) = match minutes {
+        m if m % 60 == 0 => (m / 60, "hour"),
+        m => (m, "minute"),
+    };
+    match count {
+        1 => format!("1 {unit}"),
+        n => format!("{n} {unit}s"),
+    }
+}
