@@ -14,12 +14,13 @@ pub mod email;
 mod message;
 pub mod router;
 pub mod signing;
+pub mod sms;
 pub mod templates;
 pub mod webhook;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
@@ -30,13 +31,12 @@ pub use backoff::Backoff;
 pub use email::{EmailTransport, Mailer};
 pub use message::Links;
 pub use router::FunnelRouter;
+pub use sms::{SmsSender, SmsSettings};
 pub use templates::Templates;
 pub use webhook::WebhookSender;
 
 /// Events routed per store call.
 const ROUTE_BATCH: i64 = 256;
-/// How often the backlog gauges are refreshed while busy.
-const GAUGE_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -87,6 +87,8 @@ pub struct Pass {
 pub struct Channels {
     pub webhooks: WebhookSender,
     pub email: Mailer,
+    /// Without a provider, no SMS is routed at all.
+    pub sms: Option<SmsSender>,
 }
 
 /// What one attempt at a delivery came to, before retries are decided.
@@ -110,7 +112,7 @@ impl Worker {
     pub fn new(store: Arc<dyn Store>, channels: Channels, settings: WorkerSettings) -> Self {
         let router = FunnelRouter {
             reminders: settings.reminders.clone(),
-            sms: false,
+            sms: channels.sms.is_some(),
         };
         Self {
             store,
@@ -166,7 +168,14 @@ impl Worker {
             },
             (Channel::Webhook, None) => Attempt::Skip("endpoint deleted".into()),
             (Channel::Email, _) => self.channels.email.deliver(self.store.as_ref(), delivery, now).await,
-            (Channel::Sms, _) => Attempt::Fail("no SMS provider is configured".into()),
+            (Channel::Sms, _) => match &self.channels.sms {
+                Some(sms) => {
+                    let email = &self.channels.email;
+                    sms.deliver(self.store.as_ref(), email.templates(), email.links(), delivery, now)
+                        .await
+                }
+                None => Attempt::Fail("no SMS provider is configured".into()),
+            },
         };
         match attempt {
             Attempt::Sent => DeliveryOutcome::Sent,
@@ -193,7 +202,6 @@ impl Worker {
     /// passes, whichever comes first.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let mut gauges_at: Option<Instant> = None;
         loop {
             let now = Timestamp::now();
             let wait = match self.run_once(now).await {
@@ -204,10 +212,6 @@ impl Worker {
                     self.settings.poll
                 }
             };
-            if gauges_at.is_none_or(|at| at.elapsed() >= GAUGE_EVERY) {
-                self.update_gauges(now).await;
-                gauges_at = Some(Instant::now());
-            }
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
@@ -224,17 +228,6 @@ impl Worker {
                 Duration::try_from(until).unwrap_or_default().min(self.settings.poll)
             }
             _ => self.settings.poll,
-        }
-    }
-
-    async fn update_gauges(&self, now: Timestamp) {
-        if let Ok(backlog) = self.store.delivery_backlog(now).await {
-            metrics::gauge!("turnout_deliveries_due").set(backlog.pending as f64);
-            let age = backlog
-                .oldest_pending_at
-                .map(|at| now.duration_since(at).as_secs_f64().max(0.0))
-                .unwrap_or(0.0);
-            metrics::gauge!("turnout_delivery_oldest_due_seconds").set(age);
         }
     }
 }

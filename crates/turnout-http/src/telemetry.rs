@@ -1,7 +1,14 @@
 //! The Prometheus recorder. Installed once per process, so that several apps
 //! in one test binary share it.
 
+use std::future::Future;
 use std::sync::OnceLock;
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::net::TcpListener;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
@@ -22,4 +29,25 @@ pub fn prometheus() -> &'static PrometheusHandle {
         let _ = metrics::set_global_recorder(recorder);
         handle
     })
+}
+
+/// The process's metrics in Prometheus' text format.
+pub(crate) fn render() -> impl IntoResponse {
+    let prometheus = prometheus();
+    prometheus.run_upkeep();
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        prometheus.render(),
+    )
+}
+
+/// Serves `/metrics` alone, for a process that runs no API (`turnout
+/// worker`), until `shutdown` resolves.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Router::new().route("/metrics", get(|| async { render() }));
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -292,10 +292,13 @@ pub(crate) async fn retry_delivery(pool: &PgPool, message_id: Uuid, now: Timesta
 }
 
 pub(crate) async fn delivery_backlog(pool: &PgPool, now: Timestamp) -> Result<DeliveryBacklog, StoreError> {
-    let row = sqlx::query(sql::DELIVERY_BACKLOG).bind(ts(now)).fetch_one(pool).await?;
+    let due = sqlx::query(sql::DELIVERY_BACKLOG).bind(ts(now)).fetch_one(pool).await?;
+    let unrouted = sqlx::query(sql::UNROUTED_BACKLOG).fetch_one(pool).await?;
     Ok(DeliveryBacklog {
-        pending: row.try_get(0)?,
-        oldest_pending_at: optional_instant(&row, 1)?,
+        due: due.try_get(0)?,
+        oldest_due_at: optional_instant(&due, 1)?,
+        unrouted: unrouted.try_get(0)?,
+        oldest_unrouted_at: optional_instant(&unrouted, 1)?,
     })
 }
 

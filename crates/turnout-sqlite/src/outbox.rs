@@ -236,11 +236,17 @@ pub(crate) fn retry_delivery(
 }
 
 pub(crate) fn delivery_backlog(connection: &Connection, now: Timestamp) -> Result<DeliveryBacklog, StoreError> {
-    query_one(connection, sql::DELIVERY_BACKLOG, &[&micros(now)], |row| {
-        Ok(DeliveryBacklog {
-            pending: row.get(0)?,
-            oldest_pending_at: optional_instant(row, 1)?,
-        })
+    let (due, oldest_due_at) = query_one(connection, sql::DELIVERY_BACKLOG, &[&micros(now)], |row| {
+        Ok((row.get(0)?, optional_instant(row, 1)?))
+    })?;
+    let (unrouted, oldest_unrouted_at) = query_one(connection, sql::UNROUTED_BACKLOG, &[], |row| {
+        Ok((row.get(0)?, optional_instant(row, 1)?))
+    })?;
+    Ok(DeliveryBacklog {
+        due,
+        oldest_due_at,
+        unrouted,
+        oldest_unrouted_at,
     })
 }
 

@@ -469,12 +469,15 @@ pub struct Delivery {
     pub sent_at: Option<Timestamp>,
 }
 
-/// Deliveries still to send, for the metrics.
+/// Deliveries whose time has come and that are not sent yet, for the
+/// metrics: how many, and since when the longest-waiting one has been due.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DeliveryBacklog {
-    pub pending: i64,
-    /// Creation time of the oldest delivery not yet sent nor dead.
-    pub oldest_pending_at: Option<Timestamp>,
+    pub due: i64,
+    pub oldest_due_at: Option<Timestamp>,
+    /// Events no worker has routed yet (all of them, if no worker runs).
+    pub unrouted: i64,
+    pub oldest_unrouted_at: Option<Timestamp>,
 }
 
 /// A CRM's endpoint for webhooks.

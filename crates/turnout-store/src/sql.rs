@@ -420,8 +420,10 @@ pub const FIND_DELIVERY: &str = concat!("SELECT ", delivery_columns!(), " WHERE 
 pub const RETRY_DELIVERY: &str = "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2, \
      last_error = NULL WHERE message_id = $1 AND status IN ('failed', 'dead')";
 
-pub const DELIVERY_BACKLOG: &str = "SELECT COUNT(*), MIN(created_at) FROM deliveries \
+pub const DELIVERY_BACKLOG: &str = "SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries \
      WHERE status IN ('pending', 'sending', 'failed') AND next_attempt_at <= $1";
+
+pub const UNROUTED_BACKLOG: &str = "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE routed_at IS NULL";
 
 macro_rules! webhook_columns {
     () => {

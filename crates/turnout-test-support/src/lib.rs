@@ -13,7 +13,8 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use turnout_delivery::{
-    AddressPolicy, Channels, EmailTransport, Links, Mailer, Templates, WebhookSender, Worker, WorkerSettings,
+    AddressPolicy, Channels, EmailTransport, Links, Mailer, SmsSender, SmsSettings, Templates, WebhookSender, Worker,
+    WorkerSettings,
 };
 use turnout_domain::{LinkKey, TokenHash};
 use turnout_http::{AppState, Settings};
@@ -245,6 +246,16 @@ impl TestApp {
 
     /// A worker that sends its emails through `transport`.
     pub fn worker_using(&self, settings: WorkerSettings, transport: &EmailTransport) -> Worker {
+        self.worker_sending(settings, transport, None)
+    }
+
+    /// A worker with an SMS provider too.
+    pub fn worker_sending(
+        &self,
+        settings: WorkerSettings,
+        transport: &EmailTransport,
+        sms: Option<SmsSettings>,
+    ) -> Worker {
         let webhooks = WebhookSender::new(loopback_allowed(), Duration::from_secs(5)).expect("a webhook client");
         let links = Links {
             public_url: self.address.clone(),
@@ -258,7 +269,8 @@ impl TestApp {
             links,
         )
         .expect("a mailer");
-        let channels = Channels { webhooks, email };
+        let sms = sms.map(|sms| SmsSender::new(sms).expect("an SMS sender"));
+        let channels = Channels { webhooks, email, sms };
         Worker::new(Arc::clone(&self.database.store), channels, settings)
     }
 

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use jiff::SignedDuration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use turnout_delivery::{Backoff, WorkerSettings};
+use turnout_delivery::{Backoff, SmsSettings, WorkerSettings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -35,6 +35,7 @@ pub struct Config {
     pub worker: WorkerConfig,
     pub webhooks: WebhookConfig,
     pub email: EmailConfig,
+    pub sms: SmsConfig,
     /// How long before a slot each reminder goes out.
     pub reminders: Vec<SignedDuration>,
 }
@@ -52,6 +53,49 @@ pub struct EmailConfig {
     pub templates_dir: Option<PathBuf>,
     /// How the site signs its messages.
     pub site_name: String,
+}
+
+/// An SMS provider's HTTP API; SMS reminders are off without a URL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmsConfig {
+    pub url: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub from: String,
+    /// The request body: a template of `to`, `from` and `text`; by default
+    /// Twilio's form.
+    pub body: String,
+    pub content_type: String,
+    pub timeout_ms: u64,
+}
+
+impl Default for SmsConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            username: None,
+            password: None,
+            from: String::new(),
+            body: turnout_delivery::sms::TWILIO_BODY.into(),
+            content_type: turnout_delivery::sms::FORM.into(),
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+impl SmsConfig {
+    pub fn settings(&self) -> Option<SmsSettings> {
+        Some(SmsSettings {
+            url: self.url.clone()?,
+            username: self.username.clone(),
+            password: self.password.as_ref().map(|secret| secret.expose_secret().to_owned()),
+            from: self.from.clone(),
+            body: self.body.clone(),
+            content_type: self.content_type.clone(),
+            timeout: Duration::from_millis(self.timeout_ms),
+        })
+    }
 }
 
 impl Default for EmailConfig {
@@ -189,6 +233,7 @@ struct FileConfig {
     worker: Option<WorkerConfig>,
     webhooks: Option<WebhookConfig>,
     email: Option<EmailConfig>,
+    sms: Option<SmsConfig>,
     reminders: Option<Vec<String>>,
 }
 
@@ -207,6 +252,7 @@ impl Default for Config {
             worker: WorkerConfig::default(),
             webhooks: WebhookConfig::default(),
             email: EmailConfig::default(),
+            sms: SmsConfig::default(),
             reminders: WorkerSettings::default().reminders,
         }
     }
@@ -252,8 +298,12 @@ impl Config {
             worker,
             webhooks,
             email,
+            sms,
             reminders,
         } = file;
+        if let Some(sms) = sms {
+            self.sms = sms;
+        }
         if let Some(worker) = worker {
             self.worker = worker;
         }
@@ -359,6 +409,27 @@ impl Config {
             if let Some(value) = env.var(name) {
                 *slot = value;
             }
+        }
+        let sms = &mut self.sms;
+        for (name, slot) in [
+            ("TURNOUT_SMS_URL", &mut sms.url),
+            ("TURNOUT_SMS_USERNAME", &mut sms.username),
+        ] {
+            if let Some(value) = env.var(name) {
+                *slot = Some(value);
+            }
+        }
+        for (name, slot) in [
+            ("TURNOUT_SMS_FROM", &mut sms.from),
+            ("TURNOUT_SMS_BODY", &mut sms.body),
+            ("TURNOUT_SMS_CONTENT_TYPE", &mut sms.content_type),
+        ] {
+            if let Some(value) = env.var(name) {
+                *slot = value;
+            }
+        }
+        if let Some(password) = env.var("TURNOUT_SMS_PASSWORD") {
+            sms.password = Some(password.into());
         }
         if let Some(url) = env.var("TURNOUT_SMTP_URL") {
             self.email.smtp_url = Some(url.into());
@@ -480,6 +551,7 @@ mod tests {
             ("TURNOUT_ADMIN_TOKEN", "s3cret-admin"),
             ("TURNOUT_S3_SECRET_ACCESS_KEY", "wJalrXUtnFEMI"),
             ("TURNOUT_SMTP_URL", "smtp://mailer:pa55word@mail.example.com:587"),
+            ("TURNOUT_SMS_PASSWORD", "tw1l1o-token"),
         ]));
         let config = Config::load(None, &env).unwrap();
         let printed = format!("{config:?}");
@@ -487,6 +559,7 @@ mod tests {
         assert!(!printed.contains("s3cret-admin"), "{printed}");
         assert!(!printed.contains("wJalrXUtnFEMI"), "{printed}");
         assert!(!printed.contains("pa55word"), "{printed}");
+        assert!(!printed.contains("tw1l1o-token"), "{printed}");
         assert_eq!(config.database_url(), "postgres://turnout:hunter2@db/turnout");
     }
 }

@@ -12,7 +12,9 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use turnout::config::{Config, LogFormat, ProcessEnvironment};
 use turnout::database::{self, Migrations};
-use turnout_delivery::{AddressPolicy, Channels, EmailTransport, Links, Mailer, Templates, WebhookSender, Worker};
+use turnout_delivery::{
+    AddressPolicy, Channels, EmailTransport, Links, Mailer, SmsSender, Templates, WebhookSender, Worker,
+};
 use turnout_domain::{SecretToken, TokenHash};
 use turnout_http::uploads::{self, S3Settings};
 use turnout_http::{AppState, PrivacyPolicy, Settings};
@@ -48,7 +50,11 @@ enum Command {
     },
     /// Deliver the outbox (emails, SMS, webhooks) until SIGTERM or SIGINT,
     /// beside or instead of the worker inside `serve`.
-    Worker,
+    Worker {
+        /// Serve this process's delivery counters at `/metrics` here.
+        #[arg(long)]
+        metrics_bind: Option<String>,
+    },
     /// Apply pending migrations and exit.
     Migrate,
     /// Administration.
@@ -95,9 +101,17 @@ async fn main() -> anyhow::Result<()> {
             }
             serve(config, demo).await
         }
-        Command::Worker => {
+        Command::Worker { metrics_bind } => {
             let store = database::open(&config.database_url(), Migrations::Apply).await?;
             let worker = worker(&config, store).await?;
+            if let Some(address) = metrics_bind {
+                let listener = TcpListener::bind(&address)
+                    .await
+                    .with_context(|| format!("listening on {address} for metrics"))?;
+                let _ = turnout_http::telemetry::prometheus();
+                tokio::spawn(turnout_http::telemetry::serve_metrics(listener, shutdown_signal()));
+                tracing::info!(%address, "metrics at /metrics");
+            }
             tracing::info!("outbox worker started");
             worker.run(shutdown_signal()).await;
             Ok(())
@@ -239,7 +253,14 @@ async fn worker(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Worker
     let templates = Arc::new(Templates::new(config.email.templates_dir.clone()));
     let email = Mailer::new(&transport, &config.email.from, templates, links)
         .map_err(|error| anyhow::anyhow!("email: {error}"))?;
-    let channels = Channels { webhooks, email };
+    let sms = match config.sms.settings() {
+        Some(settings) => {
+            tracing::info!(url = settings.url, "SMS reminders go through the configured provider");
+            Some(SmsSender::new(settings).map_err(|error| anyhow::anyhow!("sms: {error}"))?)
+        }
+        None => None,
+    };
+    let channels = Channels { webhooks, email, sms };
     Ok(Worker::new(store, channels, config.worker_settings()))
 }
 

@@ -3,9 +3,9 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -42,15 +42,20 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
     Ok(Json(Health { status: "ready" }))
 }
 
-/// Prometheus metrics in the text exposition format.
-async fn metrics() -> impl IntoResponse {
-    let prometheus = crate::telemetry::prometheus();
-    prometheus.run_upkeep();
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        prometheus.render(),
-    )
+/// Prometheus metrics in the text exposition format. The delivery backlog
+/// is read from the database at each scrape, so every instance reports it
+/// wherever the workers run; delivery outcomes are counted by the process
+/// whose worker made them.
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let now = crate::routes::now();
+    if let Ok(backlog) = state.store.delivery_backlog(now).await {
+        let waited = |since: Option<Timestamp>| since.map_or(0.0, |at| now.duration_since(at).as_secs_f64().max(0.0));
+        metrics::gauge!("turnout_deliveries_due").set(backlog.due as f64);
+        metrics::gauge!("turnout_deliveries_oldest_due_seconds").set(waited(backlog.oldest_due_at));
+        metrics::gauge!("turnout_outbox_unrouted_events").set(backlog.unrouted as f64);
+        metrics::gauge!("turnout_outbox_oldest_unrouted_seconds").set(waited(backlog.oldest_unrouted_at));
+    }
+    crate::telemetry::render()
 }
 
 /// `/metrics` stays out of the OpenAPI document: it is for Prometheus.

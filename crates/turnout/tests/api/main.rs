@@ -13,6 +13,7 @@ mod outbox;
 mod registrations;
 mod resumes;
 mod schema;
+mod sms;
 mod storage;
 mod webhooks;
 mod webinars;

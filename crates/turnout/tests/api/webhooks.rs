@@ -414,10 +414,14 @@ async fn a_worker_killed_mid_delivery_leaves_the_message_to_be_sent_again_with_i
     receiver.state.hang.store(true, Ordering::SeqCst);
 
     let data = tempfile::tempdir().unwrap();
-    let worker = || {
+    let metrics_port = crate::cli::free_port();
+    let worker = |metrics: bool| {
         let mut command = turnout(&app.database, data.path());
+        command.arg("worker");
+        if metrics {
+            command.args(["--metrics-bind", &format!("127.0.0.1:{metrics_port}")]);
+        }
         command
-            .arg("worker")
             .env("TURNOUT_WEBHOOKS_ALLOWED_NETWORKS", "127.0.0.1")
             .env("TURNOUT_WORKER_LEASE_MS", "1500")
             .env("TURNOUT_WORKER_POLL_MS", "100")
@@ -425,7 +429,7 @@ async fn a_worker_killed_mid_delivery_leaves_the_message_to_be_sent_again_with_i
             .stdout(Stdio::null());
         command.spawn().unwrap()
     };
-    let mut first = worker();
+    let mut first = worker(false);
     wait_for(|| receiver.received().len() == 1, "the first worker's request").await;
     first.kill().unwrap();
     first.wait().unwrap();
@@ -433,7 +437,7 @@ async fn a_worker_killed_mid_delivery_leaves_the_message_to_be_sent_again_with_i
     assert_eq!(sending[0]["status"], "sending", "killed before it could record");
 
     receiver.state.hang.store(false, Ordering::SeqCst);
-    let mut second = worker();
+    let mut second = worker(true);
     wait_for(|| receiver.received().len() == 2, "the second worker's request").await;
     let mut sent = Vec::new();
     for _ in 0..100 {
@@ -443,6 +447,26 @@ async fn a_worker_killed_mid_delivery_leaves_the_message_to_be_sent_again_with_i
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The counter follows the ledger's write by a moment.
+    let sent_series = "turnout_deliveries_total{channel=\"webhook\",outcome=\"sent\"}";
+    let mut metrics = String::new();
+    for _ in 0..40 {
+        metrics = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metric(&metrics, sent_series).is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        metric(&metrics, sent_series),
+        Some(1.0),
+        "the worker process serves its own counters: {metrics}"
+    );
     second.kill().unwrap();
     second.wait().unwrap();
     let received = receiver.received();
@@ -513,4 +537,39 @@ async fn two_workers_deliver_a_thousand_messages_exactly_once() {
     assert!(counts.values().all(|count| *count == 1));
     assert!(received.iter().all(|r| r.verified));
     assert_eq!(ledger(&app, "?status=sent&limit=1000").await.len(), MESSAGES);
+}
+
+/// A metric's value in Prometheus' text format, if it is there.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn delivery_outcomes_and_the_backlog_are_on_metrics() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start().await;
+    create_endpoint(&app, &receiver, &["lead.created"]).await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    app.lead(&webinar, "asha@example.com").await;
+    app.lead(&webinar, "ravi@example.com").await;
+
+    let scrape = || async { app.get("/metrics").await.text().await.unwrap() };
+    let before = scrape().await;
+    assert_eq!(metric(&before, "turnout_outbox_unrouted_events"), Some(2.0), "{before}");
+    assert!(metric(&before, "turnout_outbox_oldest_unrouted_seconds").is_some());
+
+    receiver.fail_next(1);
+    let start = Timestamp::now();
+    app.worker().run_once(start).await.unwrap();
+    let after = scrape().await;
+    let outcome = |name: &str| format!("turnout_deliveries_total{{channel=\"webhook\",outcome=\"{name}\"}}");
+    assert_eq!(metric(&after, &outcome("sent")), Some(1.0), "{after}");
+    assert_eq!(metric(&after, &outcome("failed")), Some(1.0), "{after}");
+    assert_eq!(metric(&after, "turnout_outbox_unrouted_events"), Some(0.0));
+    assert_eq!(
+        metric(&after, "turnout_deliveries_due"),
+        Some(0.0),
+        "the failed one is not due before its retry"
+    );
 }

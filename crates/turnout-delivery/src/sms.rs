@@ -1,0 +1,126 @@
+//! SMS reminders through any HTTP API: the URL, credentials and request
+//! body come from configuration, the body being a MiniJinja template of
+//! `to`, `from` and `text`. The default body is the form Twilio's Messages
+//! API takes. Only people who agreed to SMS get one; each request carries
+//! the delivery's message id as `Idempotency-Key` for providers that
+//! honour it.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use minijinja::Environment;
+use serde_json::json;
+use turnout_store::{ClaimedDelivery, Store};
+
+use crate::Attempt;
+use crate::message::{Links, RegistrationEvent, live_reminder, parse, starts_in, zone};
+use crate::router::reminder_offset;
+use crate::templates::Templates;
+
+/// Twilio's Messages API form.
+pub const TWILIO_BODY: &str = "To={{ to | urlencode }}&From={{ from | urlencode }}&Body={{ text | urlencode }}";
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+#[derive(Debug, Clone)]
+pub struct SmsSettings {
+    /// Where to POST, e.g. Twilio's
+    /// `https://api.twilio.com/2010-04-01/Accounts/{sid}/Messages.json`.
+    pub url: String,
+    /// HTTP basic credentials (Twilio: the account SID and auth token).
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The sending number or sender id.
+    pub from: String,
+    /// The request body, a template of `to`, `from` and `text`.
+    pub body: String,
+    pub content_type: String,
+    pub timeout: Duration,
+}
+
+pub struct SmsSender {
+    client: reqwest::Client,
+    settings: SmsSettings,
+    request: Environment<'static>,
+}
+
+impl SmsSender {
+    pub fn new(settings: SmsSettings) -> Result<Self, String> {
+        let mut request = Environment::new();
+        request.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        request
+            .add_template_owned("request", settings.body.clone())
+            .map_err(|error| format!("the SMS body template: {error}"))?;
+        let client = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .build()
+            .map_err(|error| error.to_string())?;
+        Ok(Self {
+            client,
+            settings,
+            request,
+        })
+    }
+
+    pub(crate) async fn deliver(
+        &self,
+        store: &dyn Store,
+        templates: &Templates,
+        links: &Links,
+        delivery: &ClaimedDelivery,
+        now: Timestamp,
+    ) -> Attempt {
+        match self.compose(store, templates, links, delivery, now).await {
+            Ok((to, text)) => self.send(delivery, &to, &text).await,
+            Err(attempt) => attempt,
+        }
+    }
+
+    async fn compose(
+        &self,
+        store: &dyn Store,
+        templates: &Templates,
+        links: &Links,
+        delivery: &ClaimedDelivery,
+        now: Timestamp,
+    ) -> Result<(String, String), Attempt> {
+        let offset = reminder_offset(&delivery.kind).ok_or_else(|| Attempt::Skip("only reminders go by SMS".into()))?;
+        let event: RegistrationEvent = parse(delivery)?;
+        let contact = live_reminder(store, delivery, &event, now).await?;
+        if !contact.person.sms_consent {
+            return Err(Attempt::Skip("no consent to SMS".into()));
+        }
+        let mut context = event.context(links, &zone(&event.time_zone)?);
+        context["starts_in"] = json!(starts_in(offset));
+        let text = templates.render("sms-reminder.txt", &context).map_err(Attempt::Fail)?;
+        Ok((contact.person.phone, text.trim_end().to_owned()))
+    }
+
+    async fn send(&self, delivery: &ClaimedDelivery, to: &str, text: &str) -> Attempt {
+        let body = self
+            .request
+            .get_template("request")
+            .and_then(|template| template.render(json!({"to": to, "from": self.settings.from, "text": text})));
+        let body = match body {
+            Ok(body) => body,
+            Err(error) => return Attempt::Fail(format!("the SMS body template: {error}")),
+        };
+        let mut request = self
+            .client
+            .post(&self.settings.url)
+            .header("content-type", &self.settings.content_type)
+            .header("idempotency-key", delivery.message_id.to_string())
+            .body(body);
+        if let Some(username) = &self.settings.username {
+            request = request.basic_auth(username, self.settings.password.as_deref());
+        }
+        match request.send().await {
+            Ok(response) if response.status().is_success() => Attempt::Sent,
+            Ok(response) => {
+                let status = response.status();
+                let text: String = response.text().await.unwrap_or_default().chars().take(200).collect();
+                Attempt::Fail(format!("SMS provider answered {status}: {text}"))
+            }
+            Err(error) => Attempt::Fail(format!("SMS provider unreachable: {error}")),
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! SMS reminders through a Twilio-compatible HTTP API, only for people who
+//! agreed to SMS, retried like every other delivery.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode as AxumStatus};
+use base64::Engine;
+use jiff::{SignedDuration, Timestamp};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use turnout_delivery::{EmailTransport, SmsSettings, WorkerSettings};
+use turnout_test_support::{TestApp, in_days, json_body, lead_body};
+
+#[derive(Debug, Clone)]
+struct Request {
+    authorization: String,
+    content_type: String,
+    idempotency_key: String,
+    form: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+struct Provider {
+    requests: Mutex<Vec<Request>>,
+    failures_left: AtomicUsize,
+}
+
+async fn messages(State(provider): State<Arc<Provider>>, headers: HeaderMap, body: String) -> (AxumStatus, String) {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    provider.requests.lock().unwrap().push(Request {
+        authorization: header("authorization"),
+        content_type: header("content-type"),
+        idempotency_key: header("idempotency-key"),
+        form: serde_urlencoded::from_str(&body).unwrap_or_default(),
+    });
+    let refuse = provider
+        .failures_left
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+        .is_ok();
+    match refuse {
+        true => (AxumStatus::SERVICE_UNAVAILABLE, r#"{"message":"try again"}"#.into()),
+        false => (AxumStatus::CREATED, r#"{"sid":"SM1"}"#.into()),
+    }
+}
+
+async fn provider() -> (String, Arc<Provider>) {
+    let provider = Arc::new(Provider::default());
+    let app = axum::Router::new()
+        .route(
+            "/2010-04-01/Accounts/AC123/Messages.json",
+            axum::routing::post(messages),
+        )
+        .with_state(Arc::clone(&provider));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address: SocketAddr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (
+        format!("http://{address}/2010-04-01/Accounts/AC123/Messages.json"),
+        provider,
+    )
+}
+
+fn field<'a>(request: &'a Request, name: &str) -> &'a str {
+    request
+        .form
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn sms_reminders_go_only_to_people_who_agreed_and_are_retried_with_one_key() {
+    let app = TestApp::spawn().await;
+    let (url, provider) = provider().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let starts_at = in_days(3);
+    let slot = app.slot_at(&webinar, starts_at, 10).await;
+    let mut asha = lead_body(&webinar, "asha@example.com");
+    asha["slot_id"] = json!(slot);
+    let mut ravi = lead_body(&webinar, "ravi@example.com");
+    ravi["slot_id"] = json!(slot);
+    ravi["phone"] = json!("+91 91234 56789");
+    ravi["consent"]["sms"] = json!(false);
+    for body in [&asha, &ravi] {
+        assert_eq!(
+            app.post("/api/v1/registrations", body).await.status(),
+            StatusCode::CREATED
+        );
+    }
+
+    let sms = SmsSettings {
+        url,
+        username: Some("AC123".into()),
+        password: Some("auth-token".into()),
+        from: "+15005550006".into(),
+        body: turnout_delivery::sms::TWILIO_BODY.into(),
+        content_type: turnout_delivery::sms::FORM.into(),
+        timeout: Duration::from_secs(5),
+    };
+    let settings = WorkerSettings {
+        reminders: vec![SignedDuration::from_hours(24)],
+        ..WorkerSettings::default()
+    };
+    let worker = app.worker_sending(settings, &EmailTransport::Files(app.mail.path().to_owned()), Some(sms));
+    worker.run_once(Timestamp::now()).await.unwrap();
+    assert!(provider.requests.lock().unwrap().is_empty(), "nothing before its time");
+
+    provider.failures_left.store(1, Ordering::SeqCst);
+    let due = starts_at - SignedDuration::from_hours(24);
+    worker.run_once(due).await.unwrap();
+    let ledger = |query: &'static str| {
+        let app = &app;
+        async move {
+            json_body(app.admin_get(&format!("/api/v1/admin/outbox{query}")).await).await["items"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    let skipped: Vec<Value> = ledger("?channel=sms&status=skipped").await;
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0]["last_error"], "no consent to SMS");
+    let failed = ledger("?channel=sms&status=failed").await;
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0]["last_error"].as_str().unwrap().contains("503"), "{failed:?}");
+
+    let retry_at: Timestamp = failed[0]["next_attempt_at"].as_str().unwrap().parse().unwrap();
+    worker.run_once(retry_at).await.unwrap();
+    let sent = ledger("?channel=sms&status=sent").await;
+    assert_eq!(sent.len(), 1);
+
+    let requests = provider.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2, "one refused, one accepted; none for Ravi");
+    let message_id = sent[0]["message_id"].as_str().unwrap();
+    assert!(requests.iter().all(|r| r.idempotency_key == message_id));
+    let request = &requests[1];
+    let credentials = base64::engine::general_purpose::STANDARD.encode("AC123:auth-token");
+    assert_eq!(request.authorization, format!("Basic {credentials}"));
+    assert_eq!(request.content_type, "application/x-www-form-urlencoded");
+    assert_eq!(field(request, "To"), "+919876543210");
+    assert_eq!(field(request, "From"), "+15005550006");
+    let body = field(request, "Body");
+    assert!(body.starts_with("Webinar ml-careers starts in 24 hours:"), "{body}");
+    assert!(body.contains("(Asia/Kolkata)"), "{body}");
+    assert!(body.contains("/registrations/") && body.contains("token="), "{body}");
+}
