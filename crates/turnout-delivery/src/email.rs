@@ -83,14 +83,6 @@ impl Mailer {
         })
     }
 
-    pub(crate) fn templates(&self) -> &Templates {
-        &self.templates
-    }
-
-    pub(crate) fn links(&self) -> &Links {
-        &self.links
-    }
-
     pub(crate) async fn deliver(&self, store: &dyn Store, delivery: &ClaimedDelivery, now: Timestamp) -> Attempt {
         let letter = match delivery.event.event_type.as_str() {
             "registration.confirmed" | "registration.rescheduled" | "registration.cancelled" => {

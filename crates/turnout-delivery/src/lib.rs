@@ -169,11 +169,7 @@ impl Worker {
             (Channel::Webhook, None) => Attempt::Skip("endpoint deleted".into()),
             (Channel::Email, _) => self.channels.email.deliver(self.store.as_ref(), delivery, now).await,
             (Channel::Sms, _) => match &self.channels.sms {
-                Some(sms) => {
-                    let email = &self.channels.email;
-                    sms.deliver(self.store.as_ref(), email.templates(), email.links(), delivery, now)
-                        .await
-                }
+                Some(sms) => sms.deliver(self.store.as_ref(), delivery, now).await,
                 None => Attempt::Fail("no SMS provider is configured".into()),
             },
         };

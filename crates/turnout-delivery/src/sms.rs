@@ -5,6 +5,7 @@
 //! the delivery's message id as `Idempotency-Key` for providers that
 //! honour it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -41,10 +42,12 @@ pub struct SmsSender {
     client: reqwest::Client,
     settings: SmsSettings,
     request: Environment<'static>,
+    templates: Arc<Templates>,
+    links: Links,
 }
 
 impl SmsSender {
-    pub fn new(settings: SmsSettings) -> Result<Self, String> {
+    pub fn new(settings: SmsSettings, templates: Arc<Templates>, links: Links) -> Result<Self, String> {
         let mut request = Environment::new();
         request.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         request
@@ -58,28 +61,22 @@ impl SmsSender {
             client,
             settings,
             request,
+            templates,
+            links,
         })
     }
 
-    pub(crate) async fn deliver(
-        &self,
-        store: &dyn Store,
-        templates: &Templates,
-        links: &Links,
-        delivery: &ClaimedDelivery,
-        now: Timestamp,
-    ) -> Attempt {
-        match self.compose(store, templates, links, delivery, now).await {
+    pub(crate) async fn deliver(&self, store: &dyn Store, delivery: &ClaimedDelivery, now: Timestamp) -> Attempt {
+        match self.compose(store, delivery, now).await {
             Ok((to, text)) => self.send(delivery, &to, &text).await,
             Err(attempt) => attempt,
         }
     }
 
+    /// The number and the text of a reminder that is still wanted.
     async fn compose(
         &self,
         store: &dyn Store,
-        templates: &Templates,
-        links: &Links,
         delivery: &ClaimedDelivery,
         now: Timestamp,
     ) -> Result<(String, String), Attempt> {
@@ -89,20 +86,27 @@ impl SmsSender {
         if !contact.person.sms_consent {
             return Err(Attempt::Skip("no consent to SMS".into()));
         }
-        let mut context = event.context(links, &zone(&event.time_zone)?);
+        let mut context = event.context(&self.links, &zone(&event.time_zone)?);
         context["starts_in"] = json!(starts_in(offset));
-        let text = templates.render("sms-reminder.txt", &context).map_err(Attempt::Fail)?;
+        let text = self
+            .templates
+            .render("sms-reminder.txt", &context)
+            .map_err(Attempt::Fail)?;
         Ok((contact.person.phone, text.trim_end().to_owned()))
     }
 
-    async fn send(&self, delivery: &ClaimedDelivery, to: &str, text: &str) -> Attempt {
-        let body = self
-            .request
+    /// The provider's request body for one message.
+    fn request_body(&self, to: &str, text: &str) -> Result<String, String> {
+        self.request
             .get_template("request")
-            .and_then(|template| template.render(json!({"to": to, "from": self.settings.from, "text": text})));
-        let body = match body {
+            .and_then(|template| template.render(json!({"to": to, "from": self.settings.from, "text": text})))
+            .map_err(|error| format!("the SMS body template: {error}"))
+    }
+
+    async fn send(&self, delivery: &ClaimedDelivery, to: &str, text: &str) -> Attempt {
+        let body = match self.request_body(to, text) {
             Ok(body) => body,
-            Err(error) => return Attempt::Fail(format!("the SMS body template: {error}")),
+            Err(error) => return Attempt::Fail(error),
         };
         let mut request = self
             .client
@@ -122,5 +126,63 @@ impl SmsSender {
             }
             Err(error) => Attempt::Fail(format!("SMS provider unreachable: {error}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn links() -> Links {
+        Links {
+            public_url: "https://example.com".into(),
+            site_name: "Turnout".into(),
+            link_key: turnout_domain::LinkKey::generate(),
+        }
+    }
+
+    fn sender(body: &str, content_type: &str) -> SmsSender {
+        SmsSender::new(
+            SmsSettings {
+                url: "https://sms.example.com/messages".into(),
+                username: None,
+                password: None,
+                from: "+15005550006".into(),
+                body: body.into(),
+                content_type: content_type.into(),
+                timeout: Duration::from_secs(1),
+            },
+            Arc::new(Templates::new(None)),
+            links(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_default_body_is_twilios_form_and_others_are_templates() {
+        let text = "AI & you starts in 1 hour: \"Friday\"";
+        let twilio = sender(TWILIO_BODY, FORM).request_body("+919876543210", text).unwrap();
+        let fields: Vec<(String, String)> = serde_urlencoded::from_str(&twilio).unwrap();
+        assert_eq!(
+            fields,
+            [
+                ("To".into(), "+919876543210".into()),
+                ("From".into(), "+15005550006".into()),
+                ("Body".into(), text.into()),
+            ]
+        );
+        let json = sender(
+            r#"{"to": {{ to|tojson }}, "text": {{ text|tojson }}}"#,
+            "application/json",
+        )
+        .request_body("+919876543210", text)
+        .unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed, json!({"to": "+919876543210", "text": text}));
+        let broken = SmsSettings {
+            body: "{{ to".into(),
+            ..sender(TWILIO_BODY, FORM).settings
+        };
+        assert!(SmsSender::new(broken, Arc::new(Templates::new(None)), links()).is_err());
     }
 }

@@ -199,23 +199,15 @@ pub(crate) async fn finish_delivery(
     disable_after: i64,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let (status, next, error, sent_at) = match outcome {
-        DeliveryOutcome::Sent => ("sent", now, None, Some(ts(now))),
-        DeliveryOutcome::Failed {
-            error,
-            retry_at: Some(at),
-        } => ("failed", *at, Some(error.as_str()), None),
-        DeliveryOutcome::Failed { error, retry_at: None } => ("dead", now, Some(error.as_str()), None),
-        DeliveryOutcome::Skipped { reason } => ("skipped", now, Some(reason.as_str()), None),
-    };
+    let columns = outcome.columns(now);
     let mut tx = pool.begin().await?;
     let finished = sqlx::query(sql::FINISH_DELIVERY)
         .bind(delivery.id)
         .bind(delivery.attempt)
-        .bind(status)
-        .bind(ts(next))
-        .bind(error)
-        .bind(sent_at)
+        .bind(columns.status)
+        .bind(ts(columns.next_attempt_at))
+        .bind(columns.last_error)
+        .bind(columns.sent_at.map(ts))
         .execute(&mut *tx)
         .await?;
     if finished.rows_affected() == 0 {

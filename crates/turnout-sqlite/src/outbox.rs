@@ -163,22 +163,14 @@ pub(crate) fn finish_delivery(
     disable_after: i64,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let (status, next, error, sent_at) = match outcome {
-        DeliveryOutcome::Sent => ("sent", now, None, Some(micros(now))),
-        DeliveryOutcome::Failed {
-            error,
-            retry_at: Some(at),
-        } => ("failed", *at, Some(error.as_str()), None),
-        DeliveryOutcome::Failed { error, retry_at: None } => ("dead", now, Some(error.as_str()), None),
-        DeliveryOutcome::Skipped { reason } => ("skipped", now, Some(reason.as_str()), None),
-    };
+    let columns = outcome.columns(now);
     let params: [&dyn ToSql; 6] = [
         &delivery.id,
         &delivery.attempt,
-        &status,
-        &micros(next),
-        &error,
-        &sent_at,
+        &columns.status,
+        &micros(columns.next_attempt_at),
+        &columns.last_error,
+        &columns.sent_at.map(micros),
     ];
     if execute(connection, sql::FINISH_DELIVERY, &params)? == 0 {
         return Ok(false);

@@ -441,6 +441,35 @@ pub enum DeliveryOutcome {
     },
 }
 
+/// What an outcome writes to the ledger, recorded at `now`.
+#[derive(Debug, Clone, Copy)]
+pub struct OutcomeColumns<'a> {
+    pub status: &'static str,
+    pub next_attempt_at: Timestamp,
+    pub last_error: Option<&'a str>,
+    pub sent_at: Option<Timestamp>,
+}
+
+impl DeliveryOutcome {
+    pub fn columns(&self, now: Timestamp) -> OutcomeColumns<'_> {
+        let (status, next_attempt_at, last_error, sent_at) = match self {
+            DeliveryOutcome::Sent => ("sent", now, None, Some(now)),
+            DeliveryOutcome::Failed {
+                error,
+                retry_at: Some(at),
+            } => ("failed", *at, Some(error.as_str()), None),
+            DeliveryOutcome::Failed { error, retry_at: None } => ("dead", now, Some(error.as_str()), None),
+            DeliveryOutcome::Skipped { reason } => ("skipped", now, Some(reason.as_str()), None),
+        };
+        OutcomeColumns {
+            status,
+            next_attempt_at,
+            last_error,
+            sent_at,
+        }
+    }
+}
+
 /// Which deliveries to list.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {

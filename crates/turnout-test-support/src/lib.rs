@@ -262,14 +262,10 @@ impl TestApp {
             site_name: "Turnout".into(),
             link_key: self.link_key.clone(),
         };
-        let email = Mailer::new(
-            transport,
-            "Turnout Webinars <webinars@example.com>",
-            Arc::new(Templates::new(None)),
-            links,
-        )
-        .expect("a mailer");
-        let sms = sms.map(|sms| SmsSender::new(sms).expect("an SMS sender"));
+        let templates = Arc::new(Templates::new(None));
+        let sms = sms.map(|sms| SmsSender::new(sms, Arc::clone(&templates), links.clone()).expect("an SMS sender"));
+        let email =
+            Mailer::new(transport, "Turnout Webinars <webinars@example.com>", templates, links).expect("a mailer");
         let channels = Channels { webhooks, email, sms };
         Worker::new(Arc::clone(&self.database.store), channels, settings)
     }

@@ -251,15 +251,16 @@ async fn worker(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Worker
         link_key: turnout_store::link_key(store.as_ref()).await?,
     };
     let templates = Arc::new(Templates::new(config.email.templates_dir.clone()));
-    let email = Mailer::new(&transport, &config.email.from, templates, links)
-        .map_err(|error| anyhow::anyhow!("email: {error}"))?;
     let sms = match config.sms.settings() {
         Some(settings) => {
             tracing::info!(url = settings.url, "SMS reminders go through the configured provider");
-            Some(SmsSender::new(settings).map_err(|error| anyhow::anyhow!("sms: {error}"))?)
+            let sender = SmsSender::new(settings, Arc::clone(&templates), links.clone());
+            Some(sender.map_err(|error| anyhow::anyhow!("sms: {error}"))?)
         }
         None => None,
     };
+    let email = Mailer::new(&transport, &config.email.from, templates, links)
+        .map_err(|error| anyhow::anyhow!("email: {error}"))?;
     let channels = Channels { webhooks, email, sms };
     Ok(Worker::new(store, channels, config.worker_settings()))
 }
