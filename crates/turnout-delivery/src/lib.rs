@@ -150,12 +150,14 @@ impl Worker {
             .buffer_unordered(self.settings.concurrency)
             .collect()
             .await;
-        for (delivery, outcome) in attempts {
+        if !attempts.is_empty() {
             let recorded = self
                 .store
-                .finish_delivery(&delivery, &outcome, self.settings.disable_after, now)
+                .finish_deliveries(&attempts, self.settings.disable_after, now)
                 .await?;
-            record_metrics(&delivery, &outcome, recorded);
+            for ((delivery, outcome), recorded) in attempts.iter().zip(recorded) {
+                record_metrics(delivery, outcome, recorded);
+            }
         }
         Ok(pass)
     }

@@ -2,6 +2,7 @@
 //! decide what a valid webinar, lead or registration is, and the time-zone
 //! arithmetic behind every label a visitor reads. Nothing here does I/O.
 
+pub mod article;
 pub mod calendar;
 pub mod consultation;
 pub mod funnel;

@@ -36,6 +36,8 @@ macro_rules! string_enum {
     };
 }
 
+pub(crate) use string_enum;
+
 string_enum! {
     /// Only published webinars are shown to visitors and take registrations.
     WebinarStatus { Draft => "draft", Published => "published", Archived => "archived" }

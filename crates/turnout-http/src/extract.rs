@@ -108,6 +108,26 @@ impl FromRequestParts<AppState> for Admin {
         }
         match state.store.find_api_token(&hash).await? {
             Some(ApiTokenRole::Admin) => Ok(Admin),
+            Some(ApiTokenRole::Editor) | None => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+/// Proof that the caller may write articles: an editor token, or any admin
+/// credential.
+pub struct Editor;
+
+impl FromRequestParts<AppState> for Editor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        let hash: TokenHash = token.hash();
+        if state.settings.admin_token.as_ref() == Some(&hash) {
+            return Ok(Editor);
+        }
+        match state.store.find_api_token(&hash).await? {
+            Some(ApiTokenRole::Admin | ApiTokenRole::Editor) => Ok(Editor),
             None => Err(ApiError::Unauthorized),
         }
     }

@@ -2,6 +2,7 @@
 //! domain types, call the [`Store`], and map the result to JSON or a
 //! problem. The OpenAPI document is generated from the same router.
 
+mod caching;
 mod catalog;
 mod error;
 mod extract;

@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::routes::{admin, advisor, consultations, funnel, ops, outbox, webhooks, webinars};
+use crate::routes::{admin, advisor, articles, consultations, funnel, ops, outbox, webhooks, webinars};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +21,7 @@ use crate::routes::{admin, advisor, consultations, funnel, ops, outbox, webhooks
     tags(
         (name = "webinars", description = "The public catalogue"),
         (name = "funnel", description = "Leads, registrations, callback requests and managing them"),
+        (name = "articles", description = "Published articles, and writing them (an editor or admin token)"),
         (name = "advisor", description = "A program advisor's own queue; needs an advisor token"),
         (name = "admin", description = "Organiser API; needs an admin token"),
         (name = "operations", description = "Health and readiness"),
@@ -37,6 +38,7 @@ impl Modify for BearerSchemes {
         components.add_security_scheme("manage_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
         components.add_security_scheme("lead_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
         components.add_security_scheme("advisor_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme("editor_token", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
     }
 }
 
@@ -69,6 +71,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(advisor::review_resume, advisor::resume_reviews))
         .routes(routes!(advisor::all_consultations))
         .routes(routes!(advisor::reassign))
+        .routes(routes!(articles::list_articles))
+        .routes(routes!(articles::get_article))
+        .routes(routes!(articles::create_article, articles::list_all_articles))
+        .routes(routes!(articles::get_editor_article, articles::update_article))
+        .routes(routes!(articles::publish_article))
+        .routes(routes!(articles::unpublish_article))
         .routes(routes!(outbox::list_events))
         .routes(routes!(outbox::list_outbox))
         .routes(routes!(outbox::retry_delivery))

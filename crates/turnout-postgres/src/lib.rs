@@ -2,6 +2,7 @@
 //! call is one transaction on a small pool: on two cores, more connections
 //! than cores mostly add contention.
 
+mod articles;
 mod batch;
 mod outbox;
 
@@ -33,6 +34,7 @@ use turnout_store::{
     Registration, RegistrationError, RegistrationOutcome, Slot, SlotChanges, SlotError, Store, StoreError, Webinar,
     WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
+use turnout_store::{Article, ArticleChanges, ArticleError, ArticleFilter, NewArticle};
 use turnout_store::{
     ClaimedDelivery, ConsultationContact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventFilter,
     EventRecord, RegistrationContact, Router, WebhookChanges, WebhookEndpoint,
@@ -62,6 +64,7 @@ const MIGRATIONS: &[EmbeddedMigration] = migrations![
     (7, "resume reviews", "0007_resume_reviews.sql"),
     (8, "outbox", "0008_outbox.sql"),
     (9, "deliveries", "0009_deliveries.sql"),
+    (10, "articles", "0010_articles.sql"),
 ];
 
 /// Connections per instance; see PERFORMANCE.md for why it is small.
@@ -1211,14 +1214,13 @@ impl Store for PostgresStore {
         outbox::claim_deliveries(&self.pool, limit, now, lease_until).await
     }
 
-    async fn finish_delivery(
+    async fn finish_deliveries(
         &self,
-        delivery: &ClaimedDelivery,
-        outcome: &DeliveryOutcome,
+        finished: &[(ClaimedDelivery, DeliveryOutcome)],
         disable_after: i64,
         now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        outbox::finish_delivery(&self.pool, delivery, outcome, disable_after, now).await
+    ) -> Result<Vec<bool>, StoreError> {
+        outbox::finish_deliveries(&self.pool, finished, disable_after, now).await
     }
 
     async fn next_delivery_due(&self) -> Result<Option<Timestamp>, StoreError> {
@@ -1289,6 +1291,31 @@ impl Store for PostgresStore {
 
     async fn ensure_setting(&self, key: &str, value: &str) -> Result<String, StoreError> {
         outbox::ensure_setting(&self.pool, key, value).await
+    }
+
+    async fn create_article(&self, article: &NewArticle, now: Timestamp) -> Result<Article, ArticleError> {
+        articles::create(&self.pool, article, now).await
+    }
+
+    async fn update_article(
+        &self,
+        slug: &Slug,
+        changes: &ArticleChanges,
+        now: Timestamp,
+    ) -> Result<Article, ArticleError> {
+        articles::update(&self.pool, slug, changes, now).await
+    }
+
+    async fn find_article(&self, slug: &Slug) -> Result<Option<Article>, StoreError> {
+        articles::find(&self.pool, slug).await
+    }
+
+    async fn list_published_articles(&self, filter: &ArticleFilter) -> Result<Vec<Article>, StoreError> {
+        articles::list_published(&self.pool, filter).await
+    }
+
+    async fn list_all_articles(&self) -> Result<Vec<Article>, StoreError> {
+        articles::list_all(&self.pool).await
     }
 
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError> {

@@ -12,6 +12,7 @@ use sqlx::{PgConnection, PgPool, Row};
 use tokio::sync::Notify;
 use turnout_domain::RegistrationStatus;
 use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_column};
+use turnout_store::outcome::disabled_reason;
 use turnout_store::{
     Channel, ClaimedDelivery, ConsultationContact, Contact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome,
     EventRecord, RegistrationContact, Router, StoreError, WebhookChanges, WebhookEndpoint, sql,
@@ -192,49 +193,67 @@ pub(crate) async fn claim_deliveries(
     rows.iter().map(claimed_from_row).collect()
 }
 
-pub(crate) async fn finish_delivery(
+pub(crate) async fn finish_deliveries(
     pool: &PgPool,
-    delivery: &ClaimedDelivery,
+    finished: &[(ClaimedDelivery, DeliveryOutcome)],
+    disable_after: i64,
+    now: Timestamp,
+) -> Result<Vec<bool>, StoreError> {
+    let columns: Vec<_> = finished.iter().map(|(_, outcome)| outcome.columns(now)).collect();
+    let mut tx = pool.begin().await?;
+    let held: Vec<i64> = sqlx::query_scalar(sql::FINISH_DELIVERIES)
+        .bind(finished.iter().map(|(delivery, _)| delivery.id).collect::<Vec<_>>())
+        .bind(
+            finished
+                .iter()
+                .map(|(delivery, _)| delivery.attempt)
+                .collect::<Vec<_>>(),
+        )
+        .bind(columns.iter().map(|c| c.status).collect::<Vec<_>>())
+        .bind(columns.iter().map(|c| ts(c.next_attempt_at)).collect::<Vec<_>>())
+        .bind(columns.iter().map(|c| c.last_error).collect::<Vec<_>>())
+        .bind(columns.iter().map(|c| c.sent_at.map(ts)).collect::<Vec<_>>())
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut recorded = Vec::with_capacity(finished.len());
+    for (delivery, outcome) in finished {
+        let was_held = held.contains(&delivery.id);
+        if was_held && let Some(endpoint) = &delivery.endpoint {
+            count_for_endpoint(&mut tx, endpoint.id, outcome, disable_after, now).await?;
+        }
+        recorded.push(was_held);
+    }
+    tx.commit().await?;
+    Ok(recorded)
+}
+
+/// A webhook's outcome in its endpoint's run of failures.
+async fn count_for_endpoint(
+    connection: &mut PgConnection,
+    endpoint: Uuid,
     outcome: &DeliveryOutcome,
     disable_after: i64,
     now: Timestamp,
-) -> Result<bool, StoreError> {
-    let columns = outcome.columns(now);
-    let mut tx = pool.begin().await?;
-    let finished = sqlx::query(sql::FINISH_DELIVERY)
-        .bind(delivery.id)
-        .bind(delivery.attempt)
-        .bind(columns.status)
-        .bind(ts(columns.next_attempt_at))
-        .bind(columns.last_error)
-        .bind(columns.sent_at.map(ts))
-        .execute(&mut *tx)
-        .await?;
-    if finished.rows_affected() == 0 {
-        return Ok(false);
-    }
-    if let Some(endpoint) = &delivery.endpoint {
-        match outcome {
-            DeliveryOutcome::Sent => {
-                sqlx::query(sql::ENDPOINT_SUCCEEDED)
-                    .bind(endpoint.id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            DeliveryOutcome::Failed { .. } => {
-                sqlx::query(sql::ENDPOINT_FAILED)
-                    .bind(endpoint.id)
-                    .bind(disable_after)
-                    .bind(format!("{disable_after} deliveries in a row failed"))
-                    .bind(ts(now))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            DeliveryOutcome::Skipped { .. } => {}
+) -> Result<(), StoreError> {
+    match outcome {
+        DeliveryOutcome::Sent => {
+            sqlx::query(sql::ENDPOINT_SUCCEEDED)
+                .bind(endpoint)
+                .execute(connection)
+                .await?;
         }
+        DeliveryOutcome::Failed { .. } => {
+            sqlx::query(sql::ENDPOINT_FAILED)
+                .bind(endpoint)
+                .bind(disable_after)
+                .bind(disabled_reason(disable_after))
+                .bind(ts(now))
+                .execute(connection)
+                .await?;
+        }
+        DeliveryOutcome::Skipped { .. } => {}
     }
-    tx.commit().await?;
-    Ok(true)
+    Ok(())
 }
 
 pub(crate) async fn next_delivery_due(pool: &PgPool) -> Result<Option<Timestamp>, StoreError> {

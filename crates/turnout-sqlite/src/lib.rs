@@ -2,6 +2,7 @@
 //! up. Reads run on a small pool of read-only connections; every write goes
 //! through one writer thread that group-commits (see [`writer`]).
 
+mod articles;
 mod db;
 mod outbox;
 mod writer;
@@ -33,6 +34,7 @@ use turnout_store::{
     Registration, RegistrationError, RegistrationLead, RegistrationOutcome, Slot, SlotChanges, SlotError, Store,
     StoreError, Webinar, WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
+use turnout_store::{Article, ArticleChanges, ArticleError, ArticleFilter, NewArticle};
 use turnout_store::{
     ClaimedDelivery, ConsultationContact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventFilter,
     EventRecord, RegistrationContact, Router, WebhookChanges, WebhookEndpoint,
@@ -50,6 +52,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_resume_reviews.sql"),
     include_str!("../migrations/0006_outbox.sql"),
     include_str!("../migrations/0007_deliveries.sql"),
+    include_str!("../migrations/0008_articles.sql"),
 ];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
@@ -1224,16 +1227,15 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn finish_delivery(
+    async fn finish_deliveries(
         &self,
-        delivery: &ClaimedDelivery,
-        outcome: &DeliveryOutcome,
+        finished: &[(ClaimedDelivery, DeliveryOutcome)],
         disable_after: i64,
         now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let (delivery, outcome) = (delivery.clone(), outcome.clone());
+    ) -> Result<Vec<bool>, StoreError> {
+        let finished = finished.to_vec();
         self.writer
-            .write(move |connection| outbox::finish_delivery(connection, &delivery, &outcome, disable_after, now))
+            .write(move |connection| outbox::finish_deliveries(connection, &finished, disable_after, now))
             .await
     }
 
@@ -1328,6 +1330,43 @@ impl Store for SqliteStore {
         self.writer
             .write(move |connection| outbox::ensure_setting(connection, &key, &value))
             .await
+    }
+
+    async fn create_article(&self, article: &NewArticle, now: Timestamp) -> Result<Article, ArticleError> {
+        let article = article.clone();
+        self.writer
+            .write(move |connection| articles::create(connection, &article, now))
+            .await
+    }
+
+    async fn update_article(
+        &self,
+        slug: &Slug,
+        changes: &ArticleChanges,
+        now: Timestamp,
+    ) -> Result<Article, ArticleError> {
+        let (slug, changes) = (slug.clone(), changes.clone());
+        self.writer
+            .write(move |connection| articles::update(connection, &slug, &changes, now))
+            .await
+    }
+
+    async fn find_article(&self, slug: &Slug) -> Result<Option<Article>, StoreError> {
+        let slug = slug.clone();
+        self.readers
+            .read(move |connection| articles::find(connection, &slug))
+            .await
+    }
+
+    async fn list_published_articles(&self, filter: &ArticleFilter) -> Result<Vec<Article>, StoreError> {
+        let filter = filter.clone();
+        self.readers
+            .read(move |connection| articles::list_published(connection, &filter))
+            .await
+    }
+
+    async fn list_all_articles(&self) -> Result<Vec<Article>, StoreError> {
+        self.readers.read(articles::list_all).await
     }
 
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError> {

@@ -10,6 +10,7 @@ use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row};
 use turnout_domain::{RegistrationStatus, TimeZone};
 use turnout_store::columns::to_json_column;
+use turnout_store::outcome::disabled_reason;
 use turnout_store::{
     Channel, ClaimedDelivery, ConsultationContact, Contact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome,
     EventRecord, RegistrationContact, Router, StoreError, WebhookChanges, WebhookEndpoint, sql,
@@ -156,40 +157,53 @@ fn claimed_from_row(row: &Row<'_>) -> rusqlite::Result<ClaimedDelivery> {
     })
 }
 
-pub(crate) fn finish_delivery(
+pub(crate) fn finish_deliveries(
     connection: &Connection,
-    delivery: &ClaimedDelivery,
+    finished: &[(ClaimedDelivery, DeliveryOutcome)],
+    disable_after: i64,
+    now: Timestamp,
+) -> Result<Vec<bool>, StoreError> {
+    let mut recorded = Vec::with_capacity(finished.len());
+    for (delivery, outcome) in finished {
+        let columns = outcome.columns(now);
+        let params: [&dyn ToSql; 6] = [
+            &delivery.id,
+            &delivery.attempt,
+            &columns.status,
+            &micros(columns.next_attempt_at),
+            &columns.last_error,
+            &columns.sent_at.map(micros),
+        ];
+        let held = execute(connection, sql::FINISH_DELIVERY, &params)? == 1;
+        if held && let Some(endpoint) = &delivery.endpoint {
+            count_for_endpoint(connection, endpoint.id, outcome, disable_after, now)?;
+        }
+        recorded.push(held);
+    }
+    Ok(recorded)
+}
+
+/// A webhook's outcome in its endpoint's run of failures.
+fn count_for_endpoint(
+    connection: &Connection,
+    endpoint: Uuid,
     outcome: &DeliveryOutcome,
     disable_after: i64,
     now: Timestamp,
-) -> Result<bool, StoreError> {
-    let columns = outcome.columns(now);
-    let params: [&dyn ToSql; 6] = [
-        &delivery.id,
-        &delivery.attempt,
-        &columns.status,
-        &micros(columns.next_attempt_at),
-        &columns.last_error,
-        &columns.sent_at.map(micros),
-    ];
-    if execute(connection, sql::FINISH_DELIVERY, &params)? == 0 {
-        return Ok(false);
-    }
-    if let Some(endpoint) = &delivery.endpoint {
-        let id = text(endpoint.id);
-        match outcome {
-            DeliveryOutcome::Sent => {
-                execute(connection, sql::ENDPOINT_SUCCEEDED, &[&id])?;
-            }
-            DeliveryOutcome::Failed { .. } => {
-                let reason = format!("{disable_after} deliveries in a row failed");
-                let params: [&dyn ToSql; 4] = [&id, &disable_after, &reason, &micros(now)];
-                execute(connection, sql::ENDPOINT_FAILED, &params)?;
-            }
-            DeliveryOutcome::Skipped { .. } => {}
+) -> Result<(), StoreError> {
+    let id = text(endpoint);
+    match outcome {
+        DeliveryOutcome::Sent => {
+            execute(connection, sql::ENDPOINT_SUCCEEDED, &[&id])?;
         }
+        DeliveryOutcome::Failed { .. } => {
+            let reason = disabled_reason(disable_after);
+            let params: [&dyn ToSql; 4] = [&id, &disable_after, &reason, &micros(now)];
+            execute(connection, sql::ENDPOINT_FAILED, &params)?;
+        }
+        DeliveryOutcome::Skipped { .. } => {}
     }
-    Ok(true)
+    Ok(())
 }
 
 pub(crate) fn next_delivery_due(connection: &Connection) -> Result<Option<Timestamp>, StoreError> {

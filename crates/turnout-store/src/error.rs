@@ -32,6 +32,18 @@ pub enum WebinarError {
 }
 
 #[derive(Debug, Error)]
+pub enum ArticleError {
+    #[error("no article has that slug")]
+    NotFound,
+    #[error("an article with that slug exists")]
+    SlugTaken,
+    #[error("no webinar has that slug")]
+    UnknownWebinar,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Error)]
 pub enum SlotError {
     #[error("no webinar has that slug")]
     WebinarNotFound,

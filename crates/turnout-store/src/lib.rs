@@ -7,6 +7,7 @@ pub mod columns;
 mod error;
 pub mod events;
 mod model;
+pub mod outcome;
 pub mod sql;
 pub mod sqlx_support;
 
@@ -19,7 +20,8 @@ use turnout_domain::{ConsultationStatus, LinkKey, NewLead, Slug, TokenHash};
 use uuid::Uuid;
 
 pub use error::{
-    AdvisorError, ConsultationError, LeadError, ReassignError, RegistrationError, SlotError, StoreError, WebinarError,
+    AdvisorError, ArticleError, ConsultationError, LeadError, ReassignError, RegistrationError, SlotError, StoreError,
+    WebinarError,
 };
 pub use model::*;
 
@@ -154,17 +156,16 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         lease_until: Timestamp,
     ) -> Result<Vec<ClaimedDelivery>, StoreError>;
-    /// Records an attempt's outcome, unless the delivery was claimed again
-    /// since (returns `false`). A webhook failure counts against its
-    /// endpoint, which is disabled after `disable_after` in a row; a success
-    /// clears the count.
-    async fn finish_delivery(
+    /// Records the outcomes of a pass's attempts, in one transaction, each
+    /// unless its delivery was claimed again since (`false` in its place).
+    /// A webhook failure counts against its endpoint, which is disabled
+    /// after `disable_after` in a row; a success clears the count.
+    async fn finish_deliveries(
         &self,
-        delivery: &ClaimedDelivery,
-        outcome: &DeliveryOutcome,
+        finished: &[(ClaimedDelivery, DeliveryOutcome)],
         disable_after: i64,
         now: Timestamp,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Vec<bool>, StoreError>;
     /// When the next delivery falls due, if any is waiting.
     async fn next_delivery_due(&self) -> Result<Option<Timestamp>, StoreError>;
     /// Resolves when an event may have been written since the last call,
@@ -202,6 +203,20 @@ pub trait Store: Send + Sync + 'static {
     /// The value of an installation-wide setting, storing `value` first if
     /// the setting has none (the first instance to ask decides).
     async fn ensure_setting(&self, key: &str, value: &str) -> Result<String, StoreError>;
+
+    async fn create_article(&self, article: &NewArticle, now: Timestamp) -> Result<Article, ArticleError>;
+    async fn update_article(
+        &self,
+        slug: &Slug,
+        changes: &ArticleChanges,
+        now: Timestamp,
+    ) -> Result<Article, ArticleError>;
+    /// Any article, drafts included.
+    async fn find_article(&self, slug: &Slug) -> Result<Option<Article>, StoreError>;
+    /// Published articles, newest first, a page at a time.
+    async fn list_published_articles(&self, filter: &ArticleFilter) -> Result<Vec<Article>, StoreError>;
+    /// Every article, drafts included, last changed first.
+    async fn list_all_articles(&self) -> Result<Vec<Article>, StoreError>;
 
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError>;
     async fn find_api_token(&self, hash: &TokenHash) -> Result<Option<ApiTokenRole>, StoreError>;

@@ -2,6 +2,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
+use turnout_domain::article::{ArticleStatus, Contributor, FaqEntry, RenderedBody};
 use turnout_domain::consultation::{WeeklyRange, WindowDefinition};
 use turnout_domain::{
     ConsultationStatus, Email, Host, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash,
@@ -147,19 +148,24 @@ pub struct WebinarRef {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiTokenRole {
+    /// Everything under `/api/v1/admin`.
     Admin,
+    /// Articles only.
+    Editor,
 }
 
 impl ApiTokenRole {
     pub fn as_str(self) -> &'static str {
         match self {
             ApiTokenRole::Admin => "admin",
+            ApiTokenRole::Editor => "editor",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "admin" => Some(ApiTokenRole::Admin),
+            "editor" => Some(ApiTokenRole::Editor),
             _ => None,
         }
     }
@@ -569,4 +575,68 @@ pub struct ConsultationContact {
     pub advisor_name: String,
     pub advisor_email: String,
     pub advisor_time_zone: TimeZone,
+}
+
+/// An article as an editor writes it.
+#[derive(Debug, Clone)]
+pub struct NewArticle {
+    pub slug: Slug,
+    pub title: Text,
+    pub summary: Text,
+    pub body_markdown: String,
+    pub body: RenderedBody,
+    pub contributors: Vec<Contributor>,
+    pub tags: Vec<Slug>,
+    pub faq: Vec<FaqEntry>,
+    /// The webinar its call to action promotes.
+    pub webinar: Option<Slug>,
+    pub status: ArticleStatus,
+}
+
+/// A partial update; `webinar: Some(None)` removes the call to action.
+#[derive(Debug, Clone, Default)]
+pub struct ArticleChanges {
+    pub title: Option<Text>,
+    pub summary: Option<Text>,
+    pub body: Option<(String, RenderedBody)>,
+    pub contributors: Option<Vec<Contributor>>,
+    pub tags: Option<Vec<Slug>>,
+    pub faq: Option<Vec<FaqEntry>>,
+    pub webinar: Option<Option<Slug>>,
+    pub status: Option<ArticleStatus>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Article {
+    pub id: i64,
+    pub slug: Slug,
+    pub title: String,
+    pub summary: String,
+    pub body_markdown: String,
+    pub body_html: String,
+    pub word_count: i64,
+    pub reading_minutes: i64,
+    pub contributors: Vec<Contributor>,
+    pub faq: Vec<FaqEntry>,
+    pub tags: Vec<String>,
+    /// Slug and title of the promoted webinar.
+    pub webinar: Option<(Slug, String)>,
+    pub status: ArticleStatus,
+    pub published_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Where a page of published articles starts: after this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArticleCursor {
+    pub published_at: Timestamp,
+    pub id: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ArticleFilter {
+    pub tag: Option<String>,
+    pub after: Option<ArticleCursor>,
+    pub limit: i64,
 }

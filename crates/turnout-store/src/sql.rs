@@ -386,6 +386,14 @@ pub const CLAIMED_DELIVERIES: &str = concat!(claimed_delivery!(), " WHERE d.id =
 pub const FINISH_DELIVERY: &str = "UPDATE deliveries SET status = $3, next_attempt_at = $4, last_error = $5, \
      sent_at = $6 WHERE id = $1 AND attempts = $2 AND status = 'sending'";
 
+/// Many outcomes in one statement (PostgreSQL arrays); returns the ids
+/// whose claim still held.
+pub const FINISH_DELIVERIES: &str = "UPDATE deliveries d SET status = u.status, next_attempt_at = u.next, \
+     last_error = u.error, sent_at = u.sent \
+     FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::timestamptz[]) \
+     AS u (id, attempt, status, next, error, sent) \
+     WHERE d.id = u.id AND d.attempts = u.attempt AND d.status = 'sending' RETURNING d.id";
+
 pub const ENDPOINT_SUCCEEDED: &str =
     "UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0";
 
@@ -483,6 +491,53 @@ pub const ENSURE_SETTING: &str = "INSERT INTO settings (key, value) VALUES ($1, 
 
 pub const GET_SETTING: &str = "SELECT value FROM settings WHERE key = $1";
 
+macro_rules! article_select {
+    () => {
+        "SELECT a.id, a.slug, a.title, a.summary, a.body_markdown, a.body_html, a.word_count, \
+         a.reading_minutes, a.contributors, a.faq, a.tags, w.slug, w.title, a.status, a.published_at, \
+         a.created_at, a.updated_at FROM articles a LEFT JOIN webinars w ON w.id = a.webinar_id"
+    };
+}
+
+/// `$11` the webinar's id; `$12` the status, `$13` now. The first
+/// publication date is set when it is created published.
+pub const INSERT_ARTICLE: &str = "INSERT INTO articles (slug, title, summary, body_markdown, body_html, \
+     word_count, reading_minutes, contributors, faq, tags, webinar_id, status, published_at, created_at, \
+     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+     $11, $12, CASE WHEN $12 = 'published' THEN $13 END, $13, $13) \
+     RETURNING id";
+
+/// A partial update; `$11` true sets the webinar to the id `$12` (none
+/// when NULL). Publishing for the first time sets the publication date.
+pub const UPDATE_ARTICLE: &str = "UPDATE articles SET title = COALESCE($2, title), \
+     summary = COALESCE($3, summary), body_markdown = COALESCE($4, body_markdown), \
+     body_html = COALESCE($5, body_html), word_count = COALESCE($6, word_count), \
+     reading_minutes = COALESCE($7, reading_minutes), contributors = COALESCE($8, contributors), \
+     faq = COALESCE($9, faq), tags = COALESCE($10, tags), \
+     webinar_id = CASE WHEN $11 THEN $12 ELSE webinar_id END, \
+     status = COALESCE($13, status), \
+     published_at = CASE WHEN COALESCE($13, status) = 'published' THEN COALESCE(published_at, $14) \
+     ELSE published_at END, updated_at = $14 WHERE slug = $1 RETURNING id";
+
+pub const WEBINAR_ID_BY_SLUG: &str = "SELECT id FROM webinars WHERE slug = $1";
+
+pub const DELETE_ARTICLE_TAGS: &str = "DELETE FROM article_tags WHERE article_id = $1";
+
+pub const INSERT_ARTICLE_TAG: &str = "INSERT INTO article_tags (article_id, tag) VALUES ($1, $2)";
+
+pub const FIND_ARTICLE: &str = concat!(article_select!(), " WHERE a.slug = $1");
+
+/// Published, newest first; `$1` a tag, `$2`/`$3` the cursor, when not NULL.
+pub const LIST_PUBLISHED_ARTICLES: &str = concat!(
+    article_select!(),
+    " WHERE a.status = 'published' \
+     AND ($1 IS NULL OR a.id IN (SELECT article_id FROM article_tags WHERE tag = $1)) \
+     AND ($2 IS NULL OR a.published_at < $2 OR (a.published_at = $2 AND a.id < $3)) \
+     ORDER BY a.published_at DESC, a.id DESC LIMIT $4"
+);
+
+pub const LIST_ALL_ARTICLES: &str = concat!(article_select!(), " ORDER BY a.updated_at DESC, a.id DESC");
+
 pub const INSERT_CONSULTATION: &str = "INSERT INTO consultations (id, lead_id, person_id, advisor_id, window_key, \
      window_date, window_label, window_start, window_end, time_zone, status, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'assigned', $11, $11)";
@@ -509,4 +564,6 @@ pub const SCHEMA_TABLES: &[&str] = &[
     "outbox",
     "webhook_endpoints",
     "deliveries",
+    "articles",
+    "article_tags",
 ];

@@ -1,13 +1,16 @@
 //! Demo data, so a newcomer sees the whole funnel at once: three published
 //! webinars in three zones with two weeks of slots, and slots on both sides
 //! of each zone's next daylight-saving change; two program advisors in two
-//! zones for the callback windows. Invented people throughout.
+//! zones for the callback windows; and one long article, a job-description
+//! guide with tables and an FAQ, that promotes the first webinar. Invented
+//! people throughout.
 
 use jiff::civil::{Date, Time, Weekday, time};
 use jiff::{SignedDuration, Timestamp};
+use turnout_domain::article::{self, ArticleStatus, Contributor, ContributorRole, FaqEntry};
 use turnout_domain::consultation::WeeklyRange;
 use turnout_domain::{Email, Host, Slug, Text, TimeZone, WebinarStatus};
-use turnout_store::{AdvisorError, NewAdvisor, NewSlot, NewWebinar, Store, WebinarError};
+use turnout_store::{AdvisorError, ArticleError, NewAdvisor, NewArticle, NewSlot, NewWebinar, Store, WebinarError};
 
 struct DemoWebinar {
     slug: &'static str,
@@ -79,6 +82,84 @@ pub struct DemoSummary {
     pub webinars_created: usize,
     pub slots_created: usize,
     pub advisors_created: usize,
+    pub articles_created: usize,
+}
+
+/// The demo article's body, a file so it reads as Markdown.
+const ARTICLE_BODY: &str = include_str!("../demo/ml-engineer-job-description.md");
+
+const ARTICLE_FAQ: &[(&str, &str)] = &[
+    (
+        "Do I need a PhD to become a machine learning engineer?",
+        "No. Most ML engineering roles ask for strong software engineering and a working knowledge of \
+         statistics and machine learning. Research scientist roles are the ones that usually expect a PhD.",
+    ),
+    (
+        "How is an ML engineer different from a data scientist?",
+        "A data scientist finds out whether data can answer a question; an ML engineer builds and runs the \
+         system that answers it in production, reliably and at scale.",
+    ),
+    (
+        "Which programming language should I learn first?",
+        "Python. Almost every ML library, tutorial and job description assumes it, and SQL comes a close second.",
+    ),
+    (
+        "How long does the move from software engineering take?",
+        "Engineers who study part time typically need six to nine months to build the foundations and one \
+         convincing end-to-end project.",
+    ),
+];
+
+async fn load_article(store: &dyn Store, now: Timestamp) -> anyhow::Result<usize> {
+    let contributors = [
+        ("Kavya Raman", "Senior Career Writer", ContributorRole::Author),
+        ("Meera Iyengar", "Principal ML Engineer", ContributorRole::GuidedBy),
+        (
+            "Rohan Desai",
+            "Engineering Manager, Applied ML",
+            ContributorRole::ReviewedBy,
+        ),
+    ];
+    let article = NewArticle {
+        slug: Slug::parse("machine-learning-engineer-job-description").map_err(anyhow::Error::msg)?,
+        title: Text::required("Machine learning engineer: job description, skills and salary", 200)
+            .map_err(anyhow::Error::msg)?,
+        summary: Text::optional(
+            "What ML engineers do at each level, the skills hiring managers test for, and what the role pays \
+             in India and the United States.",
+            500,
+        )
+        .map_err(anyhow::Error::msg)?,
+        body_markdown: ARTICLE_BODY.to_owned(),
+        body: article::render(ARTICLE_BODY),
+        contributors: contributors
+            .iter()
+            .map(|(name, title, role)| Contributor {
+                name: (*name).into(),
+                title: (*title).into(),
+                role: *role,
+                bio: String::new(),
+            })
+            .collect(),
+        tags: ["machine-learning", "job-descriptions", "careers"]
+            .iter()
+            .map(|tag| Slug::parse(tag).map_err(anyhow::Error::msg))
+            .collect::<Result<_, _>>()?,
+        faq: ARTICLE_FAQ
+            .iter()
+            .map(|(question, answer)| FaqEntry {
+                question: (*question).into(),
+                answer: (*answer).into(),
+            })
+            .collect(),
+        webinar: Some(Slug::parse(WEBINARS[0].slug).map_err(anyhow::Error::msg)?),
+        status: ArticleStatus::Published,
+    };
+    match store.create_article(&article, now).await {
+        Ok(_) => Ok(1),
+        Err(ArticleError::SlugTaken) => Ok(0),
+        Err(error) => Err(error.into()),
+    }
 }
 
 struct DemoAdvisor {
@@ -190,6 +271,7 @@ pub async fn load(store: &dyn Store, now: Timestamp) -> anyhow::Result<DemoSumma
         summary.webinars_created += 1;
         summary.slots_created += ids.len();
     }
+    summary.articles_created = load_article(store, now).await?;
     Ok(summary)
 }
 
@@ -225,6 +307,15 @@ fn demo_slots(demo: &DemoWebinar, zone: &TimeZone, now: Timestamp) -> Vec<NewSlo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demo_article_has_sections_lists_two_tables_and_a_few_minutes_of_reading() {
+        let body = article::render(ARTICLE_BODY);
+        assert_eq!(body.html.matches("<table>").count(), 2);
+        assert!(body.html.matches("<h2>").count() >= 5);
+        assert!(body.html.contains("<ul>") && body.html.contains("<ol>"));
+        assert!((3..=5).contains(&body.reading_minutes), "{} words", body.words);
+    }
 
     #[test]
     fn demo_slots_straddle_the_next_dst_change_and_keep_their_wall_clock() {

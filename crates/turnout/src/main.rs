@@ -75,11 +75,14 @@ enum AdminCommand {
 
 #[derive(Debug, Subcommand)]
 enum TokenCommand {
-    /// Create an admin API token and print it; only its hash is stored.
+    /// Create an API token and print it; only its hash is stored.
     Create {
         /// What the token is for, to recognise it later.
         #[arg(long, default_value = "created from the command line")]
         label: String,
+        /// `admin` (everything under /api/v1/admin) or `editor` (articles).
+        #[arg(long, default_value = "admin", value_parser = ["admin", "editor"])]
+        role: String,
     },
 }
 
@@ -123,14 +126,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Admin {
             command: AdminCommand::Token {
-                command: TokenCommand::Create { label },
+                command: TokenCommand::Create { label, role },
             },
         } => {
             let store = database::open(&config.database_url(), Migrations::Apply).await?;
             let token = SecretToken::generate();
             let new = NewApiToken {
                 hash: token.hash(),
-                role: ApiTokenRole::Admin,
+                role: ApiTokenRole::parse(&role).context("the role")?,
                 label,
             };
             store.create_api_token(&new, Timestamp::now()).await?;
@@ -149,6 +152,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             webinars = loaded.webinars_created,
             slots = loaded.slots_created,
             advisors = loaded.advisors_created,
+            articles = loaded.articles_created,
             "demo data loaded"
         );
     }

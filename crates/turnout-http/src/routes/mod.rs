@@ -1,5 +1,6 @@
 pub mod admin;
 pub mod advisor;
+pub mod articles;
 pub mod consultations;
 pub mod funnel;
 pub mod ops;

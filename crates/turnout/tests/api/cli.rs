@@ -66,6 +66,11 @@ async fn the_binary_migrates_issues_tokens_serves_the_demo_and_stops_on_sigterm(
 
     let webinars = json_body(reqwest::get(format!("{base}/api/v1/webinars")).await.unwrap()).await;
     assert_eq!(webinars["items"].as_array().unwrap().len(), 3);
+    let articles = json_body(reqwest::get(format!("{base}/api/v1/articles")).await.unwrap()).await;
+    assert_eq!(
+        articles["items"][0]["slug"],
+        "machine-learning-engineer-job-description"
+    );
     let windows = reqwest::get(format!("{base}/api/v1/consultation-windows?tz=Asia/Kolkata"))
         .await
         .unwrap();

@@ -4,6 +4,7 @@
 
 mod admin;
 mod advisor;
+mod articles;
 mod cli;
 mod consultations;
 mod emails;

@@ -14,6 +14,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-sqlite/migrations/0005_resume_reviews.sql"),
     include_str!("../../../turnout-sqlite/migrations/0006_outbox.sql"),
     include_str!("../../../turnout-sqlite/migrations/0007_deliveries.sql"),
+    include_str!("../../../turnout-sqlite/migrations/0008_articles.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0001_foundation.sql"),
@@ -23,6 +24,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0007_resume_reviews.sql"),
     include_str!("../../../turnout-postgres/migrations/0008_outbox.sql"),
     include_str!("../../../turnout-postgres/migrations/0009_deliveries.sql"),
+    include_str!("../../../turnout-postgres/migrations/0010_articles.sql"),
 ];
 
 /// Applies one clause of an `ALTER TABLE` to its table's columns.
@@ -48,8 +50,15 @@ fn declared(migrations: &[&str]) -> BTreeMap<String, Vec<String>> {
         let mut current: Option<(String, Vec<String>)> = None;
         let mut altering: Option<String> = None;
         for line in migration.lines().map(str::trim) {
-            if let Some(rest) = line.strip_prefix("ALTER TABLE ") {
+            if let Some(name) = line.strip_prefix("DROP TABLE ") {
+                tables.remove(name.trim_end_matches(';'));
+            } else if let Some(rest) = line.strip_prefix("ALTER TABLE ") {
                 let (name, clause) = rest.split_once(' ').unwrap_or((rest, ""));
+                if let Some(renamed) = clause.strip_prefix("RENAME TO ") {
+                    let columns = tables.remove(name).expect("renamed tables exist");
+                    tables.insert(renamed.trim_end_matches(';').to_owned(), columns);
+                    continue;
+                }
                 alter(tables.get_mut(name).expect("altered tables exist"), clause);
                 altering = (!line.ends_with(';')).then(|| name.to_owned());
             } else if let Some(name) = altering.clone() {

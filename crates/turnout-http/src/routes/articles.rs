@@ -1,0 +1,696 @@
+//! Articles: the public Content API (published ones, with conditional GET)
+//! and the editors' API to write, publish and unpublish them.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jiff::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize};
+use turnout_domain::article::{self, ArticleStatus, Contributor, ContributorRole, FaqEntry, limits};
+use turnout_domain::{Slug, Text, ValidationErrors};
+use turnout_store::{Article, ArticleChanges, ArticleCursor, ArticleError, ArticleFilter, NewArticle};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{now, path_slug};
+use crate::AppState;
+use crate::caching::{PUBLISHED, conditional};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, Editor};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContributorView {
+    pub name: String,
+    pub title: String,
+    /// `author`, `guided_by` or `reviewed_by`.
+    pub role: String,
+    /// "Written by", "Written under the guidance of", "Reviewed by".
+    pub role_label: String,
+    pub bio: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FaqView {
+    pub question: String,
+    pub answer: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadingTime {
+    pub minutes: i64,
+    /// "3 minutes"
+    pub label: String,
+    pub words: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleWebinar {
+    pub slug: String,
+    pub title: String,
+}
+
+/// A published article, whole.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleView {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    /// Rendered from Markdown and sanitised.
+    pub body_html: String,
+    pub reading_time: ReadingTime,
+    pub contributors: Vec<ContributorView>,
+    pub tags: Vec<String>,
+    pub faq: Vec<FaqView>,
+    /// The webinar its call to action promotes.
+    pub webinar: Option<ArticleWebinar>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub published_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<&Article> for ArticleView {
+    fn from(article: &Article) -> Self {
+        Self {
+            slug: article.slug.as_str().to_owned(),
+            title: article.title.clone(),
+            summary: article.summary.clone(),
+            body_html: article.body_html.clone(),
+            reading_time: ReadingTime {
+                minutes: article.reading_minutes,
+                label: article::reading_time_label(article.reading_minutes),
+                words: article.word_count,
+            },
+            contributors: article
+                .contributors
+                .iter()
+                .map(|c| ContributorView {
+                    name: c.name.clone(),
+                    title: c.title.clone(),
+                    role: c.role.as_str().to_owned(),
+                    role_label: c.role.label().to_owned(),
+                    bio: c.bio.clone(),
+                })
+                .collect(),
+            tags: article.tags.clone(),
+            faq: article
+                .faq
+                .iter()
+                .map(|entry| FaqView {
+                    question: entry.question.clone(),
+                    answer: entry.answer.clone(),
+                })
+                .collect(),
+            webinar: article.webinar.as_ref().map(|(slug, title)| ArticleWebinar {
+                slug: slug.as_str().to_owned(),
+                title: title.clone(),
+            }),
+            published_at: article.published_at,
+            updated_at: article.updated_at,
+        }
+    }
+}
+
+/// An article in a list: everything but the body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleSummary {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub reading_time: ReadingTime,
+    pub contributors: Vec<ContributorView>,
+    pub tags: Vec<String>,
+    pub webinar: Option<ArticleWebinar>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub published_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<ArticleView> for ArticleSummary {
+    fn from(view: ArticleView) -> Self {
+        Self {
+            slug: view.slug,
+            title: view.title,
+            summary: view.summary,
+            reading_time: view.reading_time,
+            contributors: view.contributors,
+            tags: view.tags,
+            webinar: view.webinar,
+            published_at: view.published_at,
+            updated_at: view.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleList {
+    pub items: Vec<ArticleSummary>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ArticleQuery {
+    /// Only articles with this tag.
+    pub tag: Option<String>,
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Articles per page (default 20, at most 100).
+    pub limit: Option<i64>,
+}
+
+fn encode_cursor(article: &Article) -> Option<String> {
+    let published = article.published_at?;
+    Some(URL_SAFE_NO_PAD.encode(format!("{}.{}", published.as_microsecond(), article.id)))
+}
+
+fn decode_cursor(text: &str) -> Result<ArticleCursor, ApiError> {
+    let invalid = || ApiError::field("cursor", "Not a cursor from a previous page");
+    let decoded = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
+    let (micros, id) = decoded.split_once('.').ok_or_else(invalid)?;
+    Ok(ArticleCursor {
+        published_at: micros
+            .parse()
+            .ok()
+            .and_then(|micros| Timestamp::from_microsecond(micros).ok())
+            .ok_or_else(invalid)?,
+        id: id.parse().map_err(|_| invalid())?,
+    })
+}
+
+fn json_bytes(value: &impl Serialize) -> Vec<u8> {
+    serde_json::to_vec(value).expect("views always serialise")
+}
+
+/// Published articles, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/articles",
+    tag = "articles",
+    params(ArticleQuery),
+    responses(
+        (status = 200, body = ArticleList, description = "With `ETag` and `Cache-Control`"),
+        (status = 304, description = "`If-None-Match` named the current list"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_articles(
+    State(state): State<AppState>,
+    Query(query): Query<ArticleQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::field("limit", "Must be between 1 and 100"));
+    }
+    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let filter = ArticleFilter {
+        tag: query.tag,
+        after,
+        // One more than asked tells whether there is a next page.
+        limit: limit + 1,
+    };
+    let mut articles = state.store.list_published_articles(&filter).await?;
+    let more = articles.len() as i64 > limit;
+    articles.truncate(limit as usize);
+    let next_cursor = match more {
+        true => articles.last().and_then(encode_cursor),
+        false => None,
+    };
+    let list = ArticleList {
+        items: articles
+            .iter()
+            .map(|article| ArticleView::from(article).into())
+            .collect(),
+        next_cursor,
+    };
+    Ok(conditional(&headers, "application/json", PUBLISHED, json_bytes(&list)))
+}
+
+/// One published article with its contributors, reading time and FAQ.
+#[utoipa::path(
+    get,
+    path = "/api/v1/articles/{slug}",
+    tag = "articles",
+    params(("slug" = String, Path)),
+    responses(
+        (status = 200, body = ArticleView, description = "With `ETag` and `Cache-Control`"),
+        (status = 304, description = "`If-None-Match` named the current article"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_article(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let slug = Slug::parse(&slug).map_err(|_| ApiError::NotFound("article"))?;
+    let article = state
+        .store
+        .find_article(&slug)
+        .await?
+        .filter(|article| article.status == ArticleStatus::Published)
+        .ok_or(ApiError::NotFound("article"))?;
+    let view = ArticleView::from(&article);
+    Ok(conditional(&headers, "application/json", PUBLISHED, json_bytes(&view)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContributorRequest {
+    pub name: String,
+    pub title: String,
+    /// `author`, `guided_by` or `reviewed_by`.
+    pub role: String,
+    #[serde(default)]
+    pub bio: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaqRequest {
+    pub question: String,
+    pub answer: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateArticleRequest {
+    pub slug: String,
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    /// Markdown; tables, lists and headings render, raw HTML is sanitised.
+    pub body: String,
+    #[serde(default)]
+    pub contributors: Vec<ContributorRequest>,
+    /// Lowercase words and hyphens.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub faq: Vec<FaqRequest>,
+    /// The slug of the webinar the call to action promotes.
+    pub webinar: Option<String>,
+    /// `draft` (the default) or `published`.
+    pub status: Option<String>,
+}
+
+/// Deserialises a present field, `null` included, as `Some`: tells "remove"
+/// (`null`) from "leave as it is" (absent).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// A partial update: absent fields stay as they are; `"webinar": null`
+/// removes the call to action.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateArticleRequest {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub body: Option<String>,
+    pub contributors: Option<Vec<ContributorRequest>>,
+    pub tags: Option<Vec<String>>,
+    pub faq: Option<Vec<FaqRequest>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub webinar: Option<Option<String>>,
+    pub status: Option<String>,
+}
+
+/// An article as its editors see it: drafts too, with the Markdown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EditorArticle {
+    #[serde(flatten)]
+    pub article: ArticleView,
+    /// `draft` or `published`.
+    pub status: String,
+    pub body_markdown: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+impl From<Article> for EditorArticle {
+    fn from(article: Article) -> Self {
+        Self {
+            article: ArticleView::from(&article),
+            status: article.status.as_str().to_owned(),
+            body_markdown: article.body_markdown,
+            created_at: article.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EditorArticleList {
+    pub items: Vec<EditorArticle>,
+}
+
+fn contributors(errors: &mut ValidationErrors, requests: &[ContributorRequest]) -> Option<Vec<Contributor>> {
+    if requests.len() > limits::CONTRIBUTORS {
+        errors.field::<(), _>(
+            "contributors",
+            Err(format!("At most {} contributors", limits::CONTRIBUTORS)),
+        );
+        return None;
+    }
+    let mut parsed = Vec::with_capacity(requests.len());
+    for (i, request) in requests.iter().enumerate() {
+        let name = errors.field(
+            &format!("contributors[{i}].name"),
+            Text::required(&request.name, limits::NAME_CHARS),
+        );
+        let title = errors.field(
+            &format!("contributors[{i}].title"),
+            Text::required(&request.title, limits::NAME_CHARS),
+        );
+        let role = errors.field(
+            &format!("contributors[{i}].role"),
+            ContributorRole::parse(&request.role),
+        );
+        let bio = errors.field(
+            &format!("contributors[{i}].bio"),
+            Text::optional(&request.bio, limits::BIO_CHARS),
+        );
+        if let (Some(name), Some(title), Some(role), Some(bio)) = (name, title, role, bio) {
+            parsed.push(Contributor {
+                name: name.into_string(),
+                title: title.into_string(),
+                role,
+                bio: bio.into_string(),
+            });
+        }
+    }
+    (parsed.len() == requests.len()).then_some(parsed)
+}
+
+fn tags(errors: &mut ValidationErrors, requests: &[String]) -> Option<Vec<Slug>> {
+    if requests.len() > limits::TAGS {
+        errors.field::<(), _>("tags", Err(format!("At most {} tags", limits::TAGS)));
+        return None;
+    }
+    let mut parsed: Vec<Slug> = Vec::with_capacity(requests.len());
+    for (i, tag) in requests.iter().enumerate() {
+        if let Some(tag) = errors.field(&format!("tags[{i}]"), Slug::parse(tag))
+            && !parsed.contains(&tag)
+        {
+            parsed.push(tag);
+        }
+    }
+    (errors.is_empty()).then_some(parsed)
+}
+
+fn faq(errors: &mut ValidationErrors, requests: &[FaqRequest]) -> Option<Vec<FaqEntry>> {
+    if requests.len() > limits::FAQ_ENTRIES {
+        errors.field::<(), _>("faq", Err(format!("At most {} questions", limits::FAQ_ENTRIES)));
+        return None;
+    }
+    let mut parsed = Vec::with_capacity(requests.len());
+    for (i, request) in requests.iter().enumerate() {
+        let question = errors.field(
+            &format!("faq[{i}].question"),
+            Text::required(&request.question, limits::QUESTION_CHARS),
+        );
+        let answer = errors.field(
+            &format!("faq[{i}].answer"),
+            Text::required(&request.answer, limits::ANSWER_CHARS),
+        );
+        if let (Some(question), Some(answer)) = (question, answer) {
+            parsed.push(FaqEntry {
+                question: question.into_string(),
+                answer: answer.into_string(),
+            });
+        }
+    }
+    (parsed.len() == requests.len()).then_some(parsed)
+}
+
+fn body(errors: &mut ValidationErrors, markdown: &str) -> Option<(String, article::RenderedBody)> {
+    let markdown = errors.field("body", Text::required(markdown, limits::BODY_CHARS))?;
+    let rendered = article::render(markdown.as_str());
+    Some((markdown.into_string(), rendered))
+}
+
+fn webinar(errors: &mut ValidationErrors, slug: &str) -> Option<Slug> {
+    errors.field("webinar", Slug::parse(slug))
+}
+
+impl CreateArticleRequest {
+    fn validate(&self) -> Result<NewArticle, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let slug = errors.field("slug", Slug::parse(&self.slug));
+        let title = errors.field("title", Text::required(&self.title, limits::TITLE_CHARS));
+        let summary = errors.field("summary", Text::optional(&self.summary, limits::SUMMARY_CHARS));
+        let body = body(&mut errors, &self.body);
+        let contributors = contributors(&mut errors, &self.contributors);
+        let tags = tags(&mut errors, &self.tags);
+        let faq = faq(&mut errors, &self.faq);
+        let webinar = match &self.webinar {
+            Some(slug) => webinar(&mut errors, slug).map(Some),
+            None => Some(None),
+        };
+        let status = match &self.status {
+            Some(status) => errors.field("status", ArticleStatus::parse(status)),
+            None => Some(ArticleStatus::Draft),
+        };
+        match (slug, title, summary, body, contributors, tags, faq, webinar, status) {
+            (
+                Some(slug),
+                Some(title),
+                Some(summary),
+                Some((body_markdown, body)),
+                Some(contributors),
+                Some(tags),
+                Some(faq),
+                Some(webinar),
+                Some(status),
+            ) if errors.is_empty() => Ok(NewArticle {
+                slug,
+                title,
+                summary,
+                body_markdown,
+                body,
+                contributors,
+                tags,
+                faq,
+                webinar,
+                status,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl UpdateArticleRequest {
+    fn validate(&self) -> Result<ArticleChanges, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let changes = ArticleChanges {
+            title: self
+                .title
+                .as_deref()
+                .and_then(|title| errors.field("title", Text::required(title, limits::TITLE_CHARS))),
+            summary: self
+                .summary
+                .as_deref()
+                .and_then(|summary| errors.field("summary", Text::optional(summary, limits::SUMMARY_CHARS))),
+            body: self.body.as_deref().and_then(|markdown| body(&mut errors, markdown)),
+            contributors: self
+                .contributors
+                .as_deref()
+                .and_then(|requests| contributors(&mut errors, requests)),
+            tags: self.tags.as_deref().and_then(|requests| tags(&mut errors, requests)),
+            faq: self.faq.as_deref().and_then(|requests| faq(&mut errors, requests)),
+            webinar: match &self.webinar {
+                Some(Some(slug)) => webinar(&mut errors, slug).map(Some),
+                Some(None) => Some(None),
+                None => None,
+            },
+            status: self
+                .status
+                .as_deref()
+                .and_then(|status| errors.field("status", ArticleStatus::parse(status))),
+        };
+        errors.finish(|| changes)
+    }
+}
+
+fn article_error(error: ArticleError) -> ApiError {
+    match error {
+        ArticleError::NotFound => ApiError::NotFound("article"),
+        ArticleError::SlugTaken => ApiError::field("slug", "An article with this slug exists"),
+        ArticleError::UnknownWebinar => ApiError::field("webinar", "No webinar has this slug"),
+        ArticleError::Store(error) => error.into(),
+    }
+}
+
+fn article_slug(slug: &str) -> Result<Slug, ApiError> {
+    path_slug(slug).map_err(|_| ApiError::NotFound("article"))
+}
+
+/// Writes an article, as a draft unless `status` is `published`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/articles",
+    tag = "articles",
+    request_body = CreateArticleRequest,
+    security(("admin_token" = []), ("editor_token" = [])),
+    responses(
+        (status = 201, body = EditorArticle),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_article(
+    _: Editor,
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<CreateArticleRequest>,
+) -> Result<(StatusCode, Json<EditorArticle>), ApiError> {
+    let article = request.validate()?;
+    let created = state
+        .store
+        .create_article(&article, now())
+        .await
+        .map_err(article_error)?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// Every article, drafts included, last changed first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/articles",
+    tag = "articles",
+    security(("admin_token" = []), ("editor_token" = [])),
+    responses(
+        (status = 200, body = EditorArticleList),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_all_articles(_: Editor, State(state): State<AppState>) -> Result<Json<EditorArticleList>, ApiError> {
+    let items = state
+        .store
+        .list_all_articles()
+        .await?
+        .into_iter()
+        .map(EditorArticle::from)
+        .collect();
+    Ok(Json(EditorArticleList { items }))
+}
+
+/// One article, draft or published, with its Markdown.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/articles/{slug}",
+    tag = "articles",
+    params(("slug" = String, Path)),
+    security(("admin_token" = []), ("editor_token" = [])),
+    responses(
+        (status = 200, body = EditorArticle),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_editor_article(
+    _: Editor,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<EditorArticle>, ApiError> {
+    let slug = article_slug(&slug)?;
+    let article = state
+        .store
+        .find_article(&slug)
+        .await?
+        .ok_or(ApiError::NotFound("article"))?;
+    Ok(Json(article.into()))
+}
+
+/// Changes an article; `status` publishes or unpublishes it.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/articles/{slug}",
+    tag = "articles",
+    params(("slug" = String, Path)),
+    request_body = UpdateArticleRequest,
+    security(("admin_token" = []), ("editor_token" = [])),
+    responses(
+        (status = 200, body = EditorArticle),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_article(
+    _: Editor,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ApiJson(request): ApiJson<UpdateArticleRequest>,
+) -> Result<Json<EditorArticle>, ApiError> {
+    let slug = article_slug(&slug)?;
+    let changes = request.validate()?;
+    let updated = state
+        .store
+        .update_article(&slug, &changes, now())
+        .await
+        .map_err(article_error)?;
+    Ok(Json(updated.into()))
+}
+
+async fn set_status(state: &AppState, slug: &str, status: ArticleStatus) -> Result<Json<EditorArticle>, ApiError> {
+    let slug = article_slug(slug)?;
+    let changes = ArticleChanges {
+        status: Some(status),
+        ..ArticleChanges::default()
+    };
+    let updated = state
+        .store
+        .update_article(&slug, &changes, now())
+        .await
+        .map_err(article_error)?;
+    Ok(Json(updated.into()))
+}
+
+/// Publishes an article; the first publication sets its published date.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/articles/{slug}/publish",
+    tag = "articles",
+    params(("slug" = String, Path)),
+    security(("admin_token" = []), ("editor_token" = [])),
+    responses(
+        (status = 200, body = EditorArticle),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn publish_article(
+    _: Editor,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<EditorArticle>, ApiError> {
+    set_status(&state, &slug, ArticleStatus::Published).await
+}
+
+/// Takes an article back to draft: readers no longer see it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/articles/{slug}/unpublish",
+    tag = "articles",
+    params(("slug" = String, Path)),
+    security(("admin_token" = []), ("editor_token" = [])),
+    responses(
+        (status = 200, body = EditorArticle),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn unpublish_article(
+    _: Editor,
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<EditorArticle>, ApiError> {
+    set_status(&state, &slug, ArticleStatus::Draft).await
+}
