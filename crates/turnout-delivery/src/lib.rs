@@ -35,8 +35,9 @@ pub use sms::{SmsSender, SmsSettings};
 pub use templates::Templates;
 pub use webhook::WebhookSender;
 
-/// Events routed per store call.
-const ROUTE_BATCH: i64 = 256;
+/// Events routed per store call: enough to amortise the call, few enough
+/// that SQLite's one writer is not held from registrations for long.
+const ROUTE_BATCH: i64 = 64;
 
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {

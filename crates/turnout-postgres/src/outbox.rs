@@ -15,7 +15,7 @@ use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_co
 use turnout_store::outcome::disabled_reason;
 use turnout_store::{
     Channel, ClaimedDelivery, ConsultationContact, Contact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome,
-    EventRecord, RegistrationContact, Router, StoreError, WebhookChanges, WebhookEndpoint, sql,
+    EventRecord, NewDelivery, RegistrationContact, Router, StoreError, WebhookChanges, WebhookEndpoint, sql,
 };
 use uuid::Uuid;
 
@@ -150,26 +150,33 @@ pub(crate) async fn route_events(
         .map(|row| event_from_row(row, 0))
         .collect::<Result<Vec<_>, _>>()?;
     let endpoints = list_webhooks(&mut tx).await?;
-    for event in &events {
-        for delivery in router.route(event, &endpoints) {
-            sqlx::query(sql::INSERT_DELIVERY)
-                .bind(delivery.message_id)
-                .bind(event.id)
-                .bind(delivery.channel.as_str())
-                .bind(&delivery.kind)
-                .bind(&delivery.recipient)
-                .bind(delivery.endpoint_id)
-                .bind(ts(delivery.due_at))
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query(sql::MARK_ROUTED)
-            .bind(event.id)
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
-    }
+    let routed: Vec<(i64, NewDelivery)> = events
+        .iter()
+        .flat_map(|event| {
+            router
+                .route(event, &endpoints)
+                .into_iter()
+                .map(move |delivery| (event.id, delivery))
+        })
+        .collect();
+    // Two statements, whatever the number of events: round trips are what
+    // PostgreSQL work costs here.
+    sqlx::query(sql::INSERT_DELIVERIES)
+        .bind(routed.iter().map(|(_, d)| d.message_id).collect::<Vec<_>>())
+        .bind(routed.iter().map(|(event, _)| *event).collect::<Vec<_>>())
+        .bind(routed.iter().map(|(_, d)| d.channel.as_str()).collect::<Vec<_>>())
+        .bind(routed.iter().map(|(_, d)| d.kind.as_str()).collect::<Vec<_>>())
+        .bind(routed.iter().map(|(_, d)| d.recipient.as_str()).collect::<Vec<_>>())
+        .bind(routed.iter().map(|(_, d)| d.endpoint_id).collect::<Vec<_>>())
+        .bind(routed.iter().map(|(_, d)| ts(d.due_at)).collect::<Vec<_>>())
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(sql::MARK_ALL_ROUTED)
+        .bind(events.iter().map(|event| event.id).collect::<Vec<_>>())
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(events.len())
 }

@@ -347,6 +347,16 @@ macro_rules! due_deliveries {
     };
 }
 
+/// Many deliveries in one statement (PostgreSQL arrays).
+pub const INSERT_DELIVERIES: &str = "INSERT INTO deliveries (message_id, event_id, channel, kind, recipient, \
+     endpoint_id, status, next_attempt_at, created_at) \
+     SELECT m, e, c, k, r, p, 'pending', d, $8 \
+     FROM UNNEST($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::timestamptz[]) \
+     AS x (m, e, c, k, r, p, d) ON CONFLICT (event_id, channel, kind, recipient) DO NOTHING";
+
+/// Marks many events routed (PostgreSQL arrays).
+pub const MARK_ALL_ROUTED: &str = "UPDATE outbox SET routed_at = $2 WHERE id = ANY($1)";
+
 /// Due deliveries, first due first: `$1` now. Endpoints that are disabled
 /// hold theirs back.
 pub const DUE_DELIVERIES: &str = due_deliveries!();
