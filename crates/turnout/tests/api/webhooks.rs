@@ -573,3 +573,29 @@ async fn delivery_outcomes_and_the_backlog_are_on_metrics() {
         "the failed one is not due before its retry"
     );
 }
+
+#[tokio::test]
+async fn an_idle_worker_is_woken_by_a_new_event_rather_than_its_slow_poll() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start().await;
+    create_endpoint(&app, &receiver, &["lead.created"]).await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let worker = app.worker_with(WorkerSettings {
+        poll: Duration::from_secs(600),
+        ..WorkerSettings::default()
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(worker.run(async {
+        let _ = stopped.await;
+    }));
+    // Let it finish its first pass and fall asleep on an empty outbox.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.lead(&webinar, "asha@example.com").await;
+    wait_for(
+        || receiver.received().len() == 1,
+        "a delivery well before the ten-minute poll",
+    )
+    .await;
+    let _ = stop.send(());
+    running.await.unwrap();
+}
