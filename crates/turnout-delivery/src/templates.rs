@@ -36,6 +36,39 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("sms-reminder.txt", include_str!("../templates/sms/reminder.txt")),
 ];
 
+/// A MiniJinja environment whose HTML escaping leaves `/` alone: the
+/// default turns every URL in an attribute into `https:&#x2f;&#x2f;…`,
+/// which is valid but unreadable. `&`, `<`, `>`, `"` and `'` are escaped,
+/// which is what HTML needs in text and quoted attributes.
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_formatter(|out, state, value| {
+        if state.auto_escape() == minijinja::AutoEscape::Html
+            && !value.is_safe()
+            && let Some(text) = value.as_str()
+        {
+            return out.write_str(&escape_html(text)).map_err(minijinja::Error::from);
+        }
+        minijinja::escape_formatter(out, state, value)
+    });
+    env
+}
+
+fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
 pub struct Templates {
     env: Environment<'static>,
 }
@@ -50,7 +83,7 @@ pub struct Text {
 impl Templates {
     /// The defaults, each overridden by a file of the same name in `dir`.
     pub fn new(dir: Option<PathBuf>) -> Self {
-        let mut env = Environment::new();
+        let mut env = environment();
         env.set_keep_trailing_newline(true);
         env.set_loader(move |name| {
             if let Some(dir) = &dir
@@ -111,6 +144,10 @@ mod tests {
         });
         let html = templates.render("confirmation.html", &context).unwrap();
         assert!(html.contains("Asha &lt;b&gt;"), "{html}");
+        assert!(
+            html.contains("href=\"https://example.com\"") || !html.contains("&#x2f;"),
+            "{html}"
+        );
         assert!(html.contains("AI &amp; you"));
         let text = templates.render_text("confirmation.txt", &context).unwrap();
         assert_eq!(text.subject, "You're registered: AI & you");

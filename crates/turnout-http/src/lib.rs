@@ -9,6 +9,7 @@ mod extract;
 mod links;
 mod middleware;
 pub mod openapi;
+mod pages;
 mod routes;
 pub mod telemetry;
 pub mod uploads;
@@ -77,6 +78,7 @@ pub struct AppState {
     pub uploads: Arc<dyn ObjectStore>,
     pub settings: Arc<Settings>,
     pub(crate) catalog: Arc<catalog::Catalog>,
+    pub(crate) pages: Arc<pages::Pages>,
 }
 
 impl AppState {
@@ -89,6 +91,7 @@ impl AppState {
             uploads,
             settings: Arc::new(settings),
             catalog,
+            pages: Arc::new(pages::Pages::new()),
         }
     }
 }
@@ -106,7 +109,8 @@ pub fn app(state: AppState) -> Router {
         Router::new()
             .merge(api)
             .merge(docs)
-            .merge(routes::ops::router(state))
+            .merge(routes::ops::router(state.clone()))
+            .merge(pages::router(state))
             .fallback(routes::no_route)
             .layer(DefaultBodyLimit::max(MAX_JSON_BODY)),
         REQUEST_TIMEOUT,

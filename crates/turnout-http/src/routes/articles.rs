@@ -556,6 +556,7 @@ pub async fn create_article(
         .create_article(&article, now())
         .await
         .map_err(article_error)?;
+    state.pages.forget(&format!("/articles/{}", created.slug));
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -636,6 +637,7 @@ pub async fn update_article(
         .update_article(&slug, &changes, now())
         .await
         .map_err(article_error)?;
+    state.pages.forget(&format!("/articles/{slug}"));
     Ok(Json(updated.into()))
 }
 
@@ -650,6 +652,7 @@ async fn set_status(state: &AppState, slug: &str, status: ArticleStatus) -> Resu
         .update_article(&slug, &changes, now())
         .await
         .map_err(article_error)?;
+    state.pages.forget(&format!("/articles/{slug}"));
     Ok(Json(updated.into()))
 }
 

@@ -11,6 +11,7 @@ mod emails;
 mod leads;
 mod operations;
 mod outbox;
+mod pages;
 mod registrations;
 mod resumes;
 mod schema;

@@ -1,0 +1,486 @@
+//! The pages visitors read, rendered on the server from MiniJinja
+//! templates: the webinars (`/`), a webinar with the registration widget,
+//! an article with its JSON-LD and the widget, and the manage page opened
+//! from the link in every email. Public pages are kept in memory for a
+//! short while and served with an `ETag`, like the Content API; the manage
+//! page carries a secret and is never cached.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use axum::Form;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use jiff::Timestamp;
+use minijinja::Environment;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use turnout_domain::article::{ArticleStatus, ContributorRole, reading_time_label};
+use turnout_domain::labels::local_label;
+use turnout_domain::{RegistrationStatus, SecretToken, Slug, WebinarStatus};
+use turnout_store::{Article, ArticleFilter, ManageKey, RegistrationError, WebinarListing};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::caching::{PUBLISHED, conditional};
+use crate::error::ApiError;
+use crate::routes::now;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/pages/base.html")),
+    ("home.html", include_str!("../templates/pages/home.html")),
+    ("widget.html", include_str!("../templates/pages/widget.html")),
+    ("webinar.html", include_str!("../templates/pages/webinar.html")),
+    ("article.html", include_str!("../templates/pages/article.html")),
+    ("manage.html", include_str!("../templates/pages/manage.html")),
+    ("not_found.html", include_str!("../templates/pages/not_found.html")),
+];
+
+const SITE_CSS: &str = include_str!("../static/site.css");
+const WIDGET_JS: &str = include_str!("../static/widget.js");
+
+const HTML: &str = "text/html; charset=utf-8";
+/// Static assets change only with a new binary, whose ETag differs.
+const ASSETS: &str = "public, max-age=3600";
+/// How long an article page is kept in memory; edits through this
+/// instance replace it at once.
+const ARTICLE_TTL: Duration = Duration::from_secs(30);
+
+pub struct Pages {
+    env: Environment<'static>,
+    cache: RwLock<HashMap<String, (Instant, Duration, Bytes)>>,
+}
+
+impl Pages {
+    pub fn new() -> Self {
+        let mut env = turnout_delivery::templates::environment();
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source).expect("page templates parse");
+        }
+        Self {
+            env,
+            cache: RwLock::default(),
+        }
+    }
+
+    fn render(&self, name: &str, context: Value) -> Result<Vec<u8>, ApiError> {
+        self.env
+            .get_template(name)
+            .and_then(|template| template.render(context))
+            .map(String::into_bytes)
+            .map_err(|error| ApiError::Internal(format!("page {name}: {error:#}").into()))
+    }
+
+    fn cached(&self, key: &str) -> Option<Bytes> {
+        let cache = self.cache.read().expect("page cache lock");
+        let (built, ttl, body) = cache.get(key)?;
+        (built.elapsed() < *ttl).then(|| body.clone())
+    }
+
+    fn keep(&self, key: &str, ttl: Duration, body: Bytes) {
+        self.cache
+            .write()
+            .expect("page cache lock")
+            .insert(key.to_owned(), (Instant::now(), ttl, body));
+    }
+
+    /// Forgets a page (and the home page, which lists it) after a change.
+    pub fn forget(&self, path: &str) {
+        let mut cache = self.cache.write().expect("page cache lock");
+        cache.remove(path);
+        cache.remove("/");
+    }
+}
+
+impl Default for Pages {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/webinars/{slug}", get(webinar_page))
+        .route("/articles/{slug}", get(article_page))
+        .route("/registrations/{id}", get(manage_page))
+        .route("/registrations/{id}/cancel", post(cancel))
+        .route("/registrations/{id}/reschedule", post(reschedule))
+        .route("/static/site.css", get(site_css))
+        .route("/static/widget.js", get(widget_js))
+        .with_state(state)
+}
+
+async fn site_css(headers: HeaderMap) -> Response {
+    conditional(
+        &headers,
+        "text/css; charset=utf-8",
+        ASSETS,
+        SITE_CSS.as_bytes().to_vec(),
+    )
+}
+
+async fn widget_js(headers: HeaderMap) -> Response {
+    conditional(
+        &headers,
+        "text/javascript; charset=utf-8",
+        ASSETS,
+        WIDGET_JS.as_bytes().to_vec(),
+    )
+}
+
+/// What every page's layout needs.
+fn layout(state: &AppState, path: &str, title: &str, description: &str) -> Value {
+    let site_name = "Turnout";
+    json!({
+        "site_name": site_name,
+        "public_url": state.settings.public_url,
+        "canonical": format!("{}{path}", state.settings.public_url),
+        "page_title": if title.is_empty() { site_name.to_owned() } else { format!("{title} · {site_name}") },
+        "description": description,
+    })
+}
+
+fn merge(mut base: Value, more: Value) -> Value {
+    if let (Some(base), Value::Object(more)) = (base.as_object_mut(), more) {
+        base.extend(more);
+    }
+    base
+}
+
+/// A public page from memory, or built and kept for `ttl`.
+async fn public_page<F>(state: &AppState, headers: &HeaderMap, key: &str, ttl: Duration, build: F) -> Response
+where
+    F: AsyncFnOnce() -> Result<Option<Vec<u8>>, ApiError>,
+{
+    if let Some(body) = state.pages.cached(key) {
+        return conditional(headers, HTML, PUBLISHED, body.to_vec());
+    }
+    match build().await {
+        Ok(Some(body)) => {
+            state.pages.keep(key, ttl, Bytes::from(body.clone()));
+            conditional(headers, HTML, PUBLISHED, body)
+        }
+        Ok(None) => not_found(state, key, "Nothing is published at this address."),
+        Err(error) => error.into_response(),
+    }
+}
+
+fn not_found(state: &AppState, path: &str, message: &str) -> Response {
+    let context = merge(
+        layout(state, path, "Page not found", message),
+        json!({"message": message}),
+    );
+    match state.pages.render("not_found.html", context) {
+        Ok(body) => (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, HTML)], body).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+fn next_slot(listing: &WebinarListing) -> Value {
+    listing.next_slot.as_ref().map_or(Value::Null, |slot| {
+        json!({
+            "starts_at": slot.starts_at.to_string(),
+            "label": local_label(slot.starts_at, &listing.webinar.time_zone).full,
+        })
+    })
+}
+
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let ttl = state.settings.slot_cache_ttl;
+    public_page(&state, &headers, "/", ttl, async || {
+        let listings = state.store.list_published_webinars(now()).await?;
+        let filter = ArticleFilter {
+            tag: None,
+            after: None,
+            limit: 10,
+        };
+        let articles = state.store.list_published_articles(&filter).await?;
+        let context = json!({
+            "webinars": listings.iter().map(|listing| json!({
+                "slug": listing.webinar.slug.as_str(),
+                "title": listing.webinar.title,
+                "summary": listing.webinar.summary,
+                "time_zone": listing.webinar.time_zone.name(),
+                "registrations": listing.registrations,
+                "next_slot": next_slot(listing),
+            })).collect::<Vec<_>>(),
+            "articles": articles.iter().map(|article| json!({
+                "slug": article.slug.as_str(),
+                "title": article.title,
+                "reading_time": reading_time_label(article.reading_minutes),
+            })).collect::<Vec<_>>(),
+        });
+        let description =
+            "Free live webinars on careers in tech, in your own time zone, and a callback from a program advisor.";
+        let page = merge(layout(&state, "/", "", description), context);
+        state.pages.render("home.html", page).map(Some)
+    })
+    .await
+}
+
+async fn webinar_page(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
+    let path = format!("/webinars/{slug}");
+    let ttl = state.settings.slot_cache_ttl;
+    public_page(&state, &headers, &path, ttl, async || {
+        let Ok(slug) = Slug::parse(&slug) else { return Ok(None) };
+        let listings = state.store.list_published_webinars(now()).await?;
+        let Some(listing) = listings.into_iter().find(|listing| listing.webinar.slug == slug) else {
+            return Ok(None);
+        };
+        let webinar = &listing.webinar;
+        let context = json!({
+            "webinar": {
+                "slug": webinar.slug.as_str(),
+                "title": webinar.title,
+                "summary": webinar.summary,
+                "duration_minutes": webinar.duration_minutes,
+                "hosts": webinar.hosts,
+                "highlights": webinar.highlights,
+            },
+            "registrations": listing.registrations,
+        });
+        let page = merge(layout(&state, &path, &webinar.title, &webinar.summary), context);
+        state.pages.render("webinar.html", page).map(Some)
+    })
+    .await
+}
+
+/// "29 November 2026"
+fn date_label(instant: Timestamp, zone: &jiff::tz::TimeZone) -> String {
+    instant.to_zoned(zone.clone()).strftime("%-d %B %Y").to_string()
+}
+
+/// schema.org descriptions of the article and its questions.
+fn json_ld(state: &AppState, article: &Article) -> Value {
+    let people = |role: ContributorRole| -> Vec<Value> {
+        article
+            .contributors
+            .iter()
+            .filter(|c| c.role == role)
+            .map(|c| json!({"@type": "Person", "name": c.name, "jobTitle": c.title}))
+            .collect()
+    };
+    let url = format!("{}/articles/{}", state.settings.public_url, article.slug);
+    let mut graph = vec![json!({
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": article.title,
+        "description": article.summary,
+        "url": url,
+        "mainEntityOfPage": url,
+        "datePublished": article.published_at.map(|at| at.to_string()),
+        "dateModified": article.updated_at.to_string(),
+        "wordCount": article.word_count,
+        "timeRequired": format!("PT{}M", article.reading_minutes),
+        "keywords": article.tags.join(", "),
+        "author": people(ContributorRole::Author),
+        "contributor": people(ContributorRole::GuidedBy),
+        "reviewedBy": people(ContributorRole::ReviewedBy),
+    })];
+    if !article.faq.is_empty() {
+        graph.push(json!({
+            "@context": "https://schema.org",
+            "@type": "FAQPage",
+            "mainEntity": article.faq.iter().map(|entry| json!({
+                "@type": "Question",
+                "name": entry.question,
+                "acceptedAnswer": {"@type": "Answer", "text": entry.answer},
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    Value::Array(graph)
+}
+
+async fn article_page(State(state): State<AppState>, Path(slug): Path<String>, headers: HeaderMap) -> Response {
+    let path = format!("/articles/{slug}");
+    public_page(&state, &headers, &path, ARTICLE_TTL, async || {
+        let Ok(slug) = Slug::parse(&slug) else { return Ok(None) };
+        let Some(article) = state.store.find_article(&slug).await? else {
+            return Ok(None);
+        };
+        if article.status != ArticleStatus::Published {
+            return Ok(None);
+        }
+        // The widget only for a webinar that still takes registrations.
+        let webinar = match &article.webinar {
+            Some((slug, _)) => state
+                .catalog
+                .webinar(state.store.as_ref(), slug)
+                .await?
+                .filter(|webinar| webinar.status == WebinarStatus::Published),
+            None => None,
+        };
+        let utc = jiff::tz::TimeZone::UTC;
+        let context = json!({
+            "article": {
+                "title": article.title,
+                "summary": article.summary,
+                "body_html": article.body_html,
+                "reading_time": reading_time_label(article.reading_minutes),
+                "published_at": article.published_at.map(|at| at.to_string()),
+                "published_label": article.published_at.map(|at| date_label(at, &utc)),
+                "updated_at": article.updated_at.to_string(),
+                "updated_label": date_label(article.updated_at, &utc),
+                "contributors": article.contributors.iter().map(|c| json!({
+                    "name": c.name, "title": c.title, "role_label": c.role.label(),
+                })).collect::<Vec<_>>(),
+                "faq": article.faq,
+            },
+            "webinar": webinar.map(|w| json!({"slug": w.slug.as_str(), "title": w.title})),
+            "json_ld": json_ld(&state, &article),
+        });
+        let page = merge(layout(&state, &path, &article.title, &article.summary), context);
+        state.pages.render("article.html", page).map(Some)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct ManageQuery {
+    token: Option<String>,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+/// The manage page carries the token: no caching, no referrer, no index.
+fn private_html(body: Vec<u8>) -> Response {
+    let mut response = ([(header::CONTENT_TYPE, HTML)], body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+fn manage_key(id: &str, token: Option<&str>) -> Option<ManageKey> {
+    Some(ManageKey {
+        id: Uuid::parse_str(id).ok()?,
+        token: SecretToken::from_presented(token?).hash(),
+    })
+}
+
+async fn manage_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<ManageQuery>,
+) -> Response {
+    let path = format!("/registrations/{id}");
+    let missing = "This link does not open a registration. Use the link from your confirmation email.";
+    let Some(key) = manage_key(&id, query.token.as_deref()) else {
+        return not_found(&state, &path, missing);
+    };
+    let registration = match state.store.find_registration(&key).await {
+        Ok(Some(registration)) => registration,
+        Ok(None) => return not_found(&state, &path, missing),
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let zone = &registration.time_zone;
+    let slots = match registration.status {
+        RegistrationStatus::Confirmed => match state.store.list_slots(registration.webinar.id, now()).await {
+            Ok(slots) => slots
+                .into_iter()
+                .filter(|slot| slot.id != registration.slot.id && slot.status == turnout_domain::SlotStatus::Open)
+                .map(|slot| {
+                    json!({
+                        "id": slot.id,
+                        "label": local_label(slot.starts_at, zone).full,
+                        "full": slot.seats_left() == 0,
+                    })
+                })
+                .collect(),
+            Err(error) => return ApiError::from(error).into_response(),
+        },
+        _ => Vec::new(),
+    };
+    let token = query.token.unwrap_or_default();
+    let notice = match query.done.as_deref() {
+        Some("cancelled") => Some("Your registration is cancelled. A confirmation is on its way by email."),
+        Some("rescheduled") => Some("Your registration has moved. The updated invitation is on its way by email."),
+        _ => None,
+    };
+    let error = match query.error.as_deref() {
+        Some("full") => Some("That time has just filled up; your seat is unchanged."),
+        Some("closed") => Some("That time no longer takes registrations; your seat is unchanged."),
+        Some(_) => Some("That did not work; your registration is unchanged."),
+        None => None,
+    };
+    let status_label = match registration.status {
+        RegistrationStatus::Confirmed => "Confirmed",
+        RegistrationStatus::Cancelled => "Cancelled",
+        RegistrationStatus::Attended => "Attended",
+        RegistrationStatus::NoShow => "Missed",
+    };
+    let context = json!({
+        "registration": {
+            "id": registration.id,
+            "webinar_title": registration.webinar.title,
+            "webinar_slug": registration.webinar.slug.as_str(),
+            "starts_at": registration.slot.starts_at.to_string(),
+            "when": local_label(registration.slot.starts_at, zone).full,
+            "time_zone": zone.name(),
+            "status_label": status_label,
+            "confirmed": registration.status == RegistrationStatus::Confirmed,
+            "calendar_url": format!("/api/v1/registrations/{}/calendar.ics?token={token}", registration.id),
+        },
+        "slots": slots,
+        "token": token,
+        "notice": notice,
+        "error": error,
+    });
+    let description = "See, reschedule or cancel your webinar registration.";
+    let page = merge(layout(&state, &path, "Your registration", description), context);
+    match state.pages.render("manage.html", page) {
+        Ok(body) => private_html(body),
+        Err(error) => error.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ManageForm {
+    token: String,
+    slot_id: Option<i64>,
+}
+
+/// Back to the manage page, saying how it went.
+fn back(id: &str, token: &str, outcome: &str) -> Response {
+    let query = serde_urlencoded::to_string([("token", token)]).expect("strings always encode");
+    Redirect::to(&format!("/registrations/{id}?{query}&{outcome}")).into_response()
+}
+
+async fn cancel(State(state): State<AppState>, Path(id): Path<String>, Form(form): Form<ManageForm>) -> Response {
+    let Some(key) = manage_key(&id, Some(&form.token)) else {
+        return not_found(&state, &format!("/registrations/{id}"), "No such registration.");
+    };
+    match state.store.cancel_registration(&key, now()).await {
+        Ok(registration) => {
+            state.catalog.invalidate_slots(registration.webinar.id);
+            back(&id, &form.token, "done=cancelled")
+        }
+        Err(RegistrationError::NotFound) => not_found(&state, &format!("/registrations/{id}"), "No such registration."),
+        Err(_) => back(&id, &form.token, "error=failed"),
+    }
+}
+
+async fn reschedule(State(state): State<AppState>, Path(id): Path<String>, Form(form): Form<ManageForm>) -> Response {
+    let Some(key) = manage_key(&id, Some(&form.token)) else {
+        return not_found(&state, &format!("/registrations/{id}"), "No such registration.");
+    };
+    let Some(slot_id) = form.slot_id else {
+        return back(&id, &form.token, "error=failed");
+    };
+    match state.store.reschedule_registration(&key, slot_id, now()).await {
+        Ok(registration) => {
+            state.catalog.invalidate_slots(registration.webinar.id);
+            back(&id, &form.token, "done=rescheduled")
+        }
+        Err(RegistrationError::NotFound) => not_found(&state, &format!("/registrations/{id}"), "No such registration."),
+        Err(RegistrationError::SlotFull) => back(&id, &form.token, "error=full"),
+        Err(RegistrationError::SlotClosed) => back(&id, &form.token, "error=closed"),
+        Err(_) => back(&id, &form.token, "error=failed"),
+    }
+}

@@ -1,0 +1,1 @@
+// The registration widget: written in the next step.

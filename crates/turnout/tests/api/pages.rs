@@ -1,0 +1,245 @@
+//! The pages visitors read: rendered on the server, cached with validators,
+//! and the manage page that works from the link in the email.
+
+use reqwest::StatusCode;
+use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION, REFERRER_POLICY};
+use serde_json::{Value, json};
+use turnout_test_support::{TestApp, in_days, json_body};
+
+async fn page(app: &TestApp, path: &str) -> (StatusCode, String) {
+    let response = app.get(path).await;
+    let status = response.status();
+    if status != StatusCode::NOT_MODIFIED {
+        assert!(
+            response.headers()[CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+    }
+    (status, response.text().await.unwrap())
+}
+
+fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html.find(start).unwrap_or_else(|| panic!("{start} in {html}")) + start.len();
+    let to = html[from..].find(end).unwrap() + from;
+    &html[from..to]
+}
+
+async fn demo_article(app: &TestApp, webinar: &str) {
+    let body = json!({
+        "slug": "ml-engineer-guide",
+        "title": "Machine learning engineer: the guide",
+        "summary": "Roles, skills & pay.",
+        "body": "## Levels\n\n| Level | Years |\n|---|---|\n| Entry | 0–2 |\n\n- Python\n- SQL\n",
+        "contributors": [
+            {"name": "Kavya Raman", "title": "Career Writer", "role": "author"},
+            {"name": "Meera Iyengar", "title": "Principal ML Engineer", "role": "guided_by"},
+            {"name": "Rohan Desai", "title": "Engineering Manager", "role": "reviewed_by"},
+        ],
+        "tags": ["machine-learning"],
+        "faq": [{"question": "Do I need a PhD?", "answer": "No. </script> is just text here."}],
+        "webinar": webinar,
+        "status": "published",
+    });
+    assert_eq!(
+        app.admin_post("/api/v1/admin/articles", &body).await.status(),
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn the_home_and_webinar_pages_show_what_is_published() {
+    let app = TestApp::spawn().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let slot = app.slot_at(&webinar, in_days(2), 10).await;
+    assert_eq!(
+        app.register(&webinar, slot, "asha@example.com").await.status(),
+        StatusCode::CREATED
+    );
+    demo_article(&app, &webinar).await;
+
+    let (status, home) = page(&app, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.starts_with("<!doctype html>"));
+    assert!(
+        home.contains("<a href=\"/webinars/ml-careers\">Webinar ml-careers</a>"),
+        "{home}"
+    );
+    assert!(home.contains("1 registered"), "{home}");
+    assert!(home.contains("(Asia/Kolkata)"), "{home}");
+    assert!(home.contains("<a href=\"/articles/ml-engineer-guide\">"));
+    assert_eq!(between(&home, "<link rel=\"canonical\" href=\"", "\""), app.url("/"));
+
+    let (status, page_html) = page(&app, "/webinars/ml-careers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        between(&page_html, "<title>", "</title>"),
+        "Webinar ml-careers · Turnout"
+    );
+    assert!(page_html.contains("<meta name=\"description\" content=\""));
+    assert_eq!(
+        between(&page_html, "<link rel=\"canonical\" href=\"", "\""),
+        app.url("/webinars/ml-careers")
+    );
+    assert!(page_html.contains("data-turnout-widget data-webinar=\"ml-careers\""));
+    assert!(page_html.contains("<script src=\"/static/widget.js\" defer></script>"));
+
+    let (status, missing) = page(&app, "/webinars/no-such-webinar").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(missing.contains("<h1>Page not found</h1>"));
+    let script = app.get("/static/widget.js").await;
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(
+        script.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+}
+
+#[tokio::test]
+async fn the_article_page_carries_its_content_json_ld_and_validators() {
+    let app = TestApp::spawn().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    demo_article(&app, &webinar).await;
+
+    let response = app.get("/articles/ml-engineer-guide").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let etag = response.headers()[ETAG].to_str().unwrap().to_owned();
+    assert!(response.headers()[CACHE_CONTROL].to_str().unwrap().contains("max-age"));
+    let html = response.text().await.unwrap();
+    assert_eq!(
+        between(&html, "<title>", "</title>"),
+        "Machine learning engineer: the guide · Turnout"
+    );
+    assert_eq!(
+        between(&html, "<meta name=\"description\" content=\"", "\""),
+        "Roles, skills &amp; pay."
+    );
+    assert!(html.contains("1 minute read"));
+    assert!(html.contains("<span class=\"role\">Written by</span> <strong>Kavya Raman</strong>, Career Writer"));
+    assert!(html.contains("Written under the guidance of</span> <strong>Meera Iyengar</strong>"));
+    assert!(html.contains("Reviewed by</span> <strong>Rohan Desai</strong>"));
+    assert!(html.contains("<table>") && html.contains("<td>0–2</td>"), "{html}");
+    assert!(html.contains("<summary>Do I need a PhD?</summary>"));
+    assert!(
+        html.contains("data-turnout-widget data-webinar=\"ml-careers\""),
+        "the call to action"
+    );
+
+    let ld: Value = serde_json::from_str(between(&html, "<script type=\"application/ld+json\">", "</script>"))
+        .expect("the JSON-LD parses");
+    let article = &ld[0];
+    assert_eq!(article["@type"], "Article");
+    assert_eq!(article["headline"], "Machine learning engineer: the guide");
+    assert_eq!(article["author"][0]["name"], "Kavya Raman");
+    assert_eq!(article["contributor"][0]["name"], "Meera Iyengar");
+    assert_eq!(article["reviewedBy"][0]["name"], "Rohan Desai");
+    let faq = &ld[1];
+    assert_eq!(faq["@type"], "FAQPage");
+    assert_eq!(faq["mainEntity"][0]["name"], "Do I need a PhD?");
+    assert_eq!(
+        faq["mainEntity"][0]["acceptedAnswer"]["text"],
+        "No. </script> is just text here."
+    );
+
+    let revalidated = app
+        .client
+        .get(app.url("/articles/ml-engineer-guide"))
+        .header(IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+
+    app.admin_patch(
+        "/api/v1/admin/articles/ml-engineer-guide",
+        &json!({"title": "ML engineer: the 2027 guide"}),
+    )
+    .await;
+    let (_, edited) = page(&app, "/articles/ml-engineer-guide").await;
+    assert!(
+        edited.contains("<h1>ML engineer: the 2027 guide</h1>"),
+        "an edit shows at once"
+    );
+    app.admin_post("/api/v1/admin/articles/ml-engineer-guide/unpublish", &json!({}))
+        .await;
+    assert_eq!(page(&app, "/articles/ml-engineer-guide").await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_manage_page_shows_reschedules_and_cancels_with_the_emailed_token() {
+    let app = TestApp::spawn().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let first = app.slot_at(&webinar, in_days(2), 10).await;
+    let second = app.slot_at(&webinar, in_days(4), 10).await;
+    let registered = json_body(app.register(&webinar, first, "asha@example.com").await).await;
+    let id = registered["registration_id"].as_str().unwrap();
+    let token = registered["manage_token"].as_str().unwrap();
+
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let path = format!("/registrations/{id}?token={token}");
+    let response = app.get(&path).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[CACHE_CONTROL], "private, no-store");
+    assert_eq!(response.headers()[REFERRER_POLICY], "no-referrer");
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<dd>Webinar ml-careers</dd>"));
+    assert!(html.contains("<dd>Confirmed</dd>"));
+    assert!(
+        html.contains(&format!("<option value=\"{second}\">")),
+        "the other slot is offered"
+    );
+
+    for wrong in [
+        format!("/registrations/{id}"),
+        format!("/registrations/{id}?token=wrong"),
+    ] {
+        assert_eq!(page(&app, &wrong).await.0, StatusCode::NOT_FOUND, "{wrong}");
+    }
+
+    let moved = no_redirects
+        .post(app.url(&format!("/registrations/{id}/reschedule")))
+        .form(&[("token", token), ("slot_id", &second.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    let location = moved.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(location.ends_with("done=rescheduled"), "{location}");
+    let html = app.get(&location).await.text().await.unwrap();
+    assert!(html.contains("Your registration has moved."));
+    assert!(
+        html.contains(&format!("<option value=\"{first}\">")),
+        "the old slot is offered back"
+    );
+
+    let cancelled = no_redirects
+        .post(app.url(&format!("/registrations/{id}/cancel")))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), StatusCode::SEE_OTHER);
+    let location = cancelled.headers()[LOCATION].to_str().unwrap().to_owned();
+    let html = app.get(&location).await.text().await.unwrap();
+    assert!(html.contains("Your registration is cancelled."));
+    assert!(html.contains("<dd>Cancelled</dd>"));
+    let api = app
+        .with_token(app.client.get(app.url(&format!("/api/v1/registrations/{id}"))), token)
+        .await;
+    assert_eq!(json_body(api).await["status"], "cancelled");
+
+    let forged = no_redirects
+        .post(app.url(&format!("/registrations/{id}/cancel")))
+        .form(&[("token", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+}
