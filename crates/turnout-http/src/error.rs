@@ -47,6 +47,9 @@ pub enum ApiError {
     UnsupportedFileType,
     #[error("missing or invalid credential")]
     Unauthorized,
+    /// A browser on a site that may not call the API.
+    #[error("this site may not call the API")]
+    ForbiddenOrigin,
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("the slot is full")]
@@ -74,6 +77,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType | ApiError::UnsupportedFileType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::ForbiddenOrigin => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::SlotFull | ApiError::SlotClosed | ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -93,6 +97,10 @@ impl ApiError {
             ApiError::PayloadTooLarge => ("payload-too-large", "The request body is too large"),
             ApiError::UnsupportedFileType => ("unsupported-file-type", "Upload a PDF or DOCX file"),
             ApiError::Unauthorized => ("unauthorized", "A valid credential is required"),
+            ApiError::ForbiddenOrigin => (
+                "forbidden-origin",
+                "Pages on this site may not call the API; its origin must be listed in cors_origins",
+            ),
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::SlotFull => ("slot-full", "This webinar slot is full"),
             ApiError::SlotClosed => ("slot-closed", "This webinar slot no longer takes registrations"),

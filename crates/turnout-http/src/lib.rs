@@ -4,6 +4,7 @@
 
 mod caching;
 mod catalog;
+mod cors;
 mod error;
 mod extract;
 mod links;
@@ -26,6 +27,7 @@ use turnout_delivery::AddressPolicy;
 use turnout_domain::{LinkKey, TokenHash};
 use turnout_store::Store;
 
+pub use cors::AllowedOrigins;
 pub use error::{ApiError, Problem};
 
 /// What the HTTP layer needs to know from configuration.
@@ -46,6 +48,8 @@ pub struct Settings {
     /// Makes manage tokens; the worker holds the same key to put them in
     /// emails.
     pub link_key: LinkKey,
+    /// Other sites whose pages may call the API (the embedded widget).
+    pub cors_origins: AllowedOrigins,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +70,7 @@ impl Default for Settings {
             slot_cache_ttl: Duration::from_secs(1),
             webhook_policy: Arc::new(AddressPolicy::default()),
             link_key: LinkKey::generate(),
+            cors_origins: AllowedOrigins::default(),
         }
     }
 }
@@ -103,7 +108,14 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The whole application: API, operations endpoints and docs.
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = openapi::router().split_for_parts();
-    let api = api.with_state(state.clone());
+    let origins = state.settings.cors_origins.clone();
+    let api = api
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            origins.clone(),
+            cors::refuse_other_origins,
+        ))
+        .layer(origins.layer());
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi);
     middleware::layered(
         Router::new()

@@ -1,1 +1,484 @@
-// The registration widget: written in the next step.
+/*
+ * Turnout's registration widget: the four steps of the funnel against the
+ * public API, in plain JavaScript with no build step.
+ *
+ * On a Turnout page it mounts on every [data-turnout-widget] element. On
+ * another site one tag is enough:
+ *
+ *   <script src="https://turnout.example.com/static/widget.js"
+ *           data-webinar="uplevel-your-career-with-ai-ml-genai" defer></script>
+ *
+ * (that site's origin must be listed in Turnout's `cors_origins`).
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var scriptOrigin = script && script.src ? new URL(script.src, window.location.href).origin : "";
+  var MAX_RESUME_BYTES = 4 * 1024 * 1024;
+  var RESUME_TYPES = {
+    pdf: "application/pdf",
+    docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  };
+  var counter = 0;
+
+  function el(tag, attributes, children) {
+    var node = document.createElement(tag);
+    Object.keys(attributes || {}).forEach(function (name) {
+      var value = attributes[name];
+      if (value === false || value === null || value === undefined) return;
+      if (name === "text") node.textContent = value;
+      else if (name.slice(0, 2) === "on") node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : value);
+    });
+    (children || []).forEach(function (child) {
+      if (child) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function browserZone() {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+    } catch (error) {
+      return "UTC";
+    }
+  }
+
+  function zones(current) {
+    var list = [];
+    try {
+      list = Intl.supportedValuesOf("timeZone");
+    } catch (error) {
+      list = [];
+    }
+    if (list.indexOf(current) < 0) list.unshift(current);
+    return list;
+  }
+
+  /** Calls the API; resolves with {ok, status, body}. */
+  function api(base, method, path, body, token) {
+    var headers = {};
+    var payload;
+    if (body instanceof Blob) {
+      payload = body;
+      headers["content-type"] = body.type || "application/octet-stream";
+    } else if (body !== undefined) {
+      payload = JSON.stringify(body);
+      headers["content-type"] = "application/json";
+    }
+    if (token) headers.authorization = "Bearer " + token;
+    return fetch(base + path, { method: method, headers: headers, body: payload }).then(
+      function (response) {
+        return response.text().then(function (text) {
+          var parsed = null;
+          try {
+            parsed = text ? JSON.parse(text) : null;
+          } catch (error) {
+            parsed = null;
+          }
+          return { ok: response.ok, status: response.status, body: parsed };
+        });
+      },
+      function () {
+        return { ok: false, status: 0, body: { title: "We could not reach the server. Check your connection and try again." } };
+      }
+    );
+  }
+
+  function problemText(body) {
+    if (!body) return "Something went wrong. Please try again.";
+    return body.detail || body.title || "Something went wrong. Please try again.";
+  }
+
+  function Widget(host) {
+    this.host = host;
+    this.id = "tw" + ++counter;
+    this.base = (host.getAttribute("data-api") || scriptOrigin || "").replace(/\/$/, "");
+    this.webinar = host.getAttribute("data-webinar");
+    this.zone = browserZone();
+    this.lead = null;
+    this.registration = null;
+    this.consultation = null;
+    host.classList.add("turnout-widget");
+    this.live = el("p", { class: "visually-hidden", role: "status", "aria-live": "polite" });
+    this.stage = el("div");
+    host.textContent = "";
+    host.appendChild(this.stage);
+    host.appendChild(this.live);
+    this.details();
+  }
+
+  Widget.prototype.field = function (name) {
+    return this.id + "-" + name;
+  };
+
+  Widget.prototype.announce = function (text) {
+    this.live.textContent = "";
+    var live = this.live;
+    window.setTimeout(function () {
+      live.textContent = text;
+    }, 50);
+  };
+
+  /**
+   * Replaces the stage with a step and, from the second step on, moves
+   * focus to its heading (the first must not pull a reader's page away).
+   */
+  Widget.prototype.step = function (title, children) {
+    var heading = el("h3", { tabindex: "-1", text: title });
+    this.stage.textContent = "";
+    this.stage.appendChild(el("section", { class: "step", "aria-label": title }, [heading].concat(children)));
+    if (this.started) heading.focus();
+    this.started = true;
+    return heading;
+  };
+
+  Widget.prototype.input = function (name, label, attributes, hint) {
+    var id = this.field(name);
+    var error = el("p", { id: id + "-error", class: "field-error" });
+    var described = [id + "-error"];
+    var help = null;
+    if (hint) {
+      help = el("p", { id: id + "-hint", class: "meta", text: hint });
+      described.unshift(id + "-hint");
+    }
+    var input = el("input", Object.assign({ id: id, name: name, "aria-describedby": described.join(" ") }, attributes));
+    return el("div", { class: "stack" }, [el("label", { for: id, text: label }), help, input, error]);
+  };
+
+  Widget.prototype.showErrors = function (form, errors) {
+    var widget = this;
+    form.querySelectorAll(".field-error").forEach(function (node) {
+      node.textContent = "";
+    });
+    form.querySelectorAll("[aria-invalid]").forEach(function (node) {
+      node.removeAttribute("aria-invalid");
+    });
+    var first = null;
+    errors.forEach(function (error) {
+      var name = { "consent.privacy_policy": "privacy", "consent.sms": "sms" }[error.field] || error.field;
+      var input = form.querySelector("#" + widget.field(name));
+      var message = form.querySelector("#" + widget.field(name) + "-error");
+      if (input && message) {
+        input.setAttribute("aria-invalid", "true");
+        message.textContent = error.message;
+        first = first || input;
+      }
+    });
+    var summary = errors.map(function (error) {
+      return error.message;
+    });
+    this.announce(summary.join(". "));
+    if (first) first.focus();
+    return first;
+  };
+
+  /* Step 1: who they are. Submitting records the lead. */
+  Widget.prototype.details = function () {
+    var widget = this;
+    var general = el("p", { class: "error", role: "alert" });
+    var submit = el("button", { type: "submit", text: "Continue" });
+    var privacyId = this.field("privacy");
+    var form = el("form", { novalidate: true }, [
+      this.input("name", "Full name", { type: "text", autocomplete: "name", required: true }),
+      this.input("email", "Email", { type: "email", autocomplete: "email", required: true }),
+      this.input("phone", "Phone", { type: "tel", autocomplete: "tel", required: true, placeholder: "+91 98765 43210" },
+        "Used to send reminders for the webinar."),
+      el("div", { class: "stack" }, [
+        el("label", {}, [el("input", { type: "checkbox", id: this.field("sms"), name: "sms" }), " Send me SMS reminders"]),
+        el("label", {}, [
+          el("input", { type: "checkbox", id: privacyId, name: "privacy", required: true, "aria-describedby": privacyId + "-error" }),
+          " By sharing your contact details you agree to our privacy policy",
+        ]),
+        el("p", { id: privacyId + "-error", class: "field-error" }),
+      ]),
+      general,
+      submit,
+    ]);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      general.textContent = "";
+      var data = new FormData(form);
+      if (!data.get("privacy")) {
+        widget.showErrors(form, [{ field: "privacy", message: "Please agree to the privacy policy to continue" }]);
+        return;
+      }
+      submit.disabled = true;
+      var page = window.location.href.split("#")[0];
+      var utm = {};
+      new URLSearchParams(window.location.search).forEach(function (value, key) {
+        if (/^utm_(source|medium|campaign|term|content)$/.test(key)) utm[key] = value;
+      });
+      api(widget.base, "POST", "/api/v1/leads", {
+        webinar: widget.webinar,
+        name: data.get("name"),
+        email: data.get("email"),
+        phone: data.get("phone"),
+        time_zone: widget.zone,
+        consent: { privacy_policy: true, sms: !!data.get("sms") },
+        attribution: Object.assign({ page: page, referrer: document.referrer || null }, utm),
+      }).then(function (response) {
+        submit.disabled = false;
+        if (response.ok) {
+          widget.lead = response.body;
+          widget.slots();
+        } else if (response.body && response.body.errors && response.body.errors.length) {
+          widget.showErrors(form, response.body.errors);
+        } else {
+          general.textContent = problemText(response.body);
+        }
+      });
+    });
+    this.step("Enter details", [form]);
+  };
+
+  /* Step 2: a date, then a time on it, in the visitor's zone. */
+  Widget.prototype.slots = function () {
+    var widget = this;
+    var dateId = this.field("date");
+    var zoneId = this.field("zone");
+    var zoneName = el("strong", { text: this.zone });
+    var zoneSelect = el("select", { id: zoneId, hidden: true, "aria-label": "Time zone" });
+    zones(this.zone).forEach(function (zone) {
+      zoneSelect.appendChild(el("option", { value: zone, text: zone, selected: zone === widget.zone }));
+    });
+    var change = el("button", { type: "button", class: "secondary", text: "Change" });
+    change.addEventListener("click", function () {
+      zoneSelect.hidden = false;
+      zoneSelect.focus();
+    });
+    zoneSelect.addEventListener("change", function () {
+      widget.zone = zoneSelect.value;
+      zoneName.textContent = widget.zone;
+      load();
+    });
+    var date = el("input", { type: "date", id: dateId });
+    var list = el("ul", { class: "slots", "aria-labelledby": this.field("times") });
+    var message = el("p", { class: "error", role: "alert" });
+    var days = [];
+
+    function render() {
+      list.textContent = "";
+      var day = days.filter(function (d) {
+        return d.date === date.value;
+      })[0];
+      if (!day) {
+        list.appendChild(el("li", { text: days.length ? "No sessions on this date." : "No upcoming sessions." }));
+        return;
+      }
+      day.slots.forEach(function (slot) {
+        var full = slot.status !== "open";
+        var label = slot.time_label + (full ? " (full)" : "");
+        var button = el("button", { type: "button", disabled: full, "aria-pressed": "false", "data-slot": slot.slot_id, text: label });
+        button.addEventListener("click", function () {
+          choose(slot, button);
+        });
+        list.appendChild(el("li", {}, [button]));
+      });
+    }
+
+    function load() {
+      message.textContent = "";
+      var path = "/api/v1/webinars/" + encodeURIComponent(widget.webinar) + "/slots?tz=" + encodeURIComponent(widget.zone);
+      return api(widget.base, "GET", path).then(function (response) {
+        if (!response.ok) {
+          message.textContent = problemText(response.body);
+          return;
+        }
+        days = response.body.days || [];
+        if (days.length) {
+          date.min = days[0].date;
+          date.max = days[days.length - 1].date;
+          var keep = days.some(function (d) {
+            return d.date === date.value;
+          });
+          if (!keep) date.value = days[0].date;
+        }
+        render();
+      });
+    }
+
+    function choose(slot, button) {
+      list.querySelectorAll("button").forEach(function (other) {
+        other.disabled = true;
+      });
+      button.setAttribute("aria-pressed", "true");
+      api(widget.base, "POST", "/api/v1/registrations", {
+        slot_id: slot.slot_id,
+        lead_id: widget.lead.lead_id,
+        lead_token: widget.lead.lead_token,
+      }).then(function (response) {
+        if (response.ok) {
+          widget.registration = response.body;
+          widget.blocked = "Webinar slot blocked: " + response.body.label;
+          widget.almostThere();
+        } else {
+          message.textContent = response.status === 409 ? "That time has just filled up. Please choose another." : problemText(response.body);
+          load();
+        }
+      });
+    }
+
+    date.addEventListener("change", render);
+    this.step("Select webinar slot", [
+      el("p", {}, ["Time zone: ", zoneName, " ", change]),
+      zoneSelect,
+      el("div", { class: "stack" }, [el("label", { for: dateId, text: "Select a date" }), date]),
+      el("h4", { id: this.field("times"), text: "Time slots" }),
+      list,
+      message,
+    ]);
+    load();
+  };
+
+  /* Step 3: the callback window, and optionally the résumé. */
+  Widget.prototype.almostThere = function () {
+    var widget = this;
+    var windowId = this.field("window");
+    var resumeId = this.field("resume");
+    var select = el("select", { id: windowId, name: "window", required: true, "aria-describedby": windowId + "-error" });
+    var resume = el("input", {
+      type: "file",
+      id: resumeId,
+      name: "resume",
+      accept: ".pdf,.docx," + RESUME_TYPES.pdf + "," + RESUME_TYPES.docx,
+      "aria-describedby": resumeId + "-hint " + resumeId + "-error",
+    });
+    var general = el("p", { class: "error", role: "alert" });
+    var submit = el("button", { type: "submit", text: "Complete registration" });
+    var form = el("form", { novalidate: true }, [
+      el("p", { class: "done", text: this.blocked }),
+      el("div", { class: "stack" }, [
+        el("label", { for: windowId, text: "Your preferred slot for consultation" }),
+        select,
+        el("p", { id: windowId + "-error", class: "field-error" }),
+      ]),
+      el("div", { class: "stack" }, [
+        el("label", { for: resumeId, text: "Get your résumé reviewed (optional)" }),
+        el("p", { id: resumeId + "-hint", class: "meta", text: "PDF or DOCX, up to 4 MB." }),
+        resume,
+        el("p", { id: resumeId + "-error", class: "field-error" }),
+      ]),
+      general,
+      submit,
+    ]);
+    var path = "/api/v1/consultation-windows?tz=" + encodeURIComponent(this.zone);
+    api(this.base, "GET", path).then(function (response) {
+      if (!response.ok) {
+        general.textContent = problemText(response.body);
+        return;
+      }
+      select.appendChild(el("option", { value: "", text: "Choose a day and time" }));
+      (response.body.days || []).forEach(function (day) {
+        var group = el("optgroup", { label: day.label });
+        day.windows.forEach(function (w) {
+          group.appendChild(el("option", { value: w.window_id, disabled: !w.available, text: w.label + (w.available ? "" : " (fully booked)") }));
+        });
+        select.appendChild(group);
+      });
+    });
+
+    function resumeError() {
+      var file = resume.files && resume.files[0];
+      if (!file) return null;
+      var extension = (file.name.split(".").pop() || "").toLowerCase();
+      if (!RESUME_TYPES[extension]) return "Upload a PDF or DOCX file";
+      if (file.size > MAX_RESUME_BYTES) return "Your résumé must be 4 MB or smaller";
+      return null;
+    }
+
+    resume.addEventListener("change", function () {
+      var problem = resumeError();
+      widget.showErrors(form, problem ? [{ field: "resume", message: problem }] : []);
+    });
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      general.textContent = "";
+      var errors = [];
+      if (!select.value) errors.push({ field: "window", message: "Choose when our program advisor should call you" });
+      var problem = resumeError();
+      if (problem) errors.push({ field: "resume", message: problem });
+      if (errors.length) {
+        widget.showErrors(form, errors);
+        return;
+      }
+      submit.disabled = true;
+      var booked = widget.consultation
+        ? Promise.resolve({ ok: true, body: widget.consultation })
+        : api(widget.base, "POST", "/api/v1/consultations", {
+            lead_id: widget.lead.lead_id,
+            lead_token: widget.lead.lead_token,
+            window_id: select.value,
+          });
+      booked
+        .then(function (response) {
+          if (!response.ok) {
+            if (response.body && response.body.errors && response.body.errors.length) {
+              widget.showErrors(form, response.body.errors.map(function (e) {
+                return { field: e.field === "window_id" ? "window" : e.field, message: e.message };
+              }));
+            } else {
+              general.textContent = problemText(response.body);
+            }
+            return null;
+          }
+          widget.consultation = response.body;
+          var file = resume.files && resume.files[0];
+          if (!file) return true;
+          var typed = new Blob([file], { type: RESUME_TYPES[file.name.split(".").pop().toLowerCase()] });
+          var upload = "/api/v1/consultations/" + widget.consultation.consultation_id + "/resume";
+          return api(widget.base, "PUT", upload, typed, widget.lead.lead_token).then(function (uploaded) {
+            if (uploaded.ok) return true;
+            widget.showErrors(form, [{ field: "resume", message: problemText(uploaded.body) }]);
+            return null;
+          });
+        })
+        .then(function (done) {
+          submit.disabled = false;
+          if (done) widget.completed();
+        });
+    });
+    this.step("Almost there", [form]);
+    this.announce(this.blocked);
+  };
+
+  /* Step 4: what they booked, and a way to put it in their calendar. */
+  Widget.prototype.completed = function () {
+    var registration = this.registration;
+    var consultation = this.consultation;
+    var ics = this.base + "/api/v1/registrations/" + registration.registration_id + "/calendar.ics?token=" +
+      encodeURIComponent(registration.manage_token || "");
+    this.step("Registration completed", [
+      el("p", {}, [el("strong", { text: registration.label }), " — your webinar slot"]),
+      el("p", {}, [
+        el("strong", { text: consultation.window.day_label + ", " + consultation.window.label }),
+        " — our program advisor will call you at this time",
+      ]),
+      el("p", {}, [
+        el("a", { href: registration.calendar.google, target: "_blank", rel: "noopener", text: "Add to Google Calendar" }),
+        " · ",
+        el("a", { href: registration.calendar.outlook, target: "_blank", rel: "noopener", text: "Add to Outlook" }),
+        " · ",
+        el("a", { href: ics, text: "Download the invitation (.ics)" }),
+      ]),
+      el("p", { class: "meta", text: "A confirmation email with your invitation is on its way." }),
+    ]);
+  };
+
+  function mount() {
+    var hosts = Array.prototype.slice.call(document.querySelectorAll("[data-turnout-widget]"));
+    if (!hosts.length && script && script.getAttribute("data-webinar")) {
+      var host = el("div", { "data-turnout-widget": true, "data-webinar": script.getAttribute("data-webinar") });
+      script.parentNode.insertBefore(host, script.nextSibling);
+      hosts = [host];
+    }
+    hosts.forEach(function (host) {
+      if (!host.turnoutWidget) host.turnoutWidget = new Widget(host);
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);
+  else mount();
+})();

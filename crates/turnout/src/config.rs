@@ -38,6 +38,8 @@ pub struct Config {
     pub sms: SmsConfig,
     /// How long before a slot each reminder goes out.
     pub reminders: Vec<SignedDuration>,
+    /// Other sites whose pages may call the API (the embedded widget).
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -235,6 +237,7 @@ struct FileConfig {
     email: Option<EmailConfig>,
     sms: Option<SmsConfig>,
     reminders: Option<Vec<String>>,
+    cors_origins: Option<Vec<String>>,
 }
 
 impl Default for Config {
@@ -254,6 +257,7 @@ impl Default for Config {
             email: EmailConfig::default(),
             sms: SmsConfig::default(),
             reminders: WorkerSettings::default().reminders,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -300,7 +304,11 @@ impl Config {
             email,
             sms,
             reminders,
+            cors_origins,
         } = file;
+        if let Some(origins) = cors_origins {
+            self.cors_origins = origins;
+        }
         if let Some(sms) = sms {
             self.sms = sms;
         }
@@ -439,6 +447,9 @@ impl Config {
         }
         if let Some(list) = env.var("TURNOUT_REMINDERS") {
             self.reminders = parse_reminders(list.split(',').map(str::trim)).context("TURNOUT_REMINDERS")?;
+        }
+        if let Some(list) = env.var("TURNOUT_CORS_ORIGINS") {
+            self.cors_origins = list.split(',').map(|entry| entry.trim().to_owned()).collect();
         }
         if let Some(list) = env.var("TURNOUT_WEBHOOKS_ALLOWED_NETWORKS") {
             self.webhooks.allowed_networks = list.split(',').map(|entry| entry.trim().to_owned()).collect();

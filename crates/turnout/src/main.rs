@@ -17,7 +17,7 @@ use turnout_delivery::{
 };
 use turnout_domain::{SecretToken, TokenHash};
 use turnout_http::uploads::{self, S3Settings};
-use turnout_http::{AppState, PrivacyPolicy, Settings};
+use turnout_http::{AllowedOrigins, AppState, PrivacyPolicy, Settings};
 use turnout_store::{ApiTokenRole, NewApiToken, Store};
 
 #[derive(Debug, Parser)]
@@ -169,6 +169,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         slot_cache_ttl: config.slot_cache_ttl,
         webhook_policy: webhook_policy(&config)?,
         link_key: turnout_store::link_key(store.as_ref()).await?,
+        cors_origins: AllowedOrigins::new(&config.cors_origins)
+            .map_err(|error| anyhow::anyhow!("cors_origins: {error}"))?,
     };
     let listener = TcpListener::bind(&config.bind)
         .await

@@ -243,3 +243,78 @@ async fn the_manage_page_shows_reschedules_and_cancels_with_the_emailed_token() 
         .unwrap();
     assert_eq!(forged.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn listed_sites_may_call_the_api_from_a_browser_and_others_are_refused() {
+    let settings = turnout_http::Settings {
+        cors_origins: turnout_http::AllowedOrigins::new(&["https://partner.example.com".into()]).unwrap(),
+        ..turnout_http::Settings::default()
+    };
+    let app = TestApp::spawn_with(settings).await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let body = turnout_test_support::lead_body(&webinar, "asha@example.com");
+
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/leads"))
+        .header("origin", "https://partner.example.com")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://partner.example.com"
+    );
+    let allowed = app
+        .client
+        .post(app.url("/api/v1/leads"))
+        .header("origin", "https://partner.example.com")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), StatusCode::CREATED);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://partner.example.com"
+    );
+
+    let other = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/leads"))
+        .header("origin", "https://elsewhere.example.net")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    let refused = app
+        .client
+        .post(app.url("/api/v1/leads"))
+        .header("origin", "https://elsewhere.example.net")
+        .json(&turnout_test_support::lead_body(&webinar, "ravi@example.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(json_body(refused).await["type"], "/problems/forbidden-origin");
+    let leads = json_body(app.admin_get("/api/v1/admin/events?event_type=lead.created").await).await;
+    assert_eq!(
+        leads["items"].as_array().unwrap().len(),
+        1,
+        "the refused request changed nothing"
+    );
+
+    let own = app
+        .client
+        .post(app.url("/api/v1/leads"))
+        .header("origin", app.address.clone())
+        .json(&turnout_test_support::lead_body(&webinar, "meera@example.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::CREATED, "Turnout's own pages");
+}
