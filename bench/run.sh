@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Turnout's benchmark: starts the release server on SQLite, then on
-# PostgreSQL, and drives GET /healthz, GET slots in a time zone, POST
+# PostgreSQL, and drives GET /healthz, GET slots in a time zone, the article
+# page and its Content API, POST
 # registrations with unique people, and POST consultations (each with a lead
 # recorded just before by a POST /leads run), each with wrk at 64
 # connections for a fixed time. Prints req/s, p50, p99 and the server's
@@ -83,6 +84,22 @@ seed() {
     done
 }
 
+seed_article() {
+    # The demo's long guide, with tables and an FAQ, promoting the bench webinar.
+    python3 - "$OUT/article.json" <<'PY'
+import json, sys
+body = open("crates/turnout/demo/ml-engineer-job-description.md").read()
+json.dump({"slug": "bench-article", "title": "Machine learning engineer: job description, skills and salary",
+           "summary": "What ML engineers do, the skills that get them hired, and what they earn.", "body": body,
+           "contributors": [{"name": "Kavya Raman", "title": "Senior Career Writer", "role": "author"},
+                            {"name": "Rohan Desai", "title": "Engineering Manager", "role": "reviewed_by"}],
+           "tags": ["machine-learning"], "webinar": "bench", "status": "published",
+           "faq": [{"question": "Do I need a PhD?", "answer": "No."}]}, open(sys.argv[1], "w"))
+PY
+    curl -fsS -X POST "$BASE/api/v1/admin/articles" -H "authorization: Bearer $TOKEN" \
+        -H 'content-type: application/json' --data-binary "@$OUT/article.json" >/dev/null
+}
+
 # Runs wrk and prints "req/s p50 p99 non2xx".
 load() { # name url [script]
     local log="$OUT/$1.txt"
@@ -119,6 +136,11 @@ for backend in $BACKENDS; do
     printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "GET /healthz" "$rps" "$p50" "$p99" "$errors"
     read -r rps p50 p99 errors < <(load "$backend-slots" "$BASE/api/v1/webinars/bench/slots?tz=America/New_York")
     printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "GET slots?tz=America/New_York" "$rps" "$p50" "$p99" "$errors"
+    seed_article
+    read -r rps p50 p99 errors < <(load "$backend-article-page" "$BASE/articles/bench-article")
+    printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "GET /articles/{slug}" "$rps" "$p50" "$p99" "$errors"
+    read -r rps p50 p99 errors < <(load "$backend-article-api" "$BASE/api/v1/articles/bench-article")
+    printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "GET /api/v1/articles/{slug}" "$rps" "$p50" "$p99" "$errors"
     read -r rps p50 p99 errors < <(TURNOUT_BENCH_SLOTS="$SLOTS" TURNOUT_BENCH_WEBINAR=bench \
         load "$backend-register" "$BASE" bench/register.lua)
     printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "POST /registrations" "$rps" "$p50" "$p99" "$errors"

@@ -37,9 +37,24 @@
     return node;
   }
 
+  /* Browsers built on ICU still answer with some zones' old names. */
+  var CURRENT_NAMES = {
+    "Asia/Calcutta": "Asia/Kolkata",
+    "Asia/Katmandu": "Asia/Kathmandu",
+    "Asia/Rangoon": "Asia/Yangon",
+    "Asia/Saigon": "Asia/Ho_Chi_Minh",
+    "Europe/Kiev": "Europe/Kyiv",
+    "Atlantic/Faeroe": "Atlantic/Faroe",
+    "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
+    "America/Indianapolis": "America/Indiana/Indianapolis",
+    "Pacific/Truk": "Pacific/Chuuk",
+    "Pacific/Ponape": "Pacific/Pohnpei",
+  };
+
   function browserZone() {
     try {
-      return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+      var zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+      return CURRENT_NAMES[zone] || zone;
     } catch (error) {
       return "UTC";
     }
@@ -52,6 +67,9 @@
     } catch (error) {
       list = [];
     }
+    list = list.map(function (zone) {
+      return CURRENT_NAMES[zone] || zone;
+    });
     if (list.indexOf(current) < 0) list.unshift(current);
     return list;
   }

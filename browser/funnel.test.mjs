@@ -1,0 +1,198 @@
+// The funnel in a real browser: Turnout's own pages and widget, driven by
+// playwright-core in Debian's Chromium against the real server. Every step
+// leaves a screenshot in browser/screenshots/.
+
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import { ADMIN_TOKEN, api, launchBrowser, shot, startTurnout } from "./harness.mjs";
+
+const WEBINAR = "uplevel-your-career-with-ai-ml-genai";
+const ARTICLE = "machine-learning-engineer-job-description";
+
+let turnout;
+let browser;
+
+before(async () => {
+  turnout = await startTurnout();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await turnout?.stop();
+});
+
+/** A phone-sized page in the Kolkata zone. */
+async function phone() {
+  const context = await browser.newContext({
+    viewport: { width: 375, height: 812 },
+    timezoneId: "Asia/Kolkata",
+    locale: "en-IN",
+  });
+  return context.newPage();
+}
+
+async function enterDetails(page, { name, email, phone: number }) {
+  await page.getByLabel("Full name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Phone").fill(number);
+  await page.getByLabel("By sharing your contact details you agree to our privacy policy").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+}
+
+function pdf(bytes) {
+  const path = join(tmpdir(), `resume-${bytes}-${process.pid}.pdf`);
+  const body = Buffer.alloc(bytes, 0x20);
+  Buffer.from("%PDF-1.7\n").copy(body);
+  writeFileSync(path, body);
+  return path;
+}
+
+test("the whole funnel from the article to Registration completed, with a résumé", async () => {
+  const page = await phone();
+  await page.goto(`${turnout.base}/articles/${ARTICLE}`);
+  await shot(page, "funnel-1-article");
+  assert.equal(await page.locator("h1").textContent(), "Machine learning engineer: job description, skills and salary");
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 375, `no sideways scrolling on a 375 px screen (${width} px)`);
+
+  await enterDetails(page, { name: "Asha Verma", email: "asha.browser@example.com", phone: "+91 98765 43210" });
+  const slotHeading = page.getByRole("heading", { name: "Select webinar slot" });
+  await slotHeading.waitFor();
+  assert.ok(await slotHeading.evaluate((node) => node === document.activeElement), "focus moves to the step");
+  await page.getByText("Time zone: Asia/Kolkata").waitFor();
+  assert.ok(await page.getByLabel("Select a date").inputValue());
+  await shot(page, "funnel-2-slots");
+
+  await page.locator(".slots button:not([disabled])").first().click();
+  await page.getByRole("heading", { name: "Almost there" }).waitFor();
+  await page.getByText("Webinar slot blocked").waitFor();
+  const window = page.getByLabel("Your preferred slot for consultation");
+  const first = await window.locator("option:not([disabled]):not([value=''])").first().getAttribute("value");
+  await window.selectOption(first);
+  await page.getByLabel("Get your résumé reviewed (optional)").setInputFiles(pdf(20_000));
+  await shot(page, "funnel-3-almost-there");
+
+  await page.getByRole("button", { name: "Complete registration" }).click();
+  await page.getByRole("heading", { name: "Registration completed" }).waitFor();
+  await page.getByText("— your webinar slot").waitFor();
+  await page.getByText("— our program advisor will call you at this time").waitFor();
+  const calendar = await page.getByRole("link", { name: "Add to Google Calendar" }).getAttribute("href");
+  assert.match(calendar, /^https:\/\/calendar\.google\.com\//);
+  await shot(page, "funnel-4-completed");
+
+  const queue = await api(turnout.base, "GET", "/api/v1/admin/consultations", undefined, ADMIN_TOKEN);
+  const mine = queue.body.items.find((item) => item.visitor.email === "asha.browser@example.com");
+  assert.ok(mine, `the consultation is in the advisors' queue: ${JSON.stringify(queue.body).slice(0, 300)}`);
+  assert.ok(mine.resume, "with its résumé");
+  await page.context().close();
+});
+
+test("an invalid phone number is shown next to the field", async () => {
+  const page = await phone();
+  await page.goto(`${turnout.base}/webinars/${WEBINAR}`);
+  await enterDetails(page, { name: "Ravi Kumar", email: "ravi.browser@example.com", phone: "12345" });
+  const error = page.locator("#tw1-phone-error");
+  await error.filter({ hasText: "Invalid phone number" }).waitFor();
+  assert.equal(await page.getByLabel("Phone").getAttribute("aria-invalid"), "true");
+  assert.ok(await page.getByLabel("Phone").evaluate((node) => node === document.activeElement), "focus on the field");
+  await shot(page, "invalid-phone");
+  await page.context().close();
+});
+
+test("a full slot cannot be chosen", async () => {
+  const slug = "tiny-clinic";
+  const created = await api(turnout.base, "POST", "/api/v1/admin/webinars", {
+    slug, title: "Tiny clinic", time_zone: "Asia/Kolkata", duration_minutes: 30, status: "published",
+  }, ADMIN_TOKEN);
+  assert.equal(created.status, 201);
+  const startsAt = new Date(Date.now() + 2 * 86_400_000);
+  startsAt.setUTCMinutes(0, 0, 0);
+  const slot = await api(turnout.base, "POST", `/api/v1/admin/webinars/${slug}/slots`, {
+    starts_at: startsAt.toISOString().replace(".000", ""), capacity: 1,
+  }, ADMIN_TOKEN);
+  assert.equal(slot.status, 201, JSON.stringify(slot.body));
+  const taken = await api(turnout.base, "POST", "/api/v1/registrations", {
+    slot_id: slot.body.slot_id, webinar: slug, name: "Meera Nair", email: "meera.browser@example.com",
+    phone: "+91 98765 43211", time_zone: "Asia/Kolkata", consent: { privacy_policy: true },
+  });
+  assert.equal(taken.status, 201);
+
+  const page = await phone();
+  await page.goto(`${turnout.base}/webinars/${slug}`);
+  await enterDetails(page, { name: "Kiran Rao", email: "kiran.browser@example.com", phone: "+91 98765 43212" });
+  const full = page.locator(".slots button", { hasText: "(full)" });
+  await full.waitFor();
+  assert.ok(await full.isDisabled(), "the full slot is disabled");
+  await shot(page, "full-slot");
+  await page.context().close();
+});
+
+test("a résumé over 4 MB is refused before it is sent", async () => {
+  const page = await phone();
+  await page.goto(`${turnout.base}/webinars/${WEBINAR}`);
+  await enterDetails(page, { name: "Dev Patel", email: "dev.browser@example.com", phone: "+91 98765 43213" });
+  await page.locator(".slots button:not([disabled])").first().click();
+  await page.getByRole("heading", { name: "Almost there" }).waitFor();
+  const uploads = [];
+  page.on("request", (request) => {
+    if (request.url().endsWith("/resume")) uploads.push(request.url());
+  });
+  await page.getByLabel("Get your résumé reviewed (optional)").setInputFiles(pdf(4 * 1024 * 1024 + 1));
+  await page.getByText("Your résumé must be 4 MB or smaller").waitFor();
+  const window = page.getByLabel("Your preferred slot for consultation");
+  const first = await window.locator("option:not([disabled]):not([value=''])").first().getAttribute("value");
+  await window.selectOption(first);
+  await page.getByRole("button", { name: "Complete registration" }).click();
+  await page.getByText("Your résumé must be 4 MB or smaller").waitFor();
+  assert.equal(await page.getByRole("heading", { name: "Registration completed" }).count(), 0);
+  assert.deepEqual(uploads, [], "nothing was uploaded");
+  await shot(page, "resume-too-large");
+  await page.context().close();
+});
+
+test("a registration is cancelled from the manage page", async () => {
+  const slots = await api(turnout.base, "GET", `/api/v1/webinars/${WEBINAR}/slots?tz=Asia/Kolkata`);
+  const open = slots.body.days.flatMap((day) => day.slots).find((slot) => slot.status === "open");
+  const registered = await api(turnout.base, "POST", "/api/v1/registrations", {
+    slot_id: open.slot_id, webinar: WEBINAR, name: "Nisha Shah", email: "nisha.browser@example.com",
+    phone: "+91 98765 43214", time_zone: "Asia/Kolkata", consent: { privacy_policy: true },
+  });
+  assert.equal(registered.status, 201);
+  const { registration_id: id, manage_token: token } = registered.body;
+
+  const page = await phone();
+  await page.goto(`${turnout.base}/registrations/${id}?token=${token}`);
+  await page.getByRole("heading", { name: "Your registration" }).waitFor();
+  await shot(page, "manage-1-confirmed");
+  await page.getByRole("button", { name: "Cancel my registration" }).click();
+  await page.getByText("Your registration is cancelled.").waitFor();
+  await page.locator("dd", { hasText: "Cancelled" }).waitFor();
+  await shot(page, "manage-2-cancelled");
+  const after = await api(turnout.base, "GET", `/api/v1/registrations/${id}`, undefined, token);
+  assert.equal(after.body.status, "cancelled");
+  await page.context().close();
+});
+
+test("the article page's JSON-LD parses and describes the article and its FAQ", async () => {
+  const page = await phone();
+  await page.goto(`${turnout.base}/articles/${ARTICLE}`);
+  const blocks = await page.locator('script[type="application/ld+json"]').allTextContents();
+  assert.equal(blocks.length, 1);
+  const graph = JSON.parse(blocks[0]);
+  const article = graph.find((node) => node["@type"] === "Article");
+  const faq = graph.find((node) => node["@type"] === "FAQPage");
+  assert.equal(article.headline, "Machine learning engineer: job description, skills and salary");
+  assert.equal(article.author[0].name, "Kavya Raman");
+  assert.equal(article.contributor[0].name, "Meera Iyengar");
+  assert.equal(article.reviewedBy[0].name, "Rohan Desai");
+  assert.ok(faq.mainEntity.length >= 3);
+  assert.equal(faq.mainEntity[0]["@type"], "Question");
+  assert.equal(await page.locator(".article .body table").count(), 2);
+  await shot(page, "article-json-ld");
+  await page.context().close();
+});

@@ -1,0 +1,92 @@
+// What every browser test needs: the real Turnout binary serving the demo
+// on a free port with a fresh data folder, Debian's Chromium, and a place
+// for screenshots.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const binary = process.env.TURNOUT_BIN ?? resolve(here, "../target/debug/turnout");
+export const ADMIN_TOKEN = "browser-tests-admin-token";
+export const SCREENSHOTS = join(here, "screenshots");
+
+function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** Starts `turnout serve --demo`; resolves once /readyz answers. */
+export async function startTurnout() {
+  const port = await freePort();
+  const data = mkdtempSync(join(tmpdir(), "turnout-browser-"));
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(binary, ["--data-dir", data, "serve", "--demo", "--bind", `127.0.0.1:${port}`], {
+    env: { ...process.env, TURNOUT_ADMIN_TOKEN: ADMIN_TOKEN, RUST_LOG: "warn", DATABASE_URL: "" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (child.exitCode !== null) throw new Error(`turnout exited with ${child.exitCode}`);
+    try {
+      const response = await fetch(`${base}/readyz`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  return {
+    base,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((done) => (child.exitCode !== null ? done() : child.once("exit", done)));
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Debian's Chromium, headless, with nothing that reaches the network. */
+export async function launchBrowser() {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+/** Calls Turnout's API from the test (outside the browser). */
+export async function api(base, method, path, body, token) {
+  const headers = {};
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (token) headers.authorization = `Bearer ${token}`;
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
