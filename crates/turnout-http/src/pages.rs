@@ -49,7 +49,7 @@ const HTML: &str = "text/html; charset=utf-8";
 const ASSETS: &str = "public, max-age=3600";
 /// How long an article page is kept in memory; edits through this
 /// instance replace it at once.
-const ARTICLE_TTL: Duration = Duration::from_secs(30);
+pub(crate) const ARTICLE_TTL: Duration = Duration::from_secs(30);
 
 pub struct Pages {
     env: Environment<'static>,
@@ -76,23 +76,25 @@ impl Pages {
             .map_err(|error| ApiError::Internal(format!("page {name}: {error:#}").into()))
     }
 
-    fn cached(&self, key: &str) -> Option<Bytes> {
+    pub(crate) fn cached(&self, key: &str) -> Option<Bytes> {
         let cache = self.cache.read().expect("page cache lock");
         let (built, ttl, body) = cache.get(key)?;
         (built.elapsed() < *ttl).then(|| body.clone())
     }
 
-    fn keep(&self, key: &str, ttl: Duration, body: Bytes) {
+    pub(crate) fn keep(&self, key: &str, ttl: Duration, body: Bytes) {
         self.cache
             .write()
             .expect("page cache lock")
             .insert(key.to_owned(), (Instant::now(), ttl, body));
     }
 
-    /// Forgets a page (and the home page, which lists it) after a change.
+    /// Forgets a page, its Content API twin (`/api/v1` + path) and the
+    /// home page, which lists it, after a change.
     pub fn forget(&self, path: &str) {
         let mut cache = self.cache.write().expect("page cache lock");
         cache.remove(path);
+        cache.remove(&format!("/api/v1{path}"));
         cache.remove("/");
     }
 }

@@ -19,6 +19,7 @@ use crate::AppState;
 use crate::caching::{PUBLISHED, conditional};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, Editor};
+use crate::pages::ARTICLE_TTL;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ContributorView {
@@ -250,14 +251,20 @@ pub async fn get_article(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let slug = Slug::parse(&slug).map_err(|_| ApiError::NotFound("article"))?;
+    // Kept in memory like the article's page, and forgotten with it.
+    let key = format!("/api/v1/articles/{slug}");
+    if let Some(body) = state.pages.cached(&key) {
+        return Ok(conditional(&headers, "application/json", PUBLISHED, body.to_vec()));
+    }
     let article = state
         .store
         .find_article(&slug)
         .await?
         .filter(|article| article.status == ArticleStatus::Published)
         .ok_or(ApiError::NotFound("article"))?;
-    let view = ArticleView::from(&article);
-    Ok(conditional(&headers, "application/json", PUBLISHED, json_bytes(&view)))
+    let body = json_bytes(&ArticleView::from(&article));
+    state.pages.keep(&key, ARTICLE_TTL, body.clone().into());
+    Ok(conditional(&headers, "application/json", PUBLISHED, body))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
