@@ -28,12 +28,12 @@ function freePort() {
 }
 
 /** Starts `turnout serve --demo`; resolves once /readyz answers. */
-export async function startTurnout() {
+export async function startTurnout(env = {}) {
   const port = await freePort();
   const data = mkdtempSync(join(tmpdir(), "turnout-browser-"));
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(binary, ["--data-dir", data, "serve", "--demo", "--bind", `127.0.0.1:${port}`], {
-    env: { ...process.env, TURNOUT_ADMIN_TOKEN: ADMIN_TOKEN, RUST_LOG: "warn", DATABASE_URL: "" },
+    env: { ...process.env, TURNOUT_ADMIN_TOKEN: ADMIN_TOKEN, RUST_LOG: "warn", DATABASE_URL: "", ...env },
     stdio: ["ignore", "ignore", "inherit"],
   });
   for (let attempt = 0; attempt < 200; attempt++) {
@@ -85,6 +85,24 @@ export async function api(base, method, path, body, token) {
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+/** A one-page site on another origin, for embedding the widget. */
+export async function startPartnerSite() {
+  const { createServer: createHttpServer } = await import("node:http");
+  let html = "";
+  const server = createHttpServer((request, response) => {
+    response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+    response.end(html);
+  });
+  await new Promise((done) => server.listen(0, "127.0.0.1", done));
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    serve(page) {
+      html = page;
+    },
+    stop: () => new Promise((done) => server.close(done)),
+  };
 }
 
 export async function shot(page, name) {

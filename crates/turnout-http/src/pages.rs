@@ -187,7 +187,7 @@ fn not_found(state: &AppState, path: &str, message: &str) -> Response {
 fn next_slot(listing: &WebinarListing) -> Value {
     listing.next_slot.as_ref().map_or(Value::Null, |slot| {
         json!({
-            "starts_at": slot.starts_at.to_string(),
+            "starts_at": machine_time(slot.starts_at),
             "label": local_label(slot.starts_at, &listing.webinar.time_zone).full,
         })
     })
@@ -251,6 +251,12 @@ async fn webinar_page(State(state): State<AppState>, Path(slug): Path<String>, h
         state.pages.render("webinar.html", page).map(Some)
     })
     .await
+}
+
+/// A `datetime` attribute's value: RFC 3339 in UTC, whole seconds (HTML
+/// allows at most three digits of a fraction).
+fn machine_time(instant: Timestamp) -> String {
+    instant.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// "29 November 2026"
@@ -325,9 +331,9 @@ async fn article_page(State(state): State<AppState>, Path(slug): Path<String>, h
                 "summary": article.summary,
                 "body_html": article.body_html,
                 "reading_time": reading_time_label(article.reading_minutes),
-                "published_at": article.published_at.map(|at| at.to_string()),
+                "published_at": article.published_at.map(machine_time),
                 "published_label": article.published_at.map(|at| date_label(at, &utc)),
-                "updated_at": article.updated_at.to_string(),
+                "updated_at": machine_time(article.updated_at),
                 "updated_label": date_label(article.updated_at, &utc),
                 "contributors": article.contributors.iter().map(|c| json!({
                     "name": c.name, "title": c.title, "role_label": c.role.label(),
@@ -422,7 +428,7 @@ async fn manage_page(
             "id": registration.id,
             "webinar_title": registration.webinar.title,
             "webinar_slug": registration.webinar.slug.as_str(),
-            "starts_at": registration.slot.starts_at.to_string(),
+            "starts_at": machine_time(registration.slot.starts_at),
             "when": local_label(registration.slot.starts_at, zone).full,
             "time_zone": zone.name(),
             "status_label": status_label,

@@ -1,0 +1,112 @@
+// Turnout's pages as the W3C's Nu validator sees them, the widget embedded
+// on another site with one script tag, and the widget used with the
+// keyboard alone.
+
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import { api, launchBrowser, shot, startPartnerSite, startTurnout } from "./harness.mjs";
+
+const WEBINAR = "uplevel-your-career-with-ai-ml-genai";
+const ARTICLE = "machine-learning-engineer-job-description";
+const vnu = createRequire(import.meta.url)("vnu-jar");
+
+let partner;
+let turnout;
+let browser;
+
+before(async () => {
+  partner = await startPartnerSite();
+  turnout = await startTurnout({ TURNOUT_CORS_ORIGINS: partner.origin });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await turnout?.stop();
+  await partner?.stop();
+});
+
+test("every page is valid HTML to the Nu validator", async () => {
+  const slots = await api(turnout.base, "GET", `/api/v1/webinars/${WEBINAR}/slots?tz=Asia/Kolkata`);
+  const open = slots.body.days.flatMap((day) => day.slots).find((slot) => slot.status === "open");
+  const registered = await api(turnout.base, "POST", "/api/v1/registrations", {
+    slot_id: open.slot_id, webinar: WEBINAR, name: "Farah Khan", email: "farah.browser@example.com",
+    phone: "+91 98765 43215", time_zone: "Asia/Kolkata", consent: { privacy_policy: true },
+  });
+  const { registration_id: id, manage_token: token } = registered.body;
+  const dir = mkdtempSync(join(tmpdir(), "turnout-pages-"));
+  const pages = ["/", `/webinars/${WEBINAR}`, `/articles/${ARTICLE}`, `/registrations/${id}?token=${token}`, "/webinars/missing"];
+  const files = [];
+  for (const [n, path] of pages.entries()) {
+    const html = await (await fetch(`${turnout.base}${path}`)).text();
+    const file = join(dir, `page-${n}.html`);
+    writeFileSync(file, html);
+    files.push(file);
+  }
+  let report;
+  try {
+    execFileSync("java", ["-jar", vnu, "--errors-only", "--format", "json", ...files], { stdio: "pipe" });
+    report = { messages: [] };
+  } catch (failure) {
+    report = JSON.parse(failure.stderr.toString());
+  }
+  const errors = report.messages.filter((message) => message.type === "error");
+  assert.deepEqual(errors, [], pages.join(", "));
+});
+
+test("one script tag embeds the widget on another site, whose origin is allowed", async () => {
+  partner.serve(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Partner</title></head>
+    <body><h1>Careers at a partner site</h1>
+    <script src="${turnout.base}/static/widget.js" data-webinar="${WEBINAR}" defer></script></body></html>`);
+  const context = await browser.newContext({ timezoneId: "Asia/Kolkata", viewport: { width: 375, height: 812 } });
+  const page = await context.newPage();
+  await page.goto(partner.origin);
+  await page.getByLabel("Full name").fill("Leela Menon");
+  await page.getByLabel("Email").fill("leela.browser@example.com");
+  await page.getByLabel("Phone").fill("+91 98765 43216");
+  await page.getByLabel("By sharing your contact details you agree to our privacy policy").check();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "Select webinar slot" }).waitFor();
+  await page.locator(".slots button:not([disabled])").first().waitFor();
+  await shot(page, "embedded-on-another-site");
+  await context.close();
+});
+
+test("the widget works with the keyboard alone", async () => {
+  const context = await browser.newContext({ timezoneId: "Asia/Kolkata" });
+  const page = await context.newPage();
+  await page.goto(`${turnout.base}/webinars/${WEBINAR}`);
+  await page.getByLabel("Full name").focus();
+  await page.keyboard.type("Omar Sheikh");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("omar.browser@example.com");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("+91 98765 43217");
+  await page.keyboard.press("Tab"); // SMS reminders
+  await page.keyboard.press("Space");
+  await page.keyboard.press("Tab"); // privacy policy
+  await page.keyboard.press("Space");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  const heading = page.getByRole("heading", { name: "Select webinar slot" });
+  await heading.waitFor();
+  await page.locator(".slots button:not([disabled])").first().waitFor();
+  let focused = "";
+  for (let step = 0; step < 10 && !focused.startsWith("slot"); step++) {
+    await page.keyboard.press("Tab");
+    focused = await page.evaluate(() => (document.activeElement.dataset.slot ? `slot ${document.activeElement.dataset.slot}` : document.activeElement.tagName));
+  }
+  assert.ok(focused.startsWith("slot"), `Tab reaches a time slot (${focused})`);
+  await page.keyboard.press("Enter");
+  const next = page.getByRole("heading", { name: "Almost there" });
+  await next.waitFor();
+  assert.ok(await next.evaluate((node) => node === document.activeElement), "focus moves to the new step");
+  await shot(page, "keyboard-only");
+  await context.close();
+});
