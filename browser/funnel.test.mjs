@@ -155,6 +155,26 @@ test("a résumé over 4 MB is refused before it is sent", async () => {
   await page.context().close();
 });
 
+test("the server's refusal of a résumé is shown next to the field", async () => {
+  const page = await phone();
+  await page.goto(`${turnout.base}/webinars/${WEBINAR}`);
+  await enterDetails(page, { name: "Ira Sen", email: "ira.browser@example.com", phone: "+91 98765 43218" });
+  await page.locator(".slots button:not([disabled])").first().click();
+  await page.getByRole("heading", { name: "Almost there" }).waitFor();
+  const window = page.getByLabel("Your preferred slot for consultation");
+  const first = await window.locator("option:not([disabled]):not([value=''])").first().getAttribute("value");
+  await window.selectOption(first);
+  const fake = join(tmpdir(), `not-really-${process.pid}.pdf`);
+  writeFileSync(fake, "a text file wearing a .pdf name");
+  await page.getByLabel("Get your résumé reviewed (optional)").setInputFiles(fake);
+  await page.getByRole("button", { name: "Complete registration" }).click();
+  const error = page.locator("#tw1-resume-error");
+  await error.filter({ hasText: "Upload a PDF or DOCX file" }).waitFor();
+  assert.equal(await page.getByRole("heading", { name: "Registration completed" }).count(), 0);
+  await shot(page, "resume-refused-by-server");
+  await page.context().close();
+});
+
 test("a registration is cancelled from the manage page", async () => {
   const slots = await api(turnout.base, "GET", `/api/v1/webinars/${WEBINAR}/slots?tz=Asia/Kolkata`);
   const open = slots.body.days.flatMap((day) => day.slots).find((slot) => slot.status === "open");
