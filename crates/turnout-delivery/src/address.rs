@@ -67,31 +67,48 @@ impl AddressPolicy {
     }
 }
 
-/// Loopback, private, link-local, shared (CGNAT), unspecified, multicast and
-/// IPv6 unique-local addresses, and IPv4 ones mapped into IPv6.
+/// Loopback, private, link-local, shared (CGNAT), benchmarking, reserved,
+/// documentation, unspecified and multicast addresses; IPv6 unique-local
+/// ones; and IPv4 addresses carried inside IPv6 (mapped, compatible, NAT64,
+/// 6to4), judged as the IPv4 address they carry. Teredo is refused whole.
 fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
                 || v4.is_unspecified()
                 || v4.is_broadcast()
                 || v4.is_multicast()
+                || v4.is_documentation()
                 || a == 0
+                || a >= 240
                 || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (18..20).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            let segments = v6.segments();
+            let embedded = |high: u16, low: u16| {
+                let [h1, h2] = high.to_be_bytes();
+                let [l1, l2] = low.to_be_bytes();
+                std::net::Ipv4Addr::new(h1, h2, l1, l2)
+            };
+            if let Some(v4) = v6.to_ipv4() {
                 return is_internal(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
+            if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return is_internal(IpAddr::V4(embedded(segments[6], segments[7])));
+            }
+            if segments[0] == 0x2002 {
+                return is_internal(IpAddr::V4(embedded(segments[1], segments[2])));
+            }
+            let first = segments[0];
+            v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
+                || (first == 0x2001 && segments[1] == 0)
         }
     }
 }
@@ -136,11 +153,22 @@ mod tests {
             "fe80::1",
             "fd00::1",
             "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:a9fe:a9fe::1",
+            "2001:0:4136:e378::1",
+            "198.18.0.1",
+            "240.0.0.1",
+            "192.0.0.8",
         ] {
             assert!(!none.permits(internal.parse().unwrap()), "{internal}");
         }
         assert!(none.permits("93.184.216.34".parse().unwrap()));
         assert!(none.permits("2606:2800:220:1::1".parse().unwrap()));
+        assert!(
+            none.permits("64:ff9b::5db8:d822".parse().unwrap()),
+            "NAT64 of a public address"
+        );
 
         let some = AddressPolicy::new(&["127.0.0.1".into(), "10.1.0.0/16".into()]).unwrap();
         assert!(some.permits("127.0.0.1".parse().unwrap()));

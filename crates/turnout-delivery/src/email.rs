@@ -113,7 +113,7 @@ impl Mailer {
         let to = mailbox(&event.name, &event.email)?;
         if let Some(offset) = reminder_offset(&delivery.kind) {
             live_reminder(store, delivery, &event, now).await?;
-            context["starts_in"] = json!(starts_in(offset));
+            context["starts_in"] = json!(starts_in(offset, event.starts_at, now));
             return Ok(Letter {
                 to,
                 template: "reminder",
@@ -164,6 +164,9 @@ impl Mailer {
             .await
             .map_err(|error| Attempt::Fail(error.to_string()))?
             .ok_or_else(|| Attempt::Skip("the consultation no longer exists".into()))?;
+        if contact.advisor_id != event.advisor_id || contact.starts_at != event.starts_at {
+            return Err(Attempt::Skip("the consultation was reassigned or moved since".into()));
+        }
         let site = json!({"site_name": self.links.site_name, "public_url": self.links.public_url});
         let (to, template, mut context) = match delivery.kind.as_str() {
             "consultation" => {

@@ -46,6 +46,9 @@ pub struct WorkerSettings {
     /// Deliveries in flight at once.
     pub concurrency: usize,
     /// How long a claim lasts before another worker may take the delivery.
+    /// One attempt may take a quarter of it, and a pass claims at most two
+    /// rounds of `concurrency`, so a pass records its outcomes well before
+    /// its claims run out.
     pub lease: Duration,
     /// Attempts before a delivery is declared dead.
     pub max_attempts: i64,
@@ -62,9 +65,9 @@ pub struct WorkerSettings {
 impl Default for WorkerSettings {
     fn default() -> Self {
         Self {
-            batch: 32,
+            batch: 16,
             concurrency: 8,
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(120),
             max_attempts: 10,
             backoff: Backoff {
                 base: Duration::from_secs(30),
@@ -164,7 +167,15 @@ impl Worker {
     }
 
     async fn attempt(&self, delivery: &ClaimedDelivery, now: Timestamp) -> DeliveryOutcome {
-        let attempt = match (delivery.channel, &delivery.endpoint) {
+        let limit = self.settings.lease / 4;
+        let attempt = tokio::time::timeout(limit, self.send(delivery, now))
+            .await
+            .unwrap_or_else(|_| Attempt::Fail(format!("gave up after {} s", limit.as_secs())));
+        self.outcome(delivery, attempt, now)
+    }
+
+    async fn send(&self, delivery: &ClaimedDelivery, now: Timestamp) -> Attempt {
+        match (delivery.channel, &delivery.endpoint) {
             (Channel::Webhook, Some(endpoint)) => match self.channels.webhooks.send(endpoint, delivery, now).await {
                 Ok(()) => Attempt::Sent,
                 Err(error) => Attempt::Fail(error),
@@ -175,7 +186,10 @@ impl Worker {
                 Some(sms) => sms.deliver(self.store.as_ref(), delivery, now).await,
                 None => Attempt::Fail("no SMS provider is configured".into()),
             },
-        };
+        }
+    }
+
+    fn outcome(&self, delivery: &ClaimedDelivery, attempt: Attempt, now: Timestamp) -> DeliveryOutcome {
         match attempt {
             Attempt::Sent => DeliveryOutcome::Sent,
             Attempt::Skip(reason) => DeliveryOutcome::Skipped { reason },

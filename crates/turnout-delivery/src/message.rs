@@ -32,6 +32,7 @@ pub struct RegistrationEvent {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ConsultationEvent {
     pub consultation_id: Uuid,
+    pub advisor_id: i64,
     pub advisor_name: String,
     pub window_label: String,
     pub window_date: jiff::civil::Date,
@@ -125,9 +126,16 @@ pub async fn live_reminder(
     Ok(contact)
 }
 
-/// "24 hours", "1 hour", "30 minutes".
-pub fn starts_in(offset: SignedDuration) -> String {
-    let minutes = offset.as_mins();
+/// How long until the start, as a reminder says it: the offset when the
+/// reminder is on time, less when it went out late; rounded to the nearest
+/// minute, or hour for an offset in whole hours ("24 hours", "1 hour",
+/// "30 minutes").
+pub fn starts_in(offset: SignedDuration, starts_at: Timestamp, now: Timestamp) -> String {
+    let left = now.duration_until(starts_at).clamp(SignedDuration::ZERO, offset);
+    let mut minutes = ((left.as_secs() + 30) / 60).max(1);
+    if offset.as_mins() % 60 == 0 && minutes >= 60 {
+        minutes = (minutes + 30) / 60 * 60;
+    }
     let (count, unit) = match minutes {
         m if m % 60 == 0 => (m / 60, "hour"),
         m => (m, "minute"),
@@ -135,5 +143,36 @@ pub fn starts_in(offset: SignedDuration) -> String {
     match count {
         1 => format!("1 {unit}"),
         n => format!("{n} {unit}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reminder_says_how_long_is_left() {
+        let start: Timestamp = "2026-12-01T12:00:00Z".parse().unwrap();
+        let day = SignedDuration::from_hours(24);
+        let hour = SignedDuration::from_hours(1);
+        let at = |before: SignedDuration| start - before;
+        assert_eq!(starts_in(day, start, at(day)), "24 hours");
+        assert_eq!(
+            starts_in(day, start, at(day - SignedDuration::from_secs(5))),
+            "24 hours",
+            "seconds late"
+        );
+        assert_eq!(
+            starts_in(day, start, at(SignedDuration::from_hours(22))),
+            "22 hours",
+            "hours late"
+        );
+        assert_eq!(
+            starts_in(hour, start, at(hour - SignedDuration::from_secs(5))),
+            "1 hour"
+        );
+        assert_eq!(starts_in(hour, start, at(SignedDuration::from_mins(35))), "35 minutes");
+        let ninety = SignedDuration::from_mins(90);
+        assert_eq!(starts_in(ninety, start, at(ninety)), "90 minutes");
     }
 }

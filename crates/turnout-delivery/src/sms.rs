@@ -87,7 +87,7 @@ impl SmsSender {
             return Err(Attempt::Skip("no consent to SMS".into()));
         }
         let mut context = event.context(&self.links, &zone(&event.time_zone)?);
-        context["starts_in"] = json!(starts_in(offset));
+        context["starts_in"] = json!(starts_in(offset, event.starts_at, now));
         let text = self
             .templates
             .render("sms-reminder.txt", &context)
@@ -124,7 +124,8 @@ impl SmsSender {
                 let text: String = response.text().await.unwrap_or_default().chars().take(200).collect();
                 Attempt::Fail(format!("SMS provider answered {status}: {text}"))
             }
-            Err(error) => Attempt::Fail(format!("SMS provider unreachable: {error}")),
+            // Without the URL: some providers put their key in it.
+            Err(error) => Attempt::Fail(format!("SMS provider unreachable: {}", error.without_url())),
         }
     }
 }

@@ -27,6 +27,8 @@ impl WebhookSender {
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the endpoint's name itself, past the guard.
+            .no_proxy()
             .user_agent(concat!("Turnout-Webhooks/", env!("CARGO_PKG_VERSION")))
             .dns_resolver(Arc::new(GuardedResolver {
                 policy: Arc::clone(&policy),
@@ -65,7 +67,7 @@ impl WebhookSender {
             .body(body)
             .send()
             .await
-            .map_err(|error| format!("request failed: {}", describe(&error)))?;
+            .map_err(|error| format!("request failed: {}", describe(&error.without_url())))?;
         let status = response.status();
         if status.is_success() {
             return Ok(());

@@ -42,6 +42,18 @@ impl AllowedOrigins {
         self.0.iter().any(|allowed| allowed == origin)
     }
 
+    /// The same list with Turnout's own public origin added, so its pages
+    /// pass behind a proxy that rewrites `Host`.
+    pub fn with_own(&self, public_url: &str) -> Self {
+        let own = url::Url::parse(public_url)
+            .ok()
+            .map(|url| url.origin().ascii_serialization())
+            .and_then(|origin| HeaderValue::from_str(&origin).ok());
+        let mut origins = self.0.as_ref().clone();
+        origins.extend(own);
+        Self(Arc::new(origins))
+    }
+
     /// The CORS headers for listed origins, preflights included.
     pub fn layer(&self) -> CorsLayer {
         CorsLayer::new()

@@ -165,7 +165,11 @@
     return el("div", { class: "stack" }, [el("label", { for: id, text: label }), help, input, error]);
   };
 
-  Widget.prototype.showErrors = function (form, errors) {
+  /**
+   * Shows each error next to its field; one about a field the form does not
+   * have (say, the time zone) goes to the form's general message.
+   */
+  Widget.prototype.showErrors = function (form, errors, general) {
     var widget = this;
     form.querySelectorAll(".field-error").forEach(function (node) {
       node.textContent = "";
@@ -173,15 +177,18 @@
     form.querySelectorAll("[aria-invalid]").forEach(function (node) {
       node.removeAttribute("aria-invalid");
     });
+    if (general) general.textContent = "";
     var first = null;
     errors.forEach(function (error) {
       var name = { "consent.privacy_policy": "privacy", "consent.sms": "sms" }[error.field] || error.field;
-      var input = form.querySelector("#" + widget.field(name));
-      var message = form.querySelector("#" + widget.field(name) + "-error");
-      if (input && message) {
+      var input = document.getElementById(widget.field(name));
+      var message = document.getElementById(widget.field(name) + "-error");
+      if (input && message && form.contains(input)) {
         input.setAttribute("aria-invalid", "true");
         message.textContent = error.message;
         first = first || input;
+      } else if (general) {
+        general.textContent = (general.textContent ? general.textContent + " " : "") + error.message;
       }
     });
     var summary = errors.map(function (error) {
@@ -242,7 +249,7 @@
           widget.lead = response.body;
           widget.slots();
         } else if (response.body && response.body.errors && response.body.errors.length) {
-          widget.showErrors(form, response.body.errors);
+          widget.showErrors(form, response.body.errors, general);
         } else {
           general.textContent = problemText(response.body);
         }
@@ -436,7 +443,7 @@
             if (response.body && response.body.errors && response.body.errors.length) {
               widget.showErrors(form, response.body.errors.map(function (e) {
                 return { field: e.field === "window_id" ? "window" : e.field, message: e.message };
-              }));
+              }), general);
             } else {
               general.textContent = problemText(response.body);
             }

@@ -12,6 +12,9 @@ ALTER TABLE outbox
     DROP COLUMN sent_at,
     -- Set once a worker has turned the event into its deliveries.
     ADD COLUMN routed_at TIMESTAMPTZ;
+-- Events written before there were deliveries are history, not news: no
+-- one is to be mailed now about a registration made weeks ago.
+UPDATE outbox SET routed_at = created_at;
 CREATE INDEX outbox_unrouted ON outbox (id) WHERE routed_at IS NULL;
 
 -- Idle workers LISTEN instead of polling; one notification per inserting
@@ -47,7 +50,8 @@ CREATE TABLE deliveries (
     recipient       TEXT        NOT NULL, -- visitor, advisor, or the endpoint's id
     endpoint_id     UUID        REFERENCES webhook_endpoints (id) ON DELETE SET NULL,
     status          TEXT        NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'dead', 'skipped')),
-    attempts        BIGINT      NOT NULL DEFAULT 0,
+    attempts        BIGINT      NOT NULL DEFAULT 0, -- since the last admin retry
+    claims          BIGINT      NOT NULL DEFAULT 0, -- ever: fences each claim's outcome
     -- When it is due; while `sending`, when the claim's lease runs out.
     next_attempt_at TIMESTAMPTZ NOT NULL,
     last_error      TEXT,

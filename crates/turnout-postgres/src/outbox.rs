@@ -12,7 +12,7 @@ use sqlx::{PgConnection, PgPool, Row};
 use tokio::sync::Notify;
 use turnout_domain::RegistrationStatus;
 use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_column};
-use turnout_store::outcome::disabled_reason;
+use turnout_store::outcome::{disabled_reason, endpoint_outcomes};
 use turnout_store::{
     Channel, ClaimedDelivery, ConsultationContact, Contact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome,
     EventRecord, NewDelivery, RegistrationContact, Router, StoreError, WebhookChanges, WebhookEndpoint, sql,
@@ -115,6 +115,7 @@ fn claimed_from_row(row: &PgRow) -> Result<ClaimedDelivery, StoreError> {
         attempt: row.try_get(5)?,
         event: event_from_row(row, 6)?,
         endpoint,
+        claim: row.try_get(22)?,
     })
 }
 
@@ -210,25 +211,19 @@ pub(crate) async fn finish_deliveries(
     let mut tx = pool.begin().await?;
     let held: Vec<i64> = sqlx::query_scalar(sql::FINISH_DELIVERIES)
         .bind(finished.iter().map(|(delivery, _)| delivery.id).collect::<Vec<_>>())
-        .bind(
-            finished
-                .iter()
-                .map(|(delivery, _)| delivery.attempt)
-                .collect::<Vec<_>>(),
-        )
+        .bind(finished.iter().map(|(delivery, _)| delivery.claim).collect::<Vec<_>>())
         .bind(columns.iter().map(|c| c.status).collect::<Vec<_>>())
         .bind(columns.iter().map(|c| ts(c.next_attempt_at)).collect::<Vec<_>>())
         .bind(columns.iter().map(|c| c.last_error).collect::<Vec<_>>())
         .bind(columns.iter().map(|c| c.sent_at.map(ts)).collect::<Vec<_>>())
         .fetch_all(&mut *tx)
         .await?;
-    let mut recorded = Vec::with_capacity(finished.len());
-    for (delivery, outcome) in finished {
-        let was_held = held.contains(&delivery.id);
-        if was_held && let Some(endpoint) = &delivery.endpoint {
-            count_for_endpoint(&mut tx, endpoint.id, outcome, disable_after, now).await?;
-        }
-        recorded.push(was_held);
+    let recorded: Vec<bool> = finished
+        .iter()
+        .map(|(delivery, _)| held.contains(&delivery.id))
+        .collect();
+    for (endpoint, outcome) in endpoint_outcomes(finished, &recorded) {
+        count_for_endpoint(&mut tx, endpoint, outcome, disable_after, now).await?;
     }
     tx.commit().await?;
     Ok(recorded)
@@ -442,6 +437,8 @@ pub(crate) async fn consultation_contact(pool: &PgPool, id: Uuid) -> Result<Opti
         .await?;
     row.map(|row| {
         Ok(ConsultationContact {
+            advisor_id: row.try_get(8)?,
+            starts_at: instant(&row, 9)?,
             visitor: contact_from_row(&row, 0)?,
             advisor_name: row.try_get(5)?,
             advisor_email: row.try_get(6)?,

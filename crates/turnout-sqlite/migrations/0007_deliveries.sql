@@ -11,6 +11,9 @@ ALTER TABLE outbox DROP COLUMN last_error;
 ALTER TABLE outbox DROP COLUMN sent_at;
 -- Set once a worker has turned the event into its deliveries.
 ALTER TABLE outbox ADD COLUMN routed_at INTEGER;
+-- Events written before there were deliveries are history, not news: no
+-- one is to be mailed now about a registration made weeks ago.
+UPDATE outbox SET routed_at = created_at;
 CREATE INDEX outbox_unrouted ON outbox (id) WHERE routed_at IS NULL;
 
 CREATE TABLE webhook_endpoints (
@@ -35,7 +38,8 @@ CREATE TABLE deliveries (
     recipient       TEXT    NOT NULL, -- visitor, advisor, or the endpoint's id
     endpoint_id     TEXT    REFERENCES webhook_endpoints (id) ON DELETE SET NULL,
     status          TEXT    NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'dead', 'skipped')),
-    attempts        INTEGER NOT NULL DEFAULT 0,
+    attempts        INTEGER NOT NULL DEFAULT 0, -- since the last admin retry
+    claims          INTEGER NOT NULL DEFAULT 0, -- ever: fences each claim's outcome
     -- When it is due; while `sending`, when the claim's lease runs out.
     next_attempt_at INTEGER NOT NULL,
     last_error      TEXT,

@@ -10,7 +10,7 @@ use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row};
 use turnout_domain::{RegistrationStatus, TimeZone};
 use turnout_store::columns::to_json_column;
-use turnout_store::outcome::disabled_reason;
+use turnout_store::outcome::{disabled_reason, endpoint_outcomes};
 use turnout_store::{
     Channel, ClaimedDelivery, ConsultationContact, Contact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome,
     EventRecord, RegistrationContact, Router, StoreError, WebhookChanges, WebhookEndpoint, sql,
@@ -154,6 +154,7 @@ fn claimed_from_row(row: &Row<'_>) -> rusqlite::Result<ClaimedDelivery> {
         attempt: row.get(5)?,
         event: event_from_row(row, 6)?,
         endpoint,
+        claim: row.get(22)?,
     })
 }
 
@@ -168,17 +169,16 @@ pub(crate) fn finish_deliveries(
         let columns = outcome.columns(now);
         let params: [&dyn ToSql; 6] = [
             &delivery.id,
-            &delivery.attempt,
+            &delivery.claim,
             &columns.status,
             &micros(columns.next_attempt_at),
             &columns.last_error,
             &columns.sent_at.map(micros),
         ];
-        let held = execute(connection, sql::FINISH_DELIVERY, &params)? == 1;
-        if held && let Some(endpoint) = &delivery.endpoint {
-            count_for_endpoint(connection, endpoint.id, outcome, disable_after, now)?;
-        }
-        recorded.push(held);
+        recorded.push(execute(connection, sql::FINISH_DELIVERY, &params)? == 1);
+    }
+    for (endpoint, outcome) in endpoint_outcomes(finished, &recorded) {
+        count_for_endpoint(connection, endpoint, outcome, disable_after, now)?;
     }
     Ok(recorded)
 }
@@ -351,6 +351,8 @@ pub(crate) fn consultation_contact(
 ) -> Result<Option<ConsultationContact>, StoreError> {
     query_optional(connection, sql::CONSULTATION_CONTACT, &[&text(id)], |row| {
         Ok(ConsultationContact {
+            advisor_id: row.get(8)?,
+            starts_at: instant(row, 9)?,
             visitor: contact_from_row(row, 0)?,
             advisor_name: row.get(5)?,
             advisor_email: row.get(6)?,

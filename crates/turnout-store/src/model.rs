@@ -425,9 +425,12 @@ pub struct ClaimedDelivery {
     pub channel: Channel,
     pub kind: String,
     pub recipient: String,
-    /// This attempt's number, from 1; it fences the outcome: a worker whose
-    /// lease ran out cannot overwrite the next one's.
+    /// This attempt's number since the delivery was made or last retried by
+    /// an admin, from 1: what backoff and the last attempt count.
     pub attempt: i64,
+    /// How many times it was ever claimed: fences the outcome, so a worker
+    /// whose lease ran out cannot overwrite its successor's.
+    pub claim: i64,
     pub event: EventRecord,
     pub endpoint: Option<WebhookEndpoint>,
 }
@@ -568,9 +571,12 @@ pub struct RegistrationContact {
     pub person: Contact,
 }
 
-/// The two people a consultation's messages go to.
+/// The two people a consultation's messages go to, and who and when it is
+/// now (a message about an earlier assignment is stale).
 #[derive(Debug, Clone)]
 pub struct ConsultationContact {
+    pub advisor_id: i64,
+    pub starts_at: Timestamp,
     pub visitor: Contact,
     pub advisor_name: String,
     pub advisor_email: String,

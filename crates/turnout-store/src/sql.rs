@@ -362,24 +362,24 @@ pub const MARK_ALL_ROUTED: &str = "UPDATE outbox SET routed_at = $2 WHERE id = A
 pub const DUE_DELIVERIES: &str = due_deliveries!();
 
 /// Claims the due deliveries no other worker holds until `$3` (PostgreSQL);
-/// the attempt count is each claim's fence.
+/// the claim count is each claim's fence.
 pub const CLAIM_DUE_DELIVERIES: &str = concat!(
     "WITH due AS (",
     due_deliveries!(),
     " FOR UPDATE SKIP LOCKED) UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, \
-     next_attempt_at = $3 FROM due WHERE d.id = due.id RETURNING d.id"
+     claims = d.claims + 1, next_attempt_at = $3 FROM due WHERE d.id = due.id RETURNING d.id"
 );
 
-/// Claims one delivery until `$2`; the attempt count is the claim's fence.
+/// Claims one delivery until `$2`; the claim count is the claim's fence.
 pub const CLAIM_DELIVERY: &str = "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, \
-     next_attempt_at = $2 WHERE id = $1";
+     claims = claims + 1, next_attempt_at = $2 WHERE id = $1";
 
 macro_rules! claimed_delivery {
     () => {
         "SELECT d.id, d.message_id, d.channel, d.kind, d.recipient, d.attempts, \
          o.id, o.event_id, o.event_type, o.payload, o.created_at, o.routed_at, \
          w.id, w.url, w.description, w.event_types, w.secret, w.enabled, w.consecutive_failures, \
-         w.disabled_reason, w.created_at, w.updated_at \
+         w.disabled_reason, w.created_at, w.updated_at, d.claims \
          FROM deliveries d JOIN outbox o ON o.id = d.event_id \
          LEFT JOIN webhook_endpoints w ON w.id = d.endpoint_id"
     };
@@ -394,15 +394,15 @@ pub const CLAIMED_DELIVERIES: &str = concat!(claimed_delivery!(), " WHERE d.id =
 /// Records an outcome (`$3` status, `$4` next attempt, `$5` error, `$6`
 /// sent at) if the delivery is still on the claim numbered `$2`.
 pub const FINISH_DELIVERY: &str = "UPDATE deliveries SET status = $3, next_attempt_at = $4, last_error = $5, \
-     sent_at = $6 WHERE id = $1 AND attempts = $2 AND status = 'sending'";
+     sent_at = $6 WHERE id = $1 AND claims = $2 AND status = 'sending'";
 
 /// Many outcomes in one statement (PostgreSQL arrays); returns the ids
 /// whose claim still held.
 pub const FINISH_DELIVERIES: &str = "UPDATE deliveries d SET status = u.status, next_attempt_at = u.next, \
      last_error = u.error, sent_at = u.sent \
      FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::timestamptz[]) \
-     AS u (id, attempt, status, next, error, sent) \
-     WHERE d.id = u.id AND d.attempts = u.attempt AND d.status = 'sending' RETURNING d.id";
+     AS u (id, claim, status, next, error, sent) \
+     WHERE d.id = u.id AND d.claims = u.claim AND d.status = 'sending' RETURNING d.id";
 
 pub const ENDPOINT_SUCCEEDED: &str =
     "UPDATE webhook_endpoints SET consecutive_failures = 0 WHERE id = $1 AND consecutive_failures <> 0";
@@ -492,7 +492,8 @@ pub const REGISTRATION_CONTACT: &str = concat!(
 pub const CONSULTATION_CONTACT: &str = concat!(
     "SELECT ",
     contact_columns!(),
-    ", a.name, a.email, a.time_zone FROM consultations k JOIN persons p ON p.id = k.person_id \
+    ", a.name, a.email, a.time_zone, k.advisor_id, k.window_start FROM consultations k \
+     JOIN persons p ON p.id = k.person_id \
      JOIN leads l ON l.id = k.lead_id JOIN consents c ON c.id = l.consent_id \
      JOIN advisors a ON a.id = k.advisor_id WHERE k.id = $1"
 );

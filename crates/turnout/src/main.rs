@@ -259,7 +259,13 @@ async fn worker(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Worker
     let templates = Arc::new(Templates::new(config.email.templates_dir.clone()));
     let sms = match config.sms.settings() {
         Some(settings) => {
-            tracing::info!(url = settings.url, "SMS reminders go through the configured provider");
+            let host = url::Url::parse(&settings.url)
+                .ok()
+                .and_then(|url| url.host_str().map(str::to_owned));
+            tracing::info!(
+                provider = host.as_deref().unwrap_or("?"),
+                "SMS reminders go through the configured provider"
+            );
             let sender = SmsSender::new(settings, Arc::clone(&templates), links.clone());
             Some(sender.map_err(|error| anyhow::anyhow!("sms: {error}"))?)
         }

@@ -481,3 +481,50 @@ async fn a_real_smtp_server_receives_the_confirmation_and_its_invitation() {
     );
     assert!(app.emails().is_empty(), "nothing went to files");
 }
+
+#[tokio::test]
+async fn a_reassigned_callback_is_announced_again_and_the_old_emails_are_not_sent() {
+    let app = TestApp::spawn().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    app.advisor("nadia@example.com", "Europe/London", ("00:00", "23:59"), 3)
+        .await;
+    let (lead_id, lead_token) = app.lead(&webinar, "asha@example.com").await;
+    let windows = json_body(app.get("/api/v1/consultation-windows?tz=Asia/Kolkata").await).await;
+    let window = &windows["days"][1]["windows"][0];
+    let booked = json_body(
+        app.post(
+            "/api/v1/consultations",
+            &json!({"lead_id": lead_id, "lead_token": lead_token, "window_id": window["window_id"]}),
+        )
+        .await,
+    )
+    .await;
+    let id = booked["consultation_id"].as_str().unwrap();
+    let second = app
+        .advisor("omar@example.com", "Europe/London", ("00:00", "23:59"), 3)
+        .await;
+    let moved = app
+        .admin_post(
+            &format!("/api/v1/admin/consultations/{id}/reassign"),
+            &json!({"advisor_id": second}),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+
+    app.worker().run_once(Timestamp::now()).await.unwrap();
+    let sent = emails(&app);
+    let to: Vec<&str> = sent.iter().map(|email| email.to.as_str()).collect();
+    assert_eq!(to.iter().filter(|to| **to == "asha@example.com").count(), 1, "{to:?}");
+    assert!(to.contains(&"omar@example.com"), "the new advisor hears of it: {to:?}");
+    assert!(
+        !to.contains(&"nadia@example.com"),
+        "the old assignment is not announced"
+    );
+    let skipped = ledger(&app, "?status=skipped").await;
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert!(
+        skipped
+            .iter()
+            .all(|item| item["last_error"] == "the consultation was reassigned or moved since")
+    );
+}

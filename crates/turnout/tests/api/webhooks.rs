@@ -423,7 +423,7 @@ async fn a_worker_killed_mid_delivery_leaves_the_message_to_be_sent_again_with_i
         }
         command
             .env("TURNOUT_WEBHOOKS_ALLOWED_NETWORKS", "127.0.0.1")
-            .env("TURNOUT_WORKER_LEASE_MS", "1500")
+            .env("TURNOUT_WORKER_LEASE_MS", "4000")
             .env("TURNOUT_WORKER_POLL_MS", "100")
             .env("TURNOUT_WEBHOOKS_TIMEOUT_MS", "60000")
             .stdout(Stdio::null());
@@ -598,4 +598,64 @@ async fn an_idle_worker_is_woken_by_a_new_event_rather_than_its_slow_poll() {
     .await;
     let _ = stop.send(());
     running.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_late_worker_cannot_overwrite_a_newer_claim_even_after_an_admin_retry() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::start().await;
+    create_endpoint(&app, &receiver, &["lead.created"]).await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    app.lead(&webinar, "asha@example.com").await;
+    let store = app.store();
+    let router = Arc::new(turnout_delivery::FunnelRouter {
+        reminders: Vec::new(),
+        sms: false,
+    });
+    let start = Timestamp::now();
+    store.route_events(router, 10, start).await.unwrap();
+    let second = SignedDuration::from_secs(1);
+
+    // Worker A claims and stalls past its lease; worker B claims and fails.
+    let a = store
+        .claim_deliveries(10, start, start + second)
+        .await
+        .unwrap()
+        .remove(0);
+    let later = start + 2 * second;
+    let b = store
+        .claim_deliveries(10, later, later + second)
+        .await
+        .unwrap()
+        .remove(0);
+    let failed = turnout_store::DeliveryOutcome::Failed {
+        error: "HTTP 500".into(),
+        retry_at: None,
+    };
+    assert_eq!(
+        store.finish_deliveries(&[(b, failed)], 20, later).await.unwrap(),
+        [true]
+    );
+    // An admin sends it again, and worker C claims it.
+    let id = a.message_id;
+    let retried = app
+        .admin_post(&format!("/api/v1/admin/outbox/{id}/retry"), &json!({}))
+        .await;
+    assert_eq!(retried.status(), StatusCode::OK);
+    let now = Timestamp::now() + 3 * second;
+    let c = store.claim_deliveries(10, now, now + second).await.unwrap().remove(0);
+    assert_eq!((c.attempt, a.attempt), (1, 1), "the attempt count starts again");
+
+    let stale = store
+        .finish_deliveries(&[(a, turnout_store::DeliveryOutcome::Sent)], 20, now)
+        .await
+        .unwrap();
+    assert_eq!(stale, [false], "A's outcome is refused");
+    let item = ledger(&app, "").await.remove(0);
+    assert_eq!(item["status"], "sending", "C's claim stands");
+    let current = store
+        .finish_deliveries(&[(c, turnout_store::DeliveryOutcome::Sent)], 20, now)
+        .await
+        .unwrap();
+    assert_eq!(current, [true]);
 }
