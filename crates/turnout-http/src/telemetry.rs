@@ -33,12 +33,19 @@ pub fn prometheus() -> &'static PrometheusHandle {
 
 /// The process's metrics in Prometheus' text format.
 pub(crate) fn render() -> impl IntoResponse {
+    render_with(String::new())
+}
+
+/// The process's metrics followed by `extra`, lines in the same format.
+pub(crate) fn render_with(extra: String) -> impl IntoResponse {
     let prometheus = prometheus();
     prometheus.run_upkeep();
+    let mut text = prometheus.render();
+    text.push_str(&extra);
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        prometheus.render(),
+        text,
     )
 }
 

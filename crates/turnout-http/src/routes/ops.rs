@@ -48,14 +48,37 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
 /// whose worker made them.
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let now = crate::routes::now();
+    // Gauges of this database, written into this answer rather than into
+    // the process-wide recorder, which every app in a process shares.
+    let mut backlog_lines = String::new();
     if let Ok(backlog) = state.store.delivery_backlog(now).await {
         let waited = |since: Option<Timestamp>| since.map_or(0.0, |at| now.duration_since(at).as_secs_f64().max(0.0));
-        metrics::gauge!("turnout_deliveries_due").set(backlog.due as f64);
-        metrics::gauge!("turnout_deliveries_oldest_due_seconds").set(waited(backlog.oldest_due_at));
-        metrics::gauge!("turnout_outbox_unrouted_events").set(backlog.unrouted as f64);
-        metrics::gauge!("turnout_outbox_oldest_unrouted_seconds").set(waited(backlog.oldest_unrouted_at));
+        for (name, help, value) in [
+            (
+                "turnout_deliveries_due",
+                "Deliveries whose time has come and that are not sent yet",
+                backlog.due as f64,
+            ),
+            (
+                "turnout_deliveries_oldest_due_seconds",
+                "How long the longest-waiting due delivery has been due",
+                waited(backlog.oldest_due_at),
+            ),
+            (
+                "turnout_outbox_unrouted_events",
+                "Events no worker has routed yet",
+                backlog.unrouted as f64,
+            ),
+            (
+                "turnout_outbox_oldest_unrouted_seconds",
+                "Age of the oldest event no worker has routed",
+                waited(backlog.oldest_unrouted_at),
+            ),
+        ] {
+            backlog_lines.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
+        }
     }
-    crate::telemetry::render()
+    crate::telemetry::render_with(backlog_lines)
 }
 
 /// `/metrics` stays out of the OpenAPI document: it is for Prometheus.
