@@ -56,6 +56,19 @@ pub struct Settings {
 pub struct PrivacyPolicy {
     pub version: String,
     pub sha256: String,
+    /// The words agreed to, in Markdown, shown at `/privacy`.
+    pub text: String,
+}
+
+impl PrivacyPolicy {
+    /// A policy whose hash is of its own text.
+    pub fn new(version: &str, text: &str) -> Self {
+        Self {
+            version: version.to_owned(),
+            sha256: turnout_domain::token::sha256_hex(text.as_bytes()),
+            text: text.to_owned(),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -63,10 +76,7 @@ impl Default for Settings {
         Self {
             public_url: "http://127.0.0.1:8080".into(),
             admin_token: None,
-            privacy_policy: PrivacyPolicy {
-                version: "2026-11-01".into(),
-                sha256: turnout_domain::token::sha256_hex(b"Turnout default privacy policy"),
-            },
+            privacy_policy: PrivacyPolicy::new("2026-11-01", "# Privacy policy\n\nTurnout default privacy policy.\n"),
             slot_cache_ttl: Duration::from_secs(1),
             webhook_policy: Arc::new(AddressPolicy::default()),
             link_key: LinkKey::generate(),

@@ -39,6 +39,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("article.html", include_str!("../templates/pages/article.html")),
     ("manage.html", include_str!("../templates/pages/manage.html")),
     ("not_found.html", include_str!("../templates/pages/not_found.html")),
+    ("privacy.html", include_str!("../templates/pages/privacy.html")),
 ];
 
 const SITE_CSS: &str = include_str!("../static/site.css");
@@ -110,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/webinars/{slug}", get(webinar_page))
         .route("/articles/{slug}", get(article_page))
+        .route("/privacy", get(privacy_page))
         .route("/registrations/{id}", get(manage_page))
         .route("/registrations/{id}/cancel", post(cancel))
         .route("/registrations/{id}/reschedule", post(reschedule))
@@ -347,6 +349,21 @@ async fn article_page(State(state): State<AppState>, Path(slug): Path<String>, h
         state.pages.render("article.html", page).map(Some)
     })
     .await
+}
+
+/// The privacy policy every consent refers to, by version.
+async fn privacy_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let policy = &state.settings.privacy_policy;
+    let context = json!({
+        "body_html": turnout_domain::article::render(&policy.text).html,
+        "version": policy.version,
+    });
+    let description = "How Turnout uses the contact details you share when you register.";
+    let page = merge(layout(&state, "/privacy", "Privacy policy", description), context);
+    match state.pages.render("privacy.html", page) {
+        Ok(body) => conditional(&headers, HTML, PUBLISHED, body),
+        Err(error) => error.into_response(),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -214,7 +214,8 @@
         el("label", {}, [el("input", { type: "checkbox", id: this.field("sms"), name: "sms" }), " Send me SMS reminders"]),
         el("label", {}, [
           el("input", { type: "checkbox", id: privacyId, name: "privacy", required: true, "aria-describedby": privacyId + "-error" }),
-          " By sharing your contact details you agree to our privacy policy",
+          " By sharing your contact details you agree to our ",
+          el("a", { href: this.base + "/privacy", target: "_blank", rel: "noopener", text: "privacy policy" }),
         ]),
         el("p", { id: privacyId + "-error", class: "field-error" }),
       ]),

@@ -162,10 +162,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .admin_token
             .as_ref()
             .map(|token| TokenHash::of(token.expose_secret())),
-        privacy_policy: PrivacyPolicy {
-            sha256: turnout_domain::token::sha256_hex(PRIVACY_POLICY.as_bytes()),
-            version: config.privacy_policy_version.clone(),
-        },
+        privacy_policy: PrivacyPolicy::new(&config.privacy_policy_version, PRIVACY_POLICY),
         slot_cache_ttl: config.slot_cache_ttl,
         webhook_policy: webhook_policy(&config)?,
         link_key: turnout_store::link_key(store.as_ref()).await?,

@@ -89,6 +89,10 @@ async fn the_home_and_webinar_pages_show_what_is_published() {
     let (status, missing) = page(&app, "/webinars/no-such-webinar").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(missing.contains("<h1>Page not found</h1>"));
+    let (status, privacy) = page(&app, "/privacy").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(privacy.contains("<h1>Privacy policy</h1>"), "{privacy}");
+    assert!(privacy.contains("Version 2026-11-01"));
     let script = app.get("/static/widget.js").await;
     assert_eq!(script.status(), StatusCode::OK);
     assert!(
