@@ -128,6 +128,7 @@ impl Worker {
 
     /// One pass at the instant `now`: tests drive the worker with their own
     /// clock through this.
+    #[tracing::instrument(name = "outbox_pass", skip_all, fields(%now, routed, attempted))]
     pub async fn run_once(&self, now: Timestamp) -> Result<Pass, StoreError> {
         let mut pass = Pass::default();
         loop {
@@ -146,6 +147,9 @@ impl Worker {
             .claim_deliveries(self.settings.batch, now, lease_until)
             .await?;
         pass.attempted = claimed.len();
+        let span = tracing::Span::current();
+        span.record("routed", pass.routed);
+        span.record("attempted", pass.attempted);
         let attempts: Vec<(ClaimedDelivery, DeliveryOutcome)> = futures::stream::iter(claimed)
             .map(|delivery| async move {
                 let outcome = self.attempt(&delivery, now).await;
