@@ -2,7 +2,7 @@
 //! of the body), `Cache-Control`, and `304 Not Modified` when the client's
 //! `If-None-Match` already names the body.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use turnout_domain::token::sha256_hex;
@@ -11,26 +11,41 @@ use turnout_domain::token::sha256_hex;
 /// revalidating, and how long they may serve it stale while they do.
 pub const PUBLISHED: &str = "public, max-age=60, stale-while-revalidate=300";
 
+/// A body with its strong validator, computed once: a cached page is
+/// hashed when it is built, not on every request.
+#[derive(Debug, Clone)]
+pub struct Tagged {
+    body: Bytes,
+    etag: HeaderValue,
+}
+
+impl Tagged {
+    pub fn new(body: impl Into<Bytes>) -> Self {
+        let body = body.into();
+        let etag = format!("\"{}\"", &sha256_hex(&body)[..32]);
+        Self {
+            body,
+            etag: HeaderValue::from_str(&etag).expect("hex is a valid header"),
+        }
+    }
+}
+
 /// The body with its validators, or `304` when the client has it already.
 pub fn conditional(
     request: &HeaderMap,
     content_type: &'static str,
     cache_control: &'static str,
-    body: Vec<u8>,
+    tagged: &Tagged,
 ) -> Response {
-    let etag = format!("\"{}\"", &sha256_hex(&body)[..32]);
     let headers = [
-        (
-            header::ETAG,
-            HeaderValue::from_str(&etag).expect("hex is a valid header"),
-        ),
+        (header::ETAG, tagged.etag.clone()),
         (header::CACHE_CONTROL, HeaderValue::from_static(cache_control)),
         (header::VARY, HeaderValue::from_static("accept-encoding")),
     ];
-    if matches_any(request, &etag) {
+    if matches_any(request, &tagged.etag) {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
-    let mut response = (headers, Body::from(body)).into_response();
+    let mut response = (headers, Body::from(tagged.body.clone())).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -39,7 +54,8 @@ pub fn conditional(
 
 /// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks
 /// for this header) or is `*`.
-fn matches_any(request: &HeaderMap, etag: &str) -> bool {
+fn matches_any(request: &HeaderMap, etag: &HeaderValue) -> bool {
+    let Ok(etag) = etag.to_str() else { return false };
     request
         .get_all(header::IF_NONE_MATCH)
         .iter()
@@ -61,22 +77,32 @@ mod tests {
 
     #[test]
     fn a_matching_validator_gets_not_modified_and_any_other_the_body() {
-        let first = conditional(&HeaderMap::new(), "application/json", PUBLISHED, b"{}".to_vec());
+        let first = conditional(
+            &HeaderMap::new(),
+            "application/json",
+            PUBLISHED,
+            &Tagged::new(&b"{}"[..]),
+        );
         assert_eq!(first.status(), StatusCode::OK);
         let etag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
         assert_eq!(first.headers()[header::CACHE_CONTROL], PUBLISHED);
 
-        let again = conditional(&request(&etag), "application/json", PUBLISHED, b"{}".to_vec());
+        let again = conditional(&request(&etag), "application/json", PUBLISHED, &Tagged::new(&b"{}"[..]));
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(again.headers()[header::ETAG], etag.as_str());
         let weak = conditional(
             &request(&format!("\"other\", W/{etag}")),
             "application/json",
             PUBLISHED,
-            b"{}".to_vec(),
+            &Tagged::new(&b"{}"[..]),
         );
         assert_eq!(weak.status(), StatusCode::NOT_MODIFIED);
-        let changed = conditional(&request(&etag), "application/json", PUBLISHED, b"{\"a\":1}".to_vec());
+        let changed = conditional(
+            &request(&etag),
+            "application/json",
+            PUBLISHED,
+            &Tagged::new(&b"{\"a\":1}"[..]),
+        );
         assert_eq!(changed.status(), StatusCode::OK);
     }
 }

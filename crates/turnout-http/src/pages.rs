@@ -6,12 +6,11 @@
 //! page carries a secret and is never cached.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{LazyLock, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Form;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -27,7 +26,7 @@ use turnout_store::{Article, ArticleFilter, ManageKey, RegistrationError, Webina
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::caching::{PUBLISHED, conditional};
+use crate::caching::{PUBLISHED, Tagged, conditional};
 use crate::error::ApiError;
 use crate::routes::now;
 
@@ -54,7 +53,7 @@ pub(crate) const ARTICLE_TTL: Duration = Duration::from_secs(30);
 
 pub struct Pages {
     env: Environment<'static>,
-    cache: RwLock<HashMap<String, (Instant, Duration, Bytes)>>,
+    cache: RwLock<HashMap<String, (Instant, Duration, Tagged)>>,
 }
 
 impl Pages {
@@ -77,17 +76,17 @@ impl Pages {
             .map_err(|error| ApiError::Internal(format!("page {name}: {error:#}").into()))
     }
 
-    pub(crate) fn cached(&self, key: &str) -> Option<Bytes> {
+    pub(crate) fn cached(&self, key: &str) -> Option<Tagged> {
         let cache = self.cache.read().expect("page cache lock");
-        let (built, ttl, body) = cache.get(key)?;
-        (built.elapsed() < *ttl).then(|| body.clone())
+        let (built, ttl, page) = cache.get(key)?;
+        (built.elapsed() < *ttl).then(|| page.clone())
     }
 
-    pub(crate) fn keep(&self, key: &str, ttl: Duration, body: Bytes) {
+    pub(crate) fn keep(&self, key: &str, ttl: Duration, page: Tagged) {
         self.cache
             .write()
             .expect("page cache lock")
-            .insert(key.to_owned(), (Instant::now(), ttl, body));
+            .insert(key.to_owned(), (Instant::now(), ttl, page));
     }
 
     /// Forgets a page, its Content API twin (`/api/v1` + path) and the
@@ -120,22 +119,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The assets, hashed once per process.
+static SITE_CSS_TAGGED: LazyLock<Tagged> = LazyLock::new(|| Tagged::new(SITE_CSS.as_bytes()));
+static WIDGET_JS_TAGGED: LazyLock<Tagged> = LazyLock::new(|| Tagged::new(WIDGET_JS.as_bytes()));
+
 async fn site_css(headers: HeaderMap) -> Response {
-    conditional(
-        &headers,
-        "text/css; charset=utf-8",
-        ASSETS,
-        SITE_CSS.as_bytes().to_vec(),
-    )
+    conditional(&headers, "text/css; charset=utf-8", ASSETS, &SITE_CSS_TAGGED)
 }
 
 async fn widget_js(headers: HeaderMap) -> Response {
-    conditional(
-        &headers,
-        "text/javascript; charset=utf-8",
-        ASSETS,
-        WIDGET_JS.as_bytes().to_vec(),
-    )
+    conditional(&headers, "text/javascript; charset=utf-8", ASSETS, &WIDGET_JS_TAGGED)
 }
 
 /// What every page's layout needs.
@@ -162,13 +155,14 @@ async fn public_page<F>(state: &AppState, headers: &HeaderMap, key: &str, ttl: D
 where
     F: AsyncFnOnce() -> Result<Option<Vec<u8>>, ApiError>,
 {
-    if let Some(body) = state.pages.cached(key) {
-        return conditional(headers, HTML, PUBLISHED, body.to_vec());
+    if let Some(page) = state.pages.cached(key) {
+        return conditional(headers, HTML, PUBLISHED, &page);
     }
     match build().await {
         Ok(Some(body)) => {
-            state.pages.keep(key, ttl, Bytes::from(body.clone()));
-            conditional(headers, HTML, PUBLISHED, body)
+            let page = Tagged::new(body);
+            state.pages.keep(key, ttl, page.clone());
+            conditional(headers, HTML, PUBLISHED, &page)
         }
         Ok(None) => not_found(state, key, "Nothing is published at this address."),
         Err(error) => error.into_response(),
@@ -361,7 +355,7 @@ async fn privacy_page(State(state): State<AppState>, headers: HeaderMap) -> Resp
     let description = "How Turnout uses the contact details you share when you register.";
     let page = merge(layout(&state, "/privacy", "Privacy policy", description), context);
     match state.pages.render("privacy.html", page) {
-        Ok(body) => conditional(&headers, HTML, PUBLISHED, body),
+        Ok(body) => conditional(&headers, HTML, PUBLISHED, &Tagged::new(body)),
         Err(error) => error.into_response(),
     }
 }

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{now, path_slug};
 use crate::AppState;
-use crate::caching::{PUBLISHED, conditional};
+use crate::caching::{PUBLISHED, Tagged, conditional};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, Editor};
 use crate::pages::ARTICLE_TTL;
@@ -230,7 +230,12 @@ pub async fn list_articles(
             .collect(),
         next_cursor,
     };
-    Ok(conditional(&headers, "application/json", PUBLISHED, json_bytes(&list)))
+    Ok(conditional(
+        &headers,
+        "application/json",
+        PUBLISHED,
+        &Tagged::new(json_bytes(&list)),
+    ))
 }
 
 /// One published article with its contributors, reading time and FAQ.
@@ -254,7 +259,7 @@ pub async fn get_article(
     // Kept in memory like the article's page, and forgotten with it.
     let key = format!("/api/v1/articles/{slug}");
     if let Some(body) = state.pages.cached(&key) {
-        return Ok(conditional(&headers, "application/json", PUBLISHED, body.to_vec()));
+        return Ok(conditional(&headers, "application/json", PUBLISHED, &body));
     }
     let article = state
         .store
@@ -262,9 +267,9 @@ pub async fn get_article(
         .await?
         .filter(|article| article.status == ArticleStatus::Published)
         .ok_or(ApiError::NotFound("article"))?;
-    let body = json_bytes(&ArticleView::from(&article));
-    state.pages.keep(&key, ARTICLE_TTL, body.clone().into());
-    Ok(conditional(&headers, "application/json", PUBLISHED, body))
+    let body = Tagged::new(json_bytes(&ArticleView::from(&article)));
+    state.pages.keep(&key, ARTICLE_TTL, body.clone());
+    Ok(conditional(&headers, "application/json", PUBLISHED, &body))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
