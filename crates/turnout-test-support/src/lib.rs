@@ -270,6 +270,15 @@ impl TestApp {
         Worker::new(Arc::clone(&self.database.store), channels, settings)
     }
 
+    /// The delivery ledger (`GET /api/v1/admin/outbox` with `query`), oldest
+    /// first.
+    pub async fn ledger(&self, query: &str) -> Vec<Value> {
+        let response = self.admin_get(&format!("/api/v1/admin/outbox{query}")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.expect("a ledger");
+        body["items"].as_array().expect("items").clone()
+    }
+
     /// The emails workers wrote, as raw RFC 5322 messages, oldest first.
     pub fn emails(&self) -> Vec<Vec<u8>> {
         let mut files: Vec<_> = std::fs::read_dir(self.mail.path())

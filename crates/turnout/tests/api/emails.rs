@@ -64,13 +64,6 @@ fn property(ics: &str, name: &str) -> Option<String> {
         .find_map(|line| line.strip_prefix(&format!("{name}:")).map(str::to_owned))
 }
 
-async fn ledger(app: &TestApp, query: &str) -> Vec<Value> {
-    json_body(app.admin_get(&format!("/api/v1/admin/outbox{query}")).await).await["items"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
 fn no_reminders() -> WorkerSettings {
     WorkerSettings {
         reminders: Vec::new(),
@@ -101,7 +94,7 @@ async fn a_registration_is_confirmed_by_email_with_an_invitation_and_links() {
         .run_once(Timestamp::now())
         .await
         .unwrap();
-    let sent = ledger(&app, "?channel=email&status=sent").await;
+    let sent = app.ledger("?channel=email&status=sent").await;
     assert_eq!(sent.len(), 1);
     let email = emails(&app).pop().expect("one email");
     assert_eq!(
@@ -274,7 +267,7 @@ async fn reminders_go_out_at_their_offsets_and_never_stale_or_late() {
     assert_eq!(reminders[0].to, "asha@example.com");
     assert_eq!(reminders[0].subject, "Starting in 24 hours: Webinar ml-careers");
     assert!(reminders[0].invite.is_none());
-    let skipped = ledger(&app, "?status=skipped").await;
+    let skipped = app.ledger("?status=skipped").await;
     let mut reasons: Vec<&str> = skipped
         .iter()
         .map(|item| item["last_error"].as_str().unwrap())
@@ -293,7 +286,8 @@ async fn reminders_go_out_at_their_offsets_and_never_stale_or_late() {
     // webinar has started: that reminder is not sent late.
     worker.run_once(starts_at + SignedDuration::from_mins(5)).await.unwrap();
     let asha_id = asha["registration_id"].as_str().unwrap();
-    let late: Vec<Value> = ledger(&app, "?status=skipped&limit=1000")
+    let late: Vec<Value> = app
+        .ledger("?status=skipped&limit=1000")
         .await
         .into_iter()
         .filter(|item| item["kind"] == "reminder-1h" && item["last_error"] == "too late: the webinar has started")
@@ -304,7 +298,7 @@ async fn reminders_go_out_at_their_offsets_and_never_stale_or_late() {
             .iter()
             .all(|e| e.subject != "Starting in 1 hour: Webinar ml-careers")
     );
-    let asha_sms = ledger(&app, "?channel=sms").await;
+    let asha_sms = app.ledger("?channel=sms").await;
     assert!(
         asha_sms.is_empty(),
         "no SMS provider is configured, so no SMS is routed: {asha_sms:?}"
@@ -321,15 +315,12 @@ async fn reminders_go_out_at_their_offsets_and_never_stale_or_late() {
     assert_eq!(to_ravi, 1);
 }
 
-#[tokio::test]
-async fn a_callback_is_confirmed_to_the_visitor_and_announced_to_the_advisor() {
-    let app = TestApp::spawn().await;
-    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
-    app.advisor("nadia@example.com", "Europe/London", ("00:00", "23:59"), 3)
-        .await;
-    let (lead_id, lead_token) = app.lead(&webinar, "asha@example.com").await;
+/// Asha's lead, and a callback in the first window of tomorrow in her zone:
+/// the window and the consultation's id.
+async fn book_callback(app: &TestApp, webinar: &str) -> (Value, String) {
+    let (lead_id, lead_token) = app.lead(webinar, "asha@example.com").await;
     let windows = json_body(app.get("/api/v1/consultation-windows?tz=Asia/Kolkata").await).await;
-    let window = &windows["days"][1]["windows"][0];
+    let window = windows["days"][1]["windows"][0].clone();
     let booked = app
         .post(
             "/api/v1/consultations",
@@ -337,6 +328,17 @@ async fn a_callback_is_confirmed_to_the_visitor_and_announced_to_the_advisor() {
         )
         .await;
     assert_eq!(booked.status(), StatusCode::CREATED);
+    let id = json_body(booked).await["consultation_id"].as_str().unwrap().to_owned();
+    (window, id)
+}
+
+#[tokio::test]
+async fn a_callback_is_confirmed_to_the_visitor_and_announced_to_the_advisor() {
+    let app = TestApp::spawn().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    app.advisor("nadia@example.com", "Europe/London", ("00:00", "23:59"), 3)
+        .await;
+    let (window, _) = book_callback(&app, &webinar).await;
     app.worker().run_once(Timestamp::now()).await.unwrap();
 
     let sent = emails(&app);
@@ -462,7 +464,7 @@ async fn a_real_smtp_server_receives_the_confirmation_and_its_invitation() {
         .run_once(Timestamp::now())
         .await
         .unwrap();
-    let sent = ledger(&app, "?channel=email").await;
+    let sent = app.ledger("?channel=email").await;
     assert_eq!(sent[0]["status"], "sent", "{sent:?}");
     let received = server.received();
     assert_eq!(received.len(), 1);
@@ -488,18 +490,7 @@ async fn a_reassigned_callback_is_announced_again_and_the_old_emails_are_not_sen
     let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
     app.advisor("nadia@example.com", "Europe/London", ("00:00", "23:59"), 3)
         .await;
-    let (lead_id, lead_token) = app.lead(&webinar, "asha@example.com").await;
-    let windows = json_body(app.get("/api/v1/consultation-windows?tz=Asia/Kolkata").await).await;
-    let window = &windows["days"][1]["windows"][0];
-    let booked = json_body(
-        app.post(
-            "/api/v1/consultations",
-            &json!({"lead_id": lead_id, "lead_token": lead_token, "window_id": window["window_id"]}),
-        )
-        .await,
-    )
-    .await;
-    let id = booked["consultation_id"].as_str().unwrap();
+    let (_, id) = book_callback(&app, &webinar).await;
     let second = app
         .advisor("omar@example.com", "Europe/London", ("00:00", "23:59"), 3)
         .await;
@@ -520,7 +511,7 @@ async fn a_reassigned_callback_is_announced_again_and_the_old_emails_are_not_sen
         !to.contains(&"nadia@example.com"),
         "the old assignment is not announced"
     );
-    let skipped = ledger(&app, "?status=skipped").await;
+    let skipped = app.ledger("?status=skipped").await;
     assert_eq!(skipped.len(), 2, "{skipped:?}");
     assert!(
         skipped

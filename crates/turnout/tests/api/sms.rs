@@ -13,7 +13,7 @@ use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use turnout_delivery::{EmailTransport, SmsSettings, WorkerSettings};
-use turnout_test_support::{TestApp, in_days, json_body, lead_body};
+use turnout_test_support::{TestApp, in_days, lead_body};
 
 #[derive(Debug, Clone)]
 struct Request {
@@ -113,25 +113,16 @@ async fn sms_reminders_go_only_to_people_who_agreed_and_are_retried_with_one_key
     provider.failures_left.store(1, Ordering::SeqCst);
     let due = starts_at - SignedDuration::from_hours(24);
     worker.run_once(due).await.unwrap();
-    let ledger = |query: &'static str| {
-        let app = &app;
-        async move {
-            json_body(app.admin_get(&format!("/api/v1/admin/outbox{query}")).await).await["items"]
-                .as_array()
-                .unwrap()
-                .clone()
-        }
-    };
-    let skipped: Vec<Value> = ledger("?channel=sms&status=skipped").await;
+    let skipped: Vec<Value> = app.ledger("?channel=sms&status=skipped").await;
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0]["last_error"], "no consent to SMS");
-    let failed = ledger("?channel=sms&status=failed").await;
+    let failed = app.ledger("?channel=sms&status=failed").await;
     assert_eq!(failed.len(), 1);
     assert!(failed[0]["last_error"].as_str().unwrap().contains("503"), "{failed:?}");
 
     let retry_at: Timestamp = failed[0]["next_attempt_at"].as_str().unwrap().parse().unwrap();
     worker.run_once(retry_at).await.unwrap();
-    let sent = ledger("?channel=sms&status=sent").await;
+    let sent = app.ledger("?channel=sms&status=sent").await;
     assert_eq!(sent.len(), 1);
 
     let requests = provider.requests.lock().unwrap().clone();

@@ -139,12 +139,6 @@ async fn create_endpoint(app: &TestApp, receiver: &Receiver, event_types: &[&str
     created["id"].as_str().unwrap().to_owned()
 }
 
-async fn ledger(app: &TestApp, query: &str) -> Vec<Value> {
-    let response = app.admin_get(&format!("/api/v1/admin/outbox{query}")).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    json_body(response).await["items"].as_array().unwrap().clone()
-}
-
 fn at(text: &Value) -> Timestamp {
     text.as_str().unwrap().parse().unwrap()
 }
@@ -174,7 +168,7 @@ async fn webhooks_are_signed_per_the_standard_and_retried_with_the_same_id() {
         (2, 2),
         "the subscribed event's webhook, and the confirmation email"
     );
-    let items = ledger(&app, "?channel=webhook").await;
+    let items = app.ledger("?channel=webhook").await;
     assert_eq!(items.len(), 1);
     let first = &items[0];
     assert_eq!(first["status"], "failed");
@@ -193,13 +187,13 @@ async fn webhooks_are_signed_per_the_standard_and_retried_with_the_same_id() {
     let mut clock = retry_at;
     for _ in 0..2 {
         assert_eq!(worker.run_once(clock).await.unwrap().attempted, 1);
-        let item = ledger(&app, "?channel=webhook").await.remove(0);
+        let item = app.ledger("?channel=webhook").await.remove(0);
         if item["status"] == "sent" {
             break;
         }
         clock = at(&item["next_attempt_at"]);
     }
-    let item = ledger(&app, "?status=sent&channel=webhook").await.remove(0);
+    let item = app.ledger("?status=sent&channel=webhook").await.remove(0);
     assert_eq!(item["attempts"], 3);
     assert!(item["last_error"].is_null());
 
@@ -242,7 +236,7 @@ async fn a_failing_endpoint_is_disabled_and_catches_up_when_re_enabled_or_replay
     assert_eq!(disabled["enabled"], false, "{disabled}");
     assert_eq!(disabled["consecutive_failures"], 6);
     assert!(disabled["disabled_reason"].as_str().unwrap().contains("in a row"));
-    let failures = ledger(&app, &format!("?endpoint_id={endpoint}&status=failed")).await;
+    let failures = app.ledger(&format!("?endpoint_id={endpoint}&status=failed")).await;
     assert_eq!(failures.len(), 6, "its failures are listed");
     let much_later = start + SignedDuration::from_hours(48);
     assert_eq!(
@@ -258,7 +252,7 @@ async fn a_failing_endpoint_is_disabled_and_catches_up_when_re_enabled_or_replay
         (json!(true), json!(0))
     );
     assert_eq!(worker.run_once(much_later).await.unwrap().attempted, 6);
-    assert_eq!(ledger(&app, "?status=sent&channel=webhook").await.len(), 6);
+    assert_eq!(app.ledger("?status=sent&channel=webhook").await.len(), 6);
     let first_ids: Vec<String> = receiver.received().iter().skip(6).map(|r| r.id.clone()).collect();
 
     let replayed = app
@@ -296,7 +290,7 @@ async fn a_delivery_is_dead_after_its_last_attempt_until_an_admin_retries_it() {
     let start = Timestamp::now();
     worker.run_once(start).await.unwrap();
     worker.run_once(start + SignedDuration::from_secs(2)).await.unwrap();
-    let dead = ledger(&app, "?status=dead").await;
+    let dead = app.ledger("?status=dead").await;
     assert_eq!(dead.len(), 1);
     assert_eq!(dead[0]["attempts"], 2);
     let id = dead[0]["message_id"].as_str().unwrap();
@@ -330,7 +324,7 @@ async fn a_delivery_is_dead_after_its_last_attempt_until_an_admin_retries_it() {
     );
     assert_eq!(json_body(again).await["type"], "/problems/not-retryable");
     worker.run_once(Timestamp::now()).await.unwrap();
-    assert_eq!(ledger(&app, "?status=sent").await[0]["message_id"], id);
+    assert_eq!(app.ledger("?status=sent").await[0]["message_id"], id);
     let unknown = app
         .admin_post(&format!("/api/v1/admin/outbox/{}/retry", uuid::Uuid::nil()), &json!({}))
         .await;
@@ -397,7 +391,7 @@ async fn endpoints_are_validated_and_internal_addresses_refused() {
         .unwrap();
     assert_eq!(app.admin_delete(&path).await.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.admin_delete(&path).await.status(), StatusCode::NOT_FOUND);
-    let skipped = ledger(&app, "?status=skipped").await;
+    let skipped = app.ledger("?status=skipped").await;
     assert_eq!(skipped.len(), 1, "a deleted endpoint's deliveries are not sent");
     assert_eq!(skipped[0]["last_error"], "endpoint deleted");
     let unauthenticated = app.get("/api/v1/admin/webhooks").await;
@@ -433,7 +427,7 @@ async fn a_worker_killed_mid_delivery_leaves_the_message_to_be_sent_again_with_i
     wait_for(|| receiver.received().len() == 1, "the first worker's request").await;
     first.kill().unwrap();
     first.wait().unwrap();
-    let sending = ledger(&app, "").await;
+    let sending = app.ledger("").await;
     assert_eq!(sending[0]["status"], "sending", "killed before it could record");
 
     receiver.state.hang.store(false, Ordering::SeqCst);
@@ -441,7 +435,7 @@ async fn a_worker_killed_mid_delivery_leaves_the_message_to_be_sent_again_with_i
     wait_for(|| receiver.received().len() == 2, "the second worker's request").await;
     let mut sent = Vec::new();
     for _ in 0..100 {
-        sent = ledger(&app, "?status=sent").await;
+        sent = app.ledger("?status=sent").await;
         if !sent.is_empty() {
             break;
         }
@@ -536,7 +530,7 @@ async fn two_workers_deliver_a_thousand_messages_exactly_once() {
     assert_eq!(counts.len(), MESSAGES);
     assert!(counts.values().all(|count| *count == 1));
     assert!(received.iter().all(|r| r.verified));
-    assert_eq!(ledger(&app, "?status=sent&limit=1000").await.len(), MESSAGES);
+    assert_eq!(app.ledger("?status=sent&limit=1000").await.len(), MESSAGES);
 }
 
 /// A metric's value in Prometheus' text format, if it is there.
@@ -656,7 +650,7 @@ async fn a_late_worker_cannot_overwrite_a_newer_claim_even_after_an_admin_retry(
         .await
         .unwrap();
     assert_eq!(stale, [false], "A's outcome is refused");
-    let item = ledger(&app, "").await.remove(0);
+    let item = app.ledger("").await.remove(0);
     assert_eq!(item["status"], "sending", "C's claim stands");
     let current = store
         .finish_deliveries(&[(c, turnout_store::DeliveryOutcome::Sent)], 20, now)
