@@ -92,23 +92,28 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<SecretToken> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| SecretToken::from_presented(token))
 }
 
+/// The role of the API credential presented: the bootstrap token from
+/// `TURNOUT_ADMIN_TOKEN` is an admin's, any other is looked up by its hash.
+async fn presented_role(parts: &Parts, state: &AppState) -> Result<ApiTokenRole, ApiError> {
+    let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
+    let hash: TokenHash = token.hash();
+    if state.settings.admin_token.as_ref() == Some(&hash) {
+        return Ok(ApiTokenRole::Admin);
+    }
+    state.store.find_api_token(&hash).await?.ok_or(ApiError::Unauthorized)
+}
+
 /// Proof that the caller presented an admin credential: the bootstrap token
-/// from `TURNOUT_ADMIN_TOKEN`, or an API token created with
-/// `turnout admin token create`.
+/// or an admin API token created with `turnout admin token create`.
 pub struct Admin;
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        let hash: TokenHash = token.hash();
-        if state.settings.admin_token.as_ref() == Some(&hash) {
-            return Ok(Admin);
-        }
-        match state.store.find_api_token(&hash).await? {
-            Some(ApiTokenRole::Admin) => Ok(Admin),
-            Some(ApiTokenRole::Editor) | None => Err(ApiError::Unauthorized),
+        match presented_role(parts, state).await? {
+            ApiTokenRole::Admin => Ok(Admin),
+            ApiTokenRole::Editor => Err(ApiError::Unauthorized),
         }
     }
 }
@@ -121,15 +126,7 @@ impl FromRequestParts<AppState> for Editor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        let hash: TokenHash = token.hash();
-        if state.settings.admin_token.as_ref() == Some(&hash) {
-            return Ok(Editor);
-        }
-        match state.store.find_api_token(&hash).await? {
-            Some(ApiTokenRole::Admin | ApiTokenRole::Editor) => Ok(Editor),
-            None => Err(ApiError::Unauthorized),
-        }
+        presented_role(parts, state).await.map(|_| Editor)
     }
 }
 
