@@ -16,12 +16,12 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::{Value, json};
 use turnout_domain::calendar::{Invite, Itip};
 use turnout_domain::labels::{day_label, local_label};
-use turnout_store::{ClaimedDelivery, Store};
+use turnout_store::{Channel, ClaimedDelivery, Store, events};
 
-use crate::Attempt;
 use crate::message::{ConsultationEvent, Links, RegistrationEvent, live_reminder, parse, starts_in, zone};
 use crate::router::reminder_offset;
 use crate::templates::Templates;
+use crate::{Allowance, Attempt};
 
 /// Where emails go.
 #[derive(Debug, Clone)]
@@ -83,11 +83,18 @@ impl Mailer {
         })
     }
 
-    pub(crate) async fn deliver(&self, store: &dyn Store, delivery: &ClaimedDelivery, now: Timestamp) -> Attempt {
+    pub(crate) async fn deliver(
+        &self,
+        store: &dyn Store,
+        delivery: &ClaimedDelivery,
+        now: Timestamp,
+        allowance: &Allowance,
+    ) -> Attempt {
         let letter = match delivery.event.event_type.as_str() {
-            "registration.confirmed" | "registration.rescheduled" | "registration.cancelled" => {
-                self.registration_letter(store, delivery, now).await
-            }
+            "registration.confirmed"
+            | "registration.rescheduled"
+            | "registration.cancelled"
+            | events::MANAGE_LINK_REQUESTED => self.registration_letter(store, delivery, now).await,
             "consultation.assigned" => self.consultation_letter(store, delivery).await,
             other => Err(Attempt::Skip(format!("no email is sent for {other}"))),
         };
@@ -95,6 +102,13 @@ impl Mailer {
             Ok(letter) => letter,
             Err(attempt) => return attempt,
         };
+        // Advisors are staff: their callback notes are not capped.
+        if delivery.kind != "assignment" {
+            let address = letter.to.email.to_string().to_lowercase();
+            if let Err(attempt) = allowance.take(store, Channel::Email, &address, delivery, now).await {
+                return attempt;
+            }
+        }
         match self.encode(delivery, letter) {
             Ok(message) => self.send(delivery, message).await,
             Err(error) => Attempt::Fail(error),
@@ -117,6 +131,14 @@ impl Mailer {
             return Ok(Letter {
                 to,
                 template: "reminder",
+                context,
+                invite: None,
+            });
+        }
+        if delivery.kind == "manage-link" {
+            return Ok(Letter {
+                to,
+                template: "manage-link",
                 context,
                 invite: None,
             });

@@ -60,6 +60,10 @@ pub struct WorkerSettings {
     pub poll: Duration,
     /// How long before a slot each reminder goes out.
     pub reminders: Vec<SignedDuration>,
+    /// Emails and SMS to one visitor's address or number per day (UTC),
+    /// all kinds together; 0 for no cap. Turnout cannot be used to flood a
+    /// third party, whatever is asked of the API.
+    pub messages_per_recipient_per_day: u32,
 }
 
 impl Default for WorkerSettings {
@@ -76,6 +80,7 @@ impl Default for WorkerSettings {
             disable_after: 20,
             poll: Duration::from_secs(5),
             reminders: vec![SignedDuration::from_hours(24), SignedDuration::from_hours(1)],
+            messages_per_recipient_per_day: 10,
         }
     }
 }
@@ -95,6 +100,45 @@ pub struct Channels {
     pub sms: Option<SmsSender>,
 }
 
+/// The daily cap on messages to one recipient, counted in the database so
+/// every worker shares it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Allowance {
+    per_day: u32,
+}
+
+impl Allowance {
+    /// Counts one message to `address` against today's cap, on a
+    /// delivery's first claim only (a retry, even one an admin asked for,
+    /// is the same message), and skips it once the cap is reached. Only a
+    /// hash of the address is kept.
+    pub(crate) async fn take(
+        &self,
+        store: &dyn Store,
+        channel: Channel,
+        address: &str,
+        delivery: &ClaimedDelivery,
+        now: Timestamp,
+    ) -> Result<(), Attempt> {
+        if self.per_day == 0 || delivery.claim > 1 {
+            return Ok(());
+        }
+        let recipient = turnout_domain::token::sha256_hex(format!("{}:{address}", channel.as_str()).as_bytes());
+        let day = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        match store
+            .take_message_allowance(&recipient, day, i64::from(self.per_day))
+            .await
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Attempt::Skip(format!(
+                "the recipient's daily cap of {} messages is reached",
+                self.per_day
+            ))),
+            Err(error) => Err(Attempt::Fail(error.to_string())),
+        }
+    }
+}
+
 /// What one attempt at a delivery came to, before retries are decided.
 #[derive(Debug)]
 pub(crate) enum Attempt {
@@ -110,6 +154,9 @@ pub struct Worker {
     router: Arc<dyn Router>,
     channels: Channels,
     settings: WorkerSettings,
+    allowance: Allowance,
+    /// The last UTC day whose older allowances were pruned.
+    pruned: std::sync::Mutex<Option<jiff::civil::Date>>,
 }
 
 impl Worker {
@@ -118,11 +165,16 @@ impl Worker {
             reminders: settings.reminders.clone(),
             sms: channels.sms.is_some(),
         };
+        let allowance = Allowance {
+            per_day: settings.messages_per_recipient_per_day,
+        };
         Self {
             store,
             router: Arc::new(router),
             channels,
             settings,
+            allowance,
+            pruned: std::sync::Mutex::new(None),
         }
     }
 
@@ -141,6 +193,7 @@ impl Worker {
                 break;
             }
         }
+        self.prune_allowances(now).await?;
         let lease_until = later(now, self.settings.lease);
         let claimed = self
             .store
@@ -170,6 +223,19 @@ impl Worker {
         Ok(pass)
     }
 
+    /// Once a day, forgets the message counts of days before yesterday:
+    /// the table holds two days of recipients, however long Turnout runs.
+    async fn prune_allowances(&self, now: Timestamp) -> Result<(), StoreError> {
+        let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        if *self.pruned.lock().expect("not poisoned") == Some(today) {
+            return Ok(());
+        }
+        let yesterday = today.yesterday().unwrap_or(today);
+        self.store.prune_message_allowances(yesterday).await?;
+        *self.pruned.lock().expect("not poisoned") = Some(today);
+        Ok(())
+    }
+
     async fn attempt(&self, delivery: &ClaimedDelivery, now: Timestamp) -> DeliveryOutcome {
         let limit = self.settings.lease / 4;
         let attempt = tokio::time::timeout(limit, self.send(delivery, now))
@@ -185,9 +251,12 @@ impl Worker {
                 Err(error) => Attempt::Fail(error),
             },
             (Channel::Webhook, None) => Attempt::Skip("endpoint deleted".into()),
-            (Channel::Email, _) => self.channels.email.deliver(self.store.as_ref(), delivery, now).await,
+            (Channel::Email, _) => {
+                let store = self.store.as_ref();
+                self.channels.email.deliver(store, delivery, now, &self.allowance).await
+            }
             (Channel::Sms, _) => match &self.channels.sms {
-                Some(sms) => sms.deliver(self.store.as_ref(), delivery, now).await,
+                Some(sms) => sms.deliver(self.store.as_ref(), delivery, now, &self.allowance).await,
                 None => Attempt::Fail("no SMS provider is configured".into()),
             },
         }

@@ -5,6 +5,9 @@
 //!   invitation, and a reminder by email (and SMS, when SMS is configured)
 //!   at each offset before the slot that is still ahead;
 //! - `registration.cancelled`: an email cancelling the invitation;
+//! - `registration.manage_link_requested` (someone tried to register an
+//!   address that already holds a seat): the owner's manage link, by email
+//!   to the address registered, never to the caller;
 //! - `consultation.assigned`: a confirmation to the visitor and a note to
 //!   the advisor;
 //! - every event: a webhook call to each endpoint that wants its type.
@@ -86,6 +89,7 @@ impl FunnelRouter {
                 messages
             }
             "registration.cancelled" => vec![email("cancellation", "visitor")],
+            turnout_store::events::MANAGE_LINK_REQUESTED => vec![email("manage-link", "visitor")],
             "consultation.assigned" => vec![email("consultation", "visitor"), email("assignment", "advisor")],
             _ => Vec::new(),
         }

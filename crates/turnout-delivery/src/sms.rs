@@ -10,32 +10,53 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use minijinja::Environment;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
-use turnout_store::{ClaimedDelivery, Store};
+use turnout_domain::Phone;
+use turnout_store::{Channel, ClaimedDelivery, Store};
 
-use crate::Attempt;
 use crate::message::{Links, RegistrationEvent, live_reminder, parse, starts_in, zone};
 use crate::router::reminder_offset;
 use crate::templates::Templates;
+use crate::{Allowance, Attempt};
 
 /// Twilio's Messages API form.
 pub const TWILIO_BODY: &str = "To={{ to | urlencode }}&From={{ from | urlencode }}&Body={{ text | urlencode }}";
 pub const FORM: &str = "application/x-www-form-urlencoded";
 
-#[derive(Debug, Clone)]
+/// Where SMS may go unless configured otherwise: the countries of the demo's
+/// audiences. Every other country is refused, so a script cannot send
+/// Turnout's SMS to premium-rate numbers abroad (toll fraud).
+pub const DEFAULT_COUNTRIES: &[&str] = &["IN", "US", "GB"];
+
+#[derive(Clone)]
 pub struct SmsSettings {
     /// Where to POST, e.g. Twilio's
     /// `https://api.twilio.com/2010-04-01/Accounts/{sid}/Messages.json`.
     pub url: String,
     /// HTTP basic credentials (Twilio: the account SID and auth token).
     pub username: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<SecretString>,
     /// The sending number or sender id.
     pub from: String,
     /// The request body, a template of `to`, `from` and `text`.
     pub body: String,
     pub content_type: String,
     pub timeout: Duration,
+    /// ISO 3166 codes, upper case: the countries SMS may go to.
+    pub countries: Vec<String>,
+}
+
+impl std::fmt::Debug for SmsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsSettings")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("from", &self.from)
+            .field("countries", &self.countries)
+            .finish_non_exhaustive()
+    }
 }
 
 pub struct SmsSender {
@@ -66,9 +87,19 @@ impl SmsSender {
         })
     }
 
-    pub(crate) async fn deliver(&self, store: &dyn Store, delivery: &ClaimedDelivery, now: Timestamp) -> Attempt {
-        match self.compose(store, delivery, now).await {
-            Ok((to, text)) => self.send(delivery, &to, &text).await,
+    pub(crate) async fn deliver(
+        &self,
+        store: &dyn Store,
+        delivery: &ClaimedDelivery,
+        now: Timestamp,
+        allowance: &Allowance,
+    ) -> Attempt {
+        let (to, text) = match self.compose(store, delivery, now).await {
+            Ok(message) => message,
+            Err(attempt) => return attempt,
+        };
+        match allowance.take(store, Channel::Sms, &to, delivery, now).await {
+            Ok(()) => self.send(delivery, &to, &text).await,
             Err(attempt) => attempt,
         }
     }
@@ -85,6 +116,16 @@ impl SmsSender {
         let contact = live_reminder(store, delivery, &event, now).await?;
         if !contact.person.sms_consent {
             return Err(Attempt::Skip("no consent to SMS".into()));
+        }
+        let region = Phone::region_of(&contact.person.phone);
+        if !region
+            .as_deref()
+            .is_some_and(|region| self.settings.countries.iter().any(|allowed| allowed == region))
+        {
+            return Err(Attempt::Skip(format!(
+                "SMS to {} is not allowed (sms.countries)",
+                region.as_deref().unwrap_or("an unknown country")
+            )));
         }
         let mut context = event.context(&self.links, &zone(&event.time_zone)?);
         context["starts_in"] = json!(starts_in(offset, event.starts_at, now));
@@ -115,7 +156,10 @@ impl SmsSender {
             .header("idempotency-key", delivery.message_id.to_string())
             .body(body);
         if let Some(username) = &self.settings.username {
-            request = request.basic_auth(username, self.settings.password.as_deref());
+            request = request.basic_auth(
+                username,
+                self.settings.password.as_ref().map(ExposeSecret::expose_secret),
+            );
         }
         match request.send().await {
             Ok(response) if response.status().is_success() => Attempt::Sent,
@@ -152,6 +196,7 @@ mod tests {
                 body: body.into(),
                 content_type: content_type.into(),
                 timeout: Duration::from_secs(1),
+                countries: vec!["IN".into()],
             },
             Arc::new(Templates::new(None)),
             links(),

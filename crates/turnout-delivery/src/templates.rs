@@ -24,6 +24,8 @@ const DEFAULTS: &[(&str, &str)] = &[
         "cancellation.html",
         include_str!("../templates/email/cancellation.html"),
     ),
+    ("manage-link.txt", include_str!("../templates/email/manage-link.txt")),
+    ("manage-link.html", include_str!("../templates/email/manage-link.html")),
     ("reminder.txt", include_str!("../templates/email/reminder.txt")),
     ("reminder.html", include_str!("../templates/email/reminder.html")),
     ("consultation.txt", include_str!("../templates/email/consultation.txt")),

@@ -101,6 +101,13 @@ impl Phone {
     pub fn as_e164(&self) -> &str {
         &self.e164
     }
+
+    /// The ISO 3166 code of the country an E.164 number belongs to
+    /// (`+91…` is `IN`), when the number plan says.
+    pub fn region_of(e164: &str) -> Option<String> {
+        let number = phonenumber::parse(None, e164).ok()?;
+        number.country().id().map(|id| id.as_ref().to_owned())
+    }
 }
 
 /// A URL-safe identifier: lowercase ASCII letters, digits and single hyphens.
@@ -237,6 +244,13 @@ impl fmt::Display for TimeZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_knows_its_country() {
+        assert_eq!(Phone::region_of("+919876543210").as_deref(), Some("IN"));
+        assert_eq!(Phone::region_of("+447400123456").as_deref(), Some("GB"));
+        assert_eq!(Phone::region_of("not a number"), None);
+    }
 
     #[test]
     fn indian_australian_and_us_numbers_parse_in_national_and_international_form() {

@@ -61,6 +61,14 @@ pub enum ApiError {
     Conflict { kind: &'static str, detail: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Over one of the abuse limits; nothing was changed.
+    #[error("rate limited by {policy}")]
+    RateLimited {
+        policy: &'static str,
+        /// The policy as `RateLimit-Policy` names it.
+        policy_header: String,
+        retry_after: std::time::Duration,
+    },
     #[error("internal error: {0}")]
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -81,6 +89,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::SlotFull | ApiError::SlotClosed | ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -106,6 +115,7 @@ impl ApiError {
             ApiError::SlotClosed => ("slot-closed", "This webinar slot no longer takes registrations"),
             ApiError::Conflict { kind, .. } => (kind, "The request conflicts with the current state"),
             ApiError::Unavailable(_) => ("unavailable", "The service is temporarily unavailable"),
+            ApiError::RateLimited { .. } => ("rate-limited", "Too many requests; try again later"),
             ApiError::Internal(_) => ("internal", "Something went wrong on our side"),
         }
     }
@@ -116,6 +126,12 @@ impl ApiError {
         let detail = match self {
             ApiError::MalformedBody(detail) | ApiError::Conflict { detail, .. } => Some(detail.clone()),
             ApiError::NotFound(what) => Some(format!("No {what} matches this request")),
+            ApiError::RateLimited {
+                policy, retry_after, ..
+            } => Some(format!(
+                "The {policy} limit is reached; try again in {} seconds",
+                retry_seconds(*retry_after)
+            )),
             _ => None,
         };
         let errors = match self {
@@ -139,6 +155,11 @@ impl ApiError {
     }
 }
 
+/// Whole seconds to wait, never zero (a client told 0 retries at once).
+fn retry_seconds(wait: std::time::Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
+}
+
 /// Carried in the response's extensions so the logging layer can report a
 /// server-side error once, inside the request's span.
 #[derive(Clone)]
@@ -157,6 +178,21 @@ impl IntoResponse for ApiError {
         );
         if matches!(self, ApiError::Unauthorized) {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::RateLimited {
+            policy,
+            policy_header,
+            retry_after,
+        } = &self
+        {
+            let seconds = retry_seconds(*retry_after);
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            if let Ok(value) = HeaderValue::from_str(policy_header) {
+                headers.insert("ratelimit-policy", value);
+            }
+            if let Ok(value) = HeaderValue::from_str(&format!("\"{policy}\";r=0;t={seconds}")) {
+                headers.insert("ratelimit", value);
+            }
         }
         if status.is_server_error() {
             response
@@ -177,10 +213,14 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NotFound => ApiError::NotFound("record"),
-            StoreError::Conflict { constraint } => ApiError::Conflict {
-                kind: "conflict",
-                detail: format!("Conflicting change ({constraint}); retry the request"),
-            },
+            StoreError::Conflict { constraint } => {
+                // The constraint names our schema: the log has it, the client does not.
+                tracing::warn!(%constraint, "a write conflicted with another");
+                ApiError::Conflict {
+                    kind: "conflict",
+                    detail: "The record changed while this request ran; retry it".into(),
+                }
+            }
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             StoreError::Other(cause) => ApiError::Internal(cause),
         }

@@ -4,9 +4,12 @@
 
 mod caching;
 mod catalog;
+pub mod client;
 mod cors;
 mod error;
 mod extract;
+mod hygiene;
+pub mod limits;
 mod links;
 mod middleware;
 pub mod openapi;
@@ -27,8 +30,10 @@ use turnout_delivery::AddressPolicy;
 use turnout_domain::{LinkKey, TokenHash};
 use turnout_store::Store;
 
+pub use client::TrustedProxies;
 pub use cors::AllowedOrigins;
 pub use error::{ApiError, Problem};
+pub use limits::{LimitSettings, Limits};
 
 /// What the HTTP layer needs to know from configuration.
 #[derive(Debug, Clone)]
@@ -50,6 +55,12 @@ pub struct Settings {
     pub link_key: LinkKey,
     /// Other sites whose pages may call the API (the embedded widget).
     pub cors_origins: AllowedOrigins,
+    /// Abuse limits on public writes.
+    pub limits: LimitSettings,
+    /// Proxies whose `X-Forwarded-For`/`Forwarded` name the client.
+    pub trusted_proxies: TrustedProxies,
+    /// Origins that may show Turnout's pages in a frame (none by default).
+    pub frame_ancestors: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +92,9 @@ impl Default for Settings {
             webhook_policy: Arc::new(AddressPolicy::default()),
             link_key: LinkKey::generate(),
             cors_origins: AllowedOrigins::default(),
+            limits: LimitSettings::default(),
+            trusted_proxies: TrustedProxies::default(),
+            frame_ancestors: Vec::new(),
         }
     }
 }
@@ -94,6 +108,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub(crate) catalog: Arc<catalog::Catalog>,
     pub(crate) pages: Arc<pages::Pages>,
+    pub(crate) limits: Arc<Limits>,
 }
 
 impl AppState {
@@ -101,12 +116,15 @@ impl AppState {
         // Install the recorder before the first request records anything.
         telemetry::prometheus();
         let catalog = Arc::new(catalog::Catalog::new(settings.slot_cache_ttl));
+        let limits = Arc::new(Limits::in_memory(settings.limits.clone()));
+        limits.spawn_sweeper(LIMIT_SWEEP);
         Self {
             store,
             uploads,
             settings: Arc::new(settings),
             catalog,
             pages: Arc::new(pages::Pages::new()),
+            limits,
         }
     }
 }
@@ -114,6 +132,8 @@ impl AppState {
 /// Largest JSON body accepted anywhere.
 const MAX_JSON_BODY: usize = 64 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often refilled rate-limit budgets are forgotten.
+const LIMIT_SWEEP: Duration = Duration::from_secs(60);
 
 /// The whole application: API, operations endpoints and docs.
 pub fn app(state: AppState) -> Router {
@@ -127,16 +147,24 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(origins.layer());
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi);
+    let proxies = Arc::new(state.settings.trusted_proxies.clone());
+    let headers = Arc::new(hygiene::HeaderPolicy::new(
+        &state.settings.public_url,
+        &state.settings.frame_ancestors,
+    ));
     middleware::layered(
         Router::new()
             .merge(api)
             .merge(docs)
             .merge(routes::ops::router(state.clone()))
-            .merge(pages::router(state))
+            .merge(pages::router(state.clone()))
             .fallback(routes::no_route)
-            .layer(DefaultBodyLimit::max(MAX_JSON_BODY)),
+            .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+            .layer(axum::middleware::from_fn_with_state(state, limits::limit_public_writes))
+            .layer(axum::middleware::from_fn_with_state(proxies, client::resolve)),
         REQUEST_TIMEOUT,
     )
+    .layer(axum::middleware::from_fn_with_state(headers, hygiene::secure))
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.

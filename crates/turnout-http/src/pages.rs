@@ -22,13 +22,13 @@ use serde_json::{Value, json};
 use turnout_domain::article::{ArticleStatus, ContributorRole, reading_time_label};
 use turnout_domain::labels::local_label;
 use turnout_domain::{RegistrationStatus, SecretToken, Slug, WebinarStatus};
-use turnout_store::{Article, ArticleFilter, ManageKey, RegistrationError, WebinarListing};
+use turnout_store::{Article, ArticleFilter, ManageKey, WebinarListing};
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::caching::{PUBLISHED, Tagged, conditional};
 use crate::error::ApiError;
-use crate::routes::now;
+use crate::routes::{funnel, now};
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/pages/base.html")),
@@ -425,6 +425,7 @@ async fn manage_page(
     let error = match query.error.as_deref() {
         Some("full") => Some("That time has just filled up; your seat is unchanged."),
         Some("closed") => Some("That time no longer takes registrations; your seat is unchanged."),
+        Some("limited") => Some("This registration has been changed too often today; please try again tomorrow."),
         Some(_) => Some("That did not work; your registration is unchanged."),
         None => None,
     };
@@ -475,14 +476,8 @@ async fn cancel(State(state): State<AppState>, Path(id): Path<String>, Form(form
     let Some(key) = manage_key(&id, Some(&form.token)) else {
         return not_found(&state, &format!("/registrations/{id}"), "No such registration.");
     };
-    match state.store.cancel_registration(&key, now()).await {
-        Ok(registration) => {
-            state.catalog.invalidate_slots(registration.webinar.id);
-            back(&id, &form.token, "done=cancelled")
-        }
-        Err(RegistrationError::NotFound) => not_found(&state, &format!("/registrations/{id}"), "No such registration."),
-        Err(_) => back(&id, &form.token, "error=failed"),
-    }
+    let outcome = funnel::cancel(&state, &key).await;
+    after_change(&state, &id, &form.token, outcome.map(|_| "done=cancelled"))
 }
 
 async fn reschedule(State(state): State<AppState>, Path(id): Path<String>, Form(form): Form<ManageForm>) -> Response {
@@ -492,14 +487,25 @@ async fn reschedule(State(state): State<AppState>, Path(id): Path<String>, Form(
     let Some(slot_id) = form.slot_id else {
         return back(&id, &form.token, "error=failed");
     };
-    match state.store.reschedule_registration(&key, slot_id, now()).await {
-        Ok(registration) => {
-            state.catalog.invalidate_slots(registration.webinar.id);
-            back(&id, &form.token, "done=rescheduled")
+    let outcome = funnel::reschedule(&state, &key, slot_id).await;
+    after_change(&state, &id, &form.token, outcome.map(|_| "done=rescheduled"))
+}
+
+/// Back to the manage page with what happened; a server-side failure is
+/// logged here, since the visitor only sees the page.
+fn after_change(state: &AppState, id: &str, token: &str, outcome: Result<&str, ApiError>) -> Response {
+    let outcome = match outcome {
+        Ok(done) => done,
+        Err(ApiError::NotFound(_)) => {
+            return not_found(state, &format!("/registrations/{id}"), "No such registration.");
         }
-        Err(RegistrationError::NotFound) => not_found(&state, &format!("/registrations/{id}"), "No such registration."),
-        Err(RegistrationError::SlotFull) => back(&id, &form.token, "error=full"),
-        Err(RegistrationError::SlotClosed) => back(&id, &form.token, "error=closed"),
-        Err(_) => back(&id, &form.token, "error=failed"),
-    }
+        Err(ApiError::SlotFull) => "error=full",
+        Err(ApiError::SlotClosed) => "error=closed",
+        Err(ApiError::RateLimited { .. }) => "error=limited",
+        Err(error) => {
+            tracing::error!(%error, "a change from the manage page failed");
+            "error=failed"
+        }
+    };
+    back(id, token, outcome)
 }

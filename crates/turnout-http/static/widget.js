@@ -335,7 +335,9 @@
         lead_id: widget.lead.lead_id,
         lead_token: widget.lead.lead_token,
       }).then(function (response) {
-        if (response.ok) {
+        if (response.ok && response.body.status === "already_registered") {
+          widget.alreadyRegistered(response.body);
+        } else if (response.ok) {
           widget.registration = response.body;
           widget.blocked = "Webinar slot blocked: " + response.body.label;
           widget.almostThere();
@@ -356,6 +358,16 @@
       message,
     ]);
     load();
+  };
+
+  /* The address already holds a seat: the API says nothing more about it
+     (the visitor may not be its owner); the owner is emailed their link. */
+  Widget.prototype.alreadyRegistered = function (answer) {
+    this.step("You're already registered", [
+      el("p", { text: answer.detail }),
+      el("p", { class: "meta", text: "The link in your first confirmation email works too." }),
+    ]);
+    this.announce(answer.detail);
   };
 
   /* Step 3: the callback window, and optionally the résumé. */

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use tokio::sync::{Semaphore, mpsc, oneshot};
-use turnout_store::events::OutboxEvent;
+use turnout_store::events::{self, OutboxEvent};
 use turnout_store::{NewRegistration, RegistrationError, RegistrationLead, RegistrationOutcome, StoreError};
 use uuid::Uuid;
 
@@ -132,8 +132,9 @@ pub async fn register_batch(
 }
 
 /// Writes the batch's events to the outbox in the batch's transaction, in
-/// one statement: `lead.created` for every new lead that was kept, and
-/// `registration.confirmed` for every seat taken.
+/// one statement: `lead.created` for every new lead that was kept,
+/// `registration.confirmed` for every seat taken, and a manage-link email
+/// for every request that found its person already registered.
 async fn record_events(
     tx: &mut PgConnection,
     registrations: &[NewRegistration],
@@ -152,8 +153,14 @@ async fn record_events(
                 events.push(OutboxEvent::lead_created(key.id, lead));
             }
         }
-        if let Ok(RegistrationOutcome::Created(created)) = outcome {
-            events.push(OutboxEvent::registration("registration.confirmed", created));
+        match outcome {
+            Ok(RegistrationOutcome::Created(created)) => {
+                events.push(OutboxEvent::registration("registration.confirmed", created));
+            }
+            Ok(RegistrationOutcome::Existing(existing)) => {
+                events.push(OutboxEvent::registration(events::MANAGE_LINK_REQUESTED, existing));
+            }
+            Err(_) => {}
         }
         now = Some(registration.now);
     }

@@ -65,6 +65,8 @@ const MIGRATIONS: &[EmbeddedMigration] = migrations![
     (8, "outbox", "0008_outbox.sql"),
     (9, "deliveries", "0009_deliveries.sql"),
     (10, "articles", "0010_articles.sql"),
+    (11, "lead contacts", "0011_lead_contacts.sql"),
+    (12, "recipient allowances", "0012_recipient_allowances.sql"),
 ];
 
 /// Connections per instance; see PERFORMANCE.md for why it is small.
@@ -296,6 +298,10 @@ async fn insert_lead(
         .bind(text(&utm.referrer))
         .bind(text(&utm.page))
         .bind(ts(now))
+        .bind(person.name.as_str())
+        .bind(person.email.as_str())
+        .bind(person.phone.as_e164())
+        .bind(person.country.map(|c| c.code().to_owned()))
         .execute(&mut *connection)
         .await?;
     Ok(person_id)
@@ -961,6 +967,29 @@ impl Store for PostgresStore {
     async fn list_advisors(&self) -> Result<Vec<Advisor>, StoreError> {
         let mut connection = self.pool.acquire().await?;
         advisors(&mut connection).await
+    }
+
+    async fn take_message_allowance(
+        &self,
+        recipient: &str,
+        day: jiff::civil::Date,
+        cap: i64,
+    ) -> Result<bool, StoreError> {
+        let taken: Option<i64> = sqlx::query_scalar(sql::TAKE_MESSAGE_ALLOWANCE)
+            .bind(recipient)
+            .bind(day.to_string())
+            .bind(cap)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(taken.is_some())
+    }
+
+    async fn prune_message_allowances(&self, before: jiff::civil::Date) -> Result<(), StoreError> {
+        sqlx::query(sql::PRUNE_MESSAGE_ALLOWANCES)
+            .bind(before.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn create_advisor_token(

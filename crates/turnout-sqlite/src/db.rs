@@ -18,9 +18,14 @@ pub fn prepare<'c>(
     sql: &str,
     params: &[&dyn ToSql],
 ) -> rusqlite::Result<CachedStatement<'c>> {
-    const NAMES: [&str; 16] = [
-        "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15", "$16",
+    const NAMES: [&str; 24] = [
+        "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15", "$16", "$17",
+        "$18", "$19", "$20", "$21", "$22", "$23", "$24",
     ];
+    // A value past the last name would silently stay unbound (NULL).
+    if params.len() > NAMES.len() {
+        return Err(rusqlite::Error::InvalidParameterCount(params.len(), NAMES.len()));
+    }
     let mut statement = connection.prepare_cached(sql)?;
     for (name, value) in NAMES.iter().zip(params) {
         if let Some(index) = statement.parameter_index(name)? {

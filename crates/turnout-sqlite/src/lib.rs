@@ -23,7 +23,7 @@ use turnout_domain::consultation::{WeeklyRange, WindowDefinition, covers, parse_
 use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus};
 use turnout_store::assignment::{assignment_order, offered_window};
 use turnout_store::columns::to_json_column;
-use turnout_store::events::OutboxEvent;
+use turnout_store::events::{self, OutboxEvent};
 use turnout_store::{
     Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, ConsultationUpdate, NewAdvisor,
     NewConsultation, NewResume, NewReview, QueueFilter, QueueItem, ReassignError, Reassignment, ResumeFile,
@@ -53,6 +53,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_outbox.sql"),
     include_str!("../migrations/0007_deliveries.sql"),
     include_str!("../migrations/0008_articles.sql"),
+    include_str!("../migrations/0009_lead_contacts.sql"),
+    include_str!("../migrations/0010_recipient_allowances.sql"),
 ];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
@@ -346,6 +348,10 @@ fn insert_lead(
             &text(&utm.referrer),
             &text(&utm.page),
             &now,
+            &person.name.as_str(),
+            &person.email.as_str(),
+            &person.phone.as_e164(),
+            &person.country.map(|c| c.code().to_owned()),
         ],
     )?;
     Ok(person_id)
@@ -389,7 +395,13 @@ fn register(
         |row| uuid(row, 0),
     )?;
     if let Some(id) = existing {
-        return Ok(Ok(RegistrationOutcome::Existing(registration_by_id(connection, id)?)));
+        let existing = registration_by_id(connection, id)?;
+        record(
+            connection,
+            &OutboxEvent::registration(events::MANAGE_LINK_REQUESTED, &existing),
+            new.now,
+        )?;
+        return Ok(Ok(RegistrationOutcome::Existing(existing)));
     }
     let slot = match take_seat(connection, &target.slot, new.now) {
         Ok(slot) => slot,
@@ -986,6 +998,36 @@ impl Store for SqliteStore {
 
     async fn list_advisors(&self) -> Result<Vec<Advisor>, StoreError> {
         self.readers.read(advisors).await
+    }
+
+    async fn take_message_allowance(
+        &self,
+        recipient: &str,
+        day: jiff::civil::Date,
+        cap: i64,
+    ) -> Result<bool, StoreError> {
+        let (recipient, day) = (recipient.to_owned(), day.to_string());
+        self.writer
+            .write(move |connection| {
+                let taken = query_optional(
+                    connection,
+                    sql::TAKE_MESSAGE_ALLOWANCE,
+                    &[&recipient, &day, &cap],
+                    |row| row.get::<_, i64>(0),
+                )?;
+                Ok(taken.is_some())
+            })
+            .await
+    }
+
+    async fn prune_message_allowances(&self, before: jiff::civil::Date) -> Result<(), StoreError> {
+        let before = before.to_string();
+        self.writer
+            .write(move |connection| {
+                execute(connection, sql::PRUNE_MESSAGE_ALLOWANCES, &[&before])?;
+                Ok(())
+            })
+            .await
     }
 
     async fn create_advisor_token(

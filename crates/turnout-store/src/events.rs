@@ -20,6 +20,10 @@ pub const EVENT_TYPES: [&str; 8] = [
     "resume.uploaded",
 ];
 
+/// Someone asked for a seat that the address already holds: the owner gets
+/// their manage link by email. Internal: webhooks cannot subscribe to it.
+pub const MANAGE_LINK_REQUESTED: &str = "registration.manage_link_requested";
+
 /// One event for the outbox. Each delivery made from it (an email, a
 /// webhook call) gets its own message id when the event is routed.
 #[derive(Debug, Clone)]

@@ -196,6 +196,17 @@ pub trait Store: Send + Sync + 'static {
     /// message ids; returns how many.
     async fn replay_webhook(&self, id: Uuid, since: Option<Timestamp>, now: Timestamp) -> Result<u64, StoreError>;
 
+    /// Counts one message to `recipient` (a hash of channel and address) on
+    /// `day`, unless `cap` went out already; `false` when the cap is reached.
+    async fn take_message_allowance(
+        &self,
+        recipient: &str,
+        day: jiff::civil::Date,
+        cap: i64,
+    ) -> Result<bool, StoreError>;
+    /// Forgets the counts of days before `before`.
+    async fn prune_message_allowances(&self, before: jiff::civil::Date) -> Result<(), StoreError>;
+
     /// The registration's current state and its person's contact details.
     async fn registration_contact(&self, id: Uuid) -> Result<Option<RegistrationContact>, StoreError>;
     async fn consultation_contact(&self, id: Uuid) -> Result<Option<ConsultationContact>, StoreError>;

@@ -537,7 +537,8 @@ pub struct WebhookEndpoint {
 
 impl WebhookEndpoint {
     pub fn wants(&self, event_type: &str) -> bool {
-        self.event_types.is_empty() || self.event_types.iter().any(|wanted| wanted == event_type)
+        crate::events::EVENT_TYPES.contains(&event_type)
+            && (self.event_types.is_empty() || self.event_types.iter().any(|wanted| wanted == event_type))
     }
 }
 

@@ -110,27 +110,30 @@ pub const TAKE_SEAT: &str = concat!(
 
 pub const RELEASE_SEAT: &str = "UPDATE slots SET seats_taken = seats_taken - 1, updated_at = $2 WHERE id = $1";
 
-/// Inserts or refreshes a person by normalised email; the latest details win.
+/// Finds a person by normalised email, or records them with these details.
+/// A person who exists keeps the details they have: what an unauthenticated
+/// request submits belongs to its lead alone (the no-op update makes
+/// `RETURNING` answer for an existing row too).
 pub const UPSERT_PERSON: &str = "INSERT INTO persons (email_normalised, email, name, phone, country, \
      created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
-     ON CONFLICT (email_normalised) DO UPDATE SET email = excluded.email, name = excluded.name, \
-     phone = excluded.phone, country = COALESCE(excluded.country, persons.country), \
-     updated_at = excluded.updated_at RETURNING id";
+     ON CONFLICT (email_normalised) DO UPDATE SET updated_at = persons.updated_at RETURNING id";
 
 pub const INSERT_CONSENT: &str = "INSERT INTO consents (person_id, policy_version, policy_sha256, email, \
      sms, ip, user_agent, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
 
+/// A lead with the name, address and phone the visitor gave (`$15`–`$18`).
 pub const INSERT_LEAD: &str = "INSERT INTO leads (id, person_id, webinar_id, consent_id, token_hash, \
-     time_zone, utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, page, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+     time_zone, utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, page, created_at, \
+     name, email, phone, country) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
 
 /// The id of a published webinar by slug.
 pub const PUBLISHED_WEBINAR_ID: &str = "SELECT id FROM webinars WHERE slug = $1 AND status = 'published'";
 
-/// A lead by id and token hash: person id, webinar id, zone, and the
-/// person's name and email.
-pub const FIND_LEAD: &str = "SELECT l.person_id, l.webinar_id, l.time_zone, p.name, p.email \
-     FROM leads l JOIN persons p ON p.id = l.person_id WHERE l.id = $1 AND l.token_hash = $2";
+/// A lead by id and token hash: person id, webinar id, zone, and the name
+/// and email given with it.
+pub const FIND_LEAD: &str = "SELECT l.person_id, l.webinar_id, l.time_zone, l.name, l.email \
+     FROM leads l WHERE l.id = $1 AND l.token_hash = $2";
 
 pub const CONFIRMED_REGISTRATION_OF_PERSON: &str =
     "SELECT id FROM registrations WHERE person_id = $1 AND webinar_id = $2 AND status = 'confirmed'";
@@ -139,15 +142,16 @@ pub const INSERT_REGISTRATION: &str = "INSERT INTO registrations (id, person_id,
      lead_id, status, manage_token_hash, time_zone, sequence, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, 'confirmed', $6, $7, 0, $8, $8)";
 
-/// A registration with its person, webinar and slot, by id alone (the
-/// caller has already proven access) or with its manage-token hash.
+/// A registration with the details given with its lead, its webinar and
+/// slot, by id alone (the caller has already proven access) or with its
+/// manage-token hash.
 macro_rules! registration_select {
     () => {
         concat!(
             "SELECT r.id, r.status, r.time_zone, r.sequence, r.created_at, r.updated_at, \
-             p.name, p.email, w.id, w.slug, w.title, w.duration_minutes, ",
+             l.name, l.email, w.id, w.slug, w.title, w.duration_minutes, ",
             slot_columns!(),
-            " FROM registrations r JOIN persons p ON p.id = r.person_id \
+            " FROM registrations r JOIN leads l ON l.id = r.lead_id \
              JOIN webinars w ON w.id = r.webinar_id JOIN slots s ON s.id = r.slot_id "
         )
     };
@@ -251,15 +255,15 @@ pub const UPSERT_RESUME: &str = "INSERT INTO resumes (consultation_id, object_ke
      size_bytes = excluded.size_bytes, content_type = excluded.content_type, \
      display_name = excluded.display_name, review_status = 'pending', uploaded_at = excluded.uploaded_at";
 
-/// Consultations with the visitor's contact details, the résumé if any and
+/// Consultations with the contact details given with their lead, the résumé if any and
 /// the latest notes, by window start. `$1` advisor, `$2` status, `$3`/`$4`
 /// window-start bounds; NULL means no filter.
 pub const CONSULTATION_QUEUE: &str = "SELECT c.id, c.lead_id, c.advisor_id, a.name, c.window_key, c.window_date, \
      c.window_label, c.window_start, c.window_end, c.time_zone, c.status, c.created_at, \
-     p.name, p.email, p.phone, r.display_name, r.content_type, r.size_bytes, r.review_status, \
+     l.name, l.email, l.phone, r.display_name, r.content_type, r.size_bytes, r.review_status, \
      (SELECT e.notes FROM consultation_events e WHERE e.consultation_id = c.id AND e.notes IS NOT NULL \
       ORDER BY e.id DESC LIMIT 1) \
-     FROM consultations c JOIN advisors a ON a.id = c.advisor_id JOIN persons p ON p.id = c.person_id \
+     FROM consultations c JOIN advisors a ON a.id = c.advisor_id JOIN leads l ON l.id = c.lead_id \
      LEFT JOIN resumes r ON r.consultation_id = c.id \
      WHERE ($1 IS NULL OR c.advisor_id = $1) AND ($2 IS NULL OR c.status = $2) \
      AND ($3 IS NULL OR c.window_start >= $3) AND ($4 IS NULL OR c.window_start < $4) \
@@ -475,17 +479,18 @@ pub const REPLAY_WEBHOOK: &str = "UPDATE deliveries SET status = 'pending', atte
      last_error = NULL WHERE endpoint_id = $1 AND status <> 'sending' \
      AND (status IN ('failed', 'dead') OR ($2 IS NOT NULL AND created_at >= $2))";
 
-/// A person's contact columns, from `persons p` and `consents c`.
+/// The contact columns of a lead `l` and its consent `c`: messages go to
+/// the details given with the registration or callback they are about.
 macro_rules! contact_columns {
     () => {
-        "p.name, p.email, p.phone, c.email, c.sms"
+        "l.name, l.email, l.phone, c.email, c.sms"
     };
 }
 
 pub const REGISTRATION_CONTACT: &str = concat!(
     "SELECT r.status, r.sequence, s.starts_at, ",
     contact_columns!(),
-    " FROM registrations r JOIN slots s ON s.id = r.slot_id JOIN persons p ON p.id = r.person_id \
+    " FROM registrations r JOIN slots s ON s.id = r.slot_id \
      JOIN leads l ON l.id = r.lead_id JOIN consents c ON c.id = l.consent_id WHERE r.id = $1"
 );
 
@@ -493,7 +498,6 @@ pub const CONSULTATION_CONTACT: &str = concat!(
     "SELECT ",
     contact_columns!(),
     ", a.name, a.email, a.time_zone, k.advisor_id, k.window_start FROM consultations k \
-     JOIN persons p ON p.id = k.person_id \
      JOIN leads l ON l.id = k.lead_id JOIN consents c ON c.id = l.consent_id \
      JOIN advisors a ON a.id = k.advisor_id WHERE k.id = $1"
 );
@@ -553,6 +557,15 @@ pub const INSERT_CONSULTATION: &str = "INSERT INTO consultations (id, lead_id, p
      window_date, window_label, window_start, window_end, time_zone, status, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'assigned', $11, $11)";
 
+/// Counts one message to recipient `$1` on day `$2` unless `$3` went out
+/// already: no row back means the cap is reached. The decision is this one
+/// statement, so workers racing each other cannot exceed it.
+pub const TAKE_MESSAGE_ALLOWANCE: &str = "INSERT INTO recipient_allowances (recipient, day, sent) \
+     VALUES ($1, $2, 1) ON CONFLICT (recipient, day) DO UPDATE SET sent = recipient_allowances.sent + 1 \
+     WHERE recipient_allowances.sent < $3 RETURNING sent";
+
+pub const PRUNE_MESSAGE_ALLOWANCES: &str = "DELETE FROM recipient_allowances WHERE day < $1";
+
 /// Tables and columns, for the test that keeps both schemas alike.
 pub const SCHEMA_TABLES: &[&str] = &[
     "webinars",
@@ -577,4 +590,5 @@ pub const SCHEMA_TABLES: &[&str] = &[
     "deliveries",
     "articles",
     "article_tags",
+    "recipient_allowances",
 ];

@@ -89,6 +89,23 @@ impl TestDatabase {
         }
     }
 
+    /// The one text value `sql` selects, read around the store.
+    pub async fn scalar(&self, sql: &str) -> String {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        match self.backend() {
+            Backend::Sqlite => self
+                .sqlite_connection()
+                .query_row(&sql.0, [], |row| row.get(0))
+                .expect("one text value"),
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.expect("PostgreSQL opens");
+                let value = sqlx::query_scalar(sql).fetch_one(&pool).await.expect("one text value");
+                pool.close().await;
+                value
+            }
+        }
+    }
+
     /// Table name to sorted column names, as the live database has them.
     pub async fn schema(&self) -> std::collections::BTreeMap<String, Vec<String>> {
         let mut schema = std::collections::BTreeMap::new();
@@ -190,8 +207,15 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The app with its abuse limits off: most tests write far more from
+    /// 127.0.0.1 than a visitor would. Tests of the limits use
+    /// [`TestApp::spawn_with`] with limits of their own.
     pub async fn spawn() -> Self {
-        Self::spawn_with(Settings::default()).await
+        Self::spawn_with(Settings {
+            limits: turnout_http::LimitSettings::off(),
+            ..Settings::default()
+        })
+        .await
     }
 
     pub async fn spawn_with(settings: Settings) -> Self {
@@ -200,7 +224,11 @@ impl TestApp {
 
     /// A second instance of the app on this one's database.
     pub async fn another_instance(&self) -> Self {
-        Self::serve(self.database.another_instance().await, Settings::default()).await
+        let settings = Settings {
+            limits: turnout_http::LimitSettings::off(),
+            ..Settings::default()
+        };
+        Self::serve(self.database.another_instance().await, settings).await
     }
 
     async fn serve(database: TestDatabase, mut settings: Settings) -> Self {

@@ -40,6 +40,51 @@ pub struct Config {
     pub reminders: Vec<SignedDuration>,
     /// Other sites whose pages may call the API (the embedded widget).
     pub cors_origins: Vec<String>,
+    pub limits: LimitsConfig,
+    /// Proxies (addresses or CIDRs) whose `X-Forwarded-For`/`Forwarded`
+    /// headers name the client, for limits and the consent record.
+    pub trusted_proxies: Vec<String>,
+    /// Origins that may show Turnout's pages in a frame; none by default.
+    pub frame_ancestors: Vec<String>,
+}
+
+/// Abuse limits; a limit of 0 is off, `enabled = false` turns all off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    pub enabled: bool,
+    pub writes_per_ip_per_minute: u32,
+    pub signups_per_email_per_hour: u32,
+    pub changes_per_registration_per_day: u32,
+    pub uploads_per_ip_per_hour: u32,
+    /// Emails and SMS to one address or number per day, all kinds together.
+    pub messages_per_recipient_per_day: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let http = turnout_http::LimitSettings::default();
+        Self {
+            enabled: http.enabled,
+            writes_per_ip_per_minute: http.writes_per_ip_per_minute,
+            signups_per_email_per_hour: http.signups_per_email_per_hour,
+            changes_per_registration_per_day: http.changes_per_registration_per_day,
+            uploads_per_ip_per_hour: http.uploads_per_ip_per_hour,
+            messages_per_recipient_per_day: WorkerSettings::default().messages_per_recipient_per_day,
+        }
+    }
+}
+
+impl LimitsConfig {
+    pub fn http(&self) -> turnout_http::LimitSettings {
+        turnout_http::LimitSettings {
+            enabled: self.enabled,
+            writes_per_ip_per_minute: self.writes_per_ip_per_minute,
+            signups_per_email_per_hour: self.signups_per_email_per_hour,
+            changes_per_registration_per_day: self.changes_per_registration_per_day,
+            uploads_per_ip_per_hour: self.uploads_per_ip_per_hour,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -70,6 +115,9 @@ pub struct SmsConfig {
     pub body: String,
     pub content_type: String,
     pub timeout_ms: u64,
+    /// ISO 3166 codes of the countries SMS may go to (toll fraud sends
+    /// premium-rate numbers abroad); a number elsewhere gets none.
+    pub countries: Vec<String>,
 }
 
 impl Default for SmsConfig {
@@ -82,6 +130,10 @@ impl Default for SmsConfig {
             body: turnout_delivery::sms::TWILIO_BODY.into(),
             content_type: turnout_delivery::sms::FORM.into(),
             timeout_ms: 10_000,
+            countries: turnout_delivery::sms::DEFAULT_COUNTRIES
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect(),
         }
     }
 }
@@ -91,11 +143,16 @@ impl SmsConfig {
         Some(SmsSettings {
             url: self.url.clone()?,
             username: self.username.clone(),
-            password: self.password.as_ref().map(|secret| secret.expose_secret().to_owned()),
+            password: self.password.clone(),
             from: self.from.clone(),
             body: self.body.clone(),
             content_type: self.content_type.clone(),
             timeout: Duration::from_millis(self.timeout_ms),
+            countries: self
+                .countries
+                .iter()
+                .map(|code| code.trim().to_ascii_uppercase())
+                .collect(),
         })
     }
 }
@@ -177,6 +234,11 @@ impl Config {
             },
             disable_after: self.webhooks.disable_after,
             reminders: self.reminders.clone(),
+            messages_per_recipient_per_day: if self.limits.enabled {
+                self.limits.messages_per_recipient_per_day
+            } else {
+                0
+            },
             ..WorkerSettings::default()
         }
     }
@@ -196,6 +258,15 @@ fn parse_reminders<'a>(entries: impl Iterator<Item = &'a str>) -> anyhow::Result
             Ok(offset)
         })
         .collect()
+}
+
+/// A flag from an environment variable, or an error naming it.
+fn boolean(name: &str, value: &str) -> anyhow::Result<bool> {
+    match value {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        other => bail!("{name} must be true or false, not {other:?}"),
+    }
 }
 
 /// A number from an environment variable, or an error naming it.
@@ -238,6 +309,9 @@ struct FileConfig {
     sms: Option<SmsConfig>,
     reminders: Option<Vec<String>>,
     cors_origins: Option<Vec<String>>,
+    limits: Option<LimitsConfig>,
+    trusted_proxies: Option<Vec<String>>,
+    frame_ancestors: Option<Vec<String>>,
 }
 
 impl Default for Config {
@@ -258,6 +332,9 @@ impl Default for Config {
             sms: SmsConfig::default(),
             reminders: WorkerSettings::default().reminders,
             cors_origins: Vec::new(),
+            limits: LimitsConfig::default(),
+            trusted_proxies: Vec::new(),
+            frame_ancestors: Vec::new(),
         }
     }
 }
@@ -305,7 +382,19 @@ impl Config {
             sms,
             reminders,
             cors_origins,
+            limits,
+            trusted_proxies,
+            frame_ancestors,
         } = file;
+        if let Some(ancestors) = frame_ancestors {
+            self.frame_ancestors = ancestors;
+        }
+        if let Some(limits) = limits {
+            self.limits = limits;
+        }
+        if let Some(proxies) = trusted_proxies {
+            self.trusted_proxies = proxies;
+        }
         if let Some(origins) = cors_origins {
             self.cors_origins = origins;
         }
@@ -386,11 +475,7 @@ impl Config {
             s3.secret_access_key = Some(secret.into());
         }
         if let Some(flag) = env.var("TURNOUT_WORKER_IN_SERVE") {
-            self.worker.in_serve = match flag.as_str() {
-                "true" | "1" => true,
-                "false" | "0" => false,
-                other => bail!("TURNOUT_WORKER_IN_SERVE must be true or false, not {other:?}"),
-            };
+            self.worker.in_serve = boolean("TURNOUT_WORKER_IN_SERVE", &flag)?;
         }
         let worker = &mut self.worker;
         for (name, slot) in [
@@ -453,6 +538,45 @@ impl Config {
         }
         if let Some(list) = env.var("TURNOUT_WEBHOOKS_ALLOWED_NETWORKS") {
             self.webhooks.allowed_networks = list.split(',').map(|entry| entry.trim().to_owned()).collect();
+        }
+        if let Some(list) = env.var("TURNOUT_FRAME_ANCESTORS") {
+            self.frame_ancestors = list.split(',').map(|entry| entry.trim().to_owned()).collect();
+        }
+        if let Some(list) = env.var("TURNOUT_TRUSTED_PROXIES") {
+            self.trusted_proxies = list.split(',').map(|entry| entry.trim().to_owned()).collect();
+        }
+        if let Some(list) = env.var("TURNOUT_SMS_COUNTRIES") {
+            self.sms.countries = list.split(',').map(|entry| entry.trim().to_owned()).collect();
+        }
+        if let Some(flag) = env.var("TURNOUT_LIMITS_ENABLED") {
+            self.limits.enabled = boolean("TURNOUT_LIMITS_ENABLED", &flag)?;
+        }
+        let limits = &mut self.limits;
+        for (name, slot) in [
+            (
+                "TURNOUT_LIMITS_WRITES_PER_IP_PER_MINUTE",
+                &mut limits.writes_per_ip_per_minute,
+            ),
+            (
+                "TURNOUT_LIMITS_SIGNUPS_PER_EMAIL_PER_HOUR",
+                &mut limits.signups_per_email_per_hour,
+            ),
+            (
+                "TURNOUT_LIMITS_CHANGES_PER_REGISTRATION_PER_DAY",
+                &mut limits.changes_per_registration_per_day,
+            ),
+            (
+                "TURNOUT_LIMITS_UPLOADS_PER_IP_PER_HOUR",
+                &mut limits.uploads_per_ip_per_hour,
+            ),
+            (
+                "TURNOUT_LIMITS_MESSAGES_PER_RECIPIENT_PER_DAY",
+                &mut limits.messages_per_recipient_per_day,
+            ),
+        ] {
+            if let Some(value) = number(env, name)? {
+                *slot = value;
+            }
         }
         Ok(())
     }
@@ -553,6 +677,30 @@ mod tests {
         assert!(Config::load(None, &bad).is_err());
         let negative = FakeEnv(HashMap::from([("TURNOUT_REMINDERS", "-1h")]));
         assert!(Config::load(None, &negative).is_err());
+    }
+
+    #[test]
+    fn limits_come_from_the_file_and_the_environment() {
+        let file = write(
+            "trusted_proxies = [\"10.0.0.0/8\"]\n[limits]\nwrites_per_ip_per_minute = 7\n\
+             messages_per_recipient_per_day = 3\n[sms]\ncountries = [\"in\"]\n",
+        );
+        let env = FakeEnv(HashMap::from([("TURNOUT_LIMITS_SIGNUPS_PER_EMAIL_PER_HOUR", "0")]));
+        let config = Config::load(Some(file.path()), &env).unwrap();
+        let http = config.limits.http();
+        assert!(http.enabled);
+        assert_eq!(http.writes_per_ip_per_minute, 7);
+        assert_eq!(http.signups_per_email_per_hour, 0, "0 turns a limit off");
+        assert_eq!(config.worker_settings().messages_per_recipient_per_day, 3);
+        assert_eq!(config.trusted_proxies, ["10.0.0.0/8"]);
+        assert_eq!(config.sms.countries, ["in"]);
+
+        let off = FakeEnv(HashMap::from([("TURNOUT_LIMITS_ENABLED", "false")]));
+        let config = Config::load(Some(file.path()), &off).unwrap();
+        assert!(!config.limits.http().enabled);
+        assert_eq!(config.worker_settings().messages_per_recipient_per_day, 0);
+        let unknown = write("[limits]\nwrites_per_ip = 7\n");
+        assert!(Config::load(Some(unknown.path()), &FakeEnv(HashMap::new())).is_err());
     }
 
     #[test]

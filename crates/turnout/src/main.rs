@@ -17,7 +17,7 @@ use turnout_delivery::{
 };
 use turnout_domain::{SecretToken, TokenHash};
 use turnout_http::uploads::{self, S3Settings};
-use turnout_http::{AllowedOrigins, AppState, PrivacyPolicy, Settings};
+use turnout_http::{AllowedOrigins, AppState, PrivacyPolicy, Settings, TrustedProxies};
 use turnout_store::{ApiTokenRole, NewApiToken, Store};
 
 #[derive(Debug, Parser)]
@@ -168,6 +168,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         link_key: turnout_store::link_key(store.as_ref()).await?,
         cors_origins: AllowedOrigins::new(&config.cors_origins)
             .map_err(|error| anyhow::anyhow!("cors_origins: {error}"))?,
+        limits: config.limits.http(),
+        trusted_proxies: TrustedProxies::parse(&config.trusted_proxies)
+            .map_err(|error| anyhow::anyhow!("trusted_proxies: {error}"))?,
+        frame_ancestors: config.frame_ancestors.clone(),
     };
     let listener = TcpListener::bind(&config.bind)
         .await

@@ -27,6 +27,7 @@ use uuid::Uuid;
 
 use super::{now, path_id};
 use crate::AppState;
+use crate::client::ClientIp;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Admin, ApiJson, bearer_token};
 
@@ -210,6 +211,7 @@ fn parse_window_id(id: &str) -> Result<(Date, String), String> {
         (status = 200, description = "The lead's existing consultation", body = ConsultationView),
         (status = 409, description = "Every advisor covering the window is busy", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over a rate limit; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_consultation(
@@ -630,6 +632,7 @@ fn client_file_name(query: UploadQuery, headers: &HeaderMap) -> Option<String> {
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over a rate limit; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn upload_resume(
@@ -637,6 +640,7 @@ pub async fn upload_resume(
     Path(id): Path<String>,
     Query(query): Query<UploadQuery>,
     headers: HeaderMap,
+    client: Option<axum::Extension<ClientIp>>,
     body: Body,
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::NotFound("consultation");
@@ -654,6 +658,7 @@ pub async fn upload_resume(
         .consultation_for_lead(consultation_id, &token.hash())
         .await?
         .ok_or_else(not_found)?;
+    state.limits.upload(client.map(|axum::Extension(client)| client))?;
     let bytes = axum::body::to_bytes(body, MAX_RESUME_BYTES)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;

@@ -1,9 +1,7 @@
 //! Steps 1 and 2 of the funnel, and managing a registration afterwards.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -24,6 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::now;
+use crate::client::ClientIp;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, bearer_token};
 use crate::links::{CalendarLinks, calendar_links};
@@ -79,7 +78,9 @@ pub struct LeadCreated {
     pub lead_token: String,
 }
 
-/// Who made the request, recorded with their consent.
+/// Who made the request, recorded with their consent: the client's address
+/// as [`crate::client`] resolved it (behind trusted proxies, the forwarded
+/// one).
 pub struct ClientMeta {
     ip: Option<String>,
     user_agent: Option<String>,
@@ -91,8 +92,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let ip = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(address)| address.ip().to_string());
+            .get::<ClientIp>()
+            .map(|ClientIp(address)| address.to_string());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
@@ -179,6 +180,7 @@ fn validate_attribution(request: AttributionRequest, errors: &mut ValidationErro
     responses(
         (status = 201, body = LeadCreated),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over a rate limit; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_lead(
@@ -187,6 +189,7 @@ pub async fn create_lead(
     ApiJson(request): ApiJson<LeadRequest>,
 ) -> Result<(StatusCode, Json<LeadCreated>), ApiError> {
     let lead = request.validate(&state.settings.privacy_policy, client)?;
+    state.limits.signup(&lead.person.email.normalised())?;
     let (key, token) = record_lead(&state, &lead).await?;
     Ok((
         StatusCode::CREATED,
@@ -304,6 +307,35 @@ pub struct RegistrationView {
     pub consultation: Option<CallbackSummary>,
 }
 
+/// The answer to a request for a seat that the address already holds. It
+/// says nothing about that registration (whoever sent the request may not
+/// own the address); the owner is sent their manage link by email.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlreadyRegistered {
+    /// Always `already_registered`.
+    #[schema(example = "already_registered")]
+    pub status: &'static str,
+    /// The webinar the request named.
+    pub webinar: RegisteredWebinar,
+    pub detail: &'static str,
+}
+
+impl AlreadyRegistered {
+    const DETAIL: &'static str = "This email address is already registered for this webinar. \
+        We are emailing it a link to see, move or cancel that registration.";
+
+    fn new(registration: &Registration) -> Self {
+        Self {
+            status: "already_registered",
+            webinar: RegisteredWebinar {
+                slug: registration.webinar.slug.to_string(),
+                title: registration.webinar.title.clone(),
+            },
+            detail: Self::DETAIL,
+        }
+    }
+}
+
 /// The callback window the visitor chose, labelled in their zone.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CallbackSummary {
@@ -402,8 +434,9 @@ fn outcome_label(error: &RegistrationError) -> &'static str {
 
 /// Step 2: takes a seat in the slot ("Webinar slot blocked").
 ///
-/// A person who already holds a seat in this webinar gets that registration
-/// back with 200 and no manage token (it was given when the seat was taken).
+/// A person who already holds a seat in this webinar is answered 200 with
+/// nothing about that seat: the request may come from anyone who knows the
+/// address. The address's owner is emailed their manage link instead.
 #[utoipa::path(
     post,
     path = "/api/v1/registrations",
@@ -411,9 +444,10 @@ fn outcome_label(error: &RegistrationError) -> &'static str {
     request_body = RegistrationRequest,
     responses(
         (status = 201, description = "Seat taken", body = RegistrationView),
-        (status = 200, description = "The person's existing registration for this webinar", body = RegistrationView),
+        (status = 200, description = "The address already holds a seat in this webinar; its owner is emailed the manage link", body = AlreadyRegistered),
         (status = 409, description = "The slot is full or closed", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Over a rate limit; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_registration(
@@ -431,6 +465,7 @@ pub async fn create_registration(
             let lead = request
                 .into_inline_lead()
                 .validate(&state.settings.privacy_policy, client)?;
+            state.limits.signup(&lead.person.email.normalised())?;
             RegistrationLead::New {
                 lead: Box::new(lead),
                 key: new_lead_key().0,
@@ -469,19 +504,20 @@ pub async fn create_registration(
         registration_error(error)
     })?;
     let public_url = &state.settings.public_url;
-    let (status, view) = match outcome {
+    let view = match outcome {
         RegistrationOutcome::Created(registration) => {
             state.catalog.invalidate_slots(registration.webinar.id);
             metrics::counter!("turnout_registrations_total", "outcome" => "created").increment(1);
             let mut view = RegistrationView::new(&registration, Some(&manage_token), public_url);
             view.manage_token = Some(manage_token.expose().to_owned());
-            (StatusCode::CREATED, view)
+            view
         }
         RegistrationOutcome::Existing(registration) => {
             metrics::counter!("turnout_registrations_total", "outcome" => "existing").increment(1);
-            (StatusCode::OK, RegistrationView::new(&registration, None, public_url))
+            return Ok((StatusCode::OK, Json(AlreadyRegistered::new(&registration))).into_response());
         }
     };
+    let status = StatusCode::CREATED;
     let location = format!("/api/v1/registrations/{}", view.registration_id);
     let mut response = (status, Json(view)).into_response();
     if let Ok(location) = HeaderValue::from_str(&location) {
@@ -546,6 +582,48 @@ pub async fn get_registration(
     Ok(Json(view))
 }
 
+/// Spends one of the registration's changes for the day, once its manage
+/// token is known to open it: nobody without the token can use up the
+/// owner's.
+async fn spend_change(state: &AppState, key: &ManageKey) -> Result<(), ApiError> {
+    if !state.limits.limits_changes() {
+        return Ok(());
+    }
+    state
+        .store
+        .find_registration(key)
+        .await?
+        .ok_or(ApiError::NotFound("registration"))?;
+    state.limits.change(key.id)
+}
+
+/// Cancels a registration: the one path the API and the manage page share.
+pub(crate) async fn cancel(state: &AppState, key: &ManageKey) -> Result<Registration, ApiError> {
+    spend_change(state, key).await?;
+    let registration = state
+        .store
+        .cancel_registration(key, now())
+        .await
+        .map_err(registration_error)?;
+    state.catalog.invalidate_slots(registration.webinar.id);
+    metrics::counter!("turnout_registrations_total", "outcome" => "cancelled").increment(1);
+    Ok(registration)
+}
+
+/// Moves a registration to another slot: the one path the API and the
+/// manage page share.
+pub(crate) async fn reschedule(state: &AppState, key: &ManageKey, slot_id: i64) -> Result<Registration, ApiError> {
+    spend_change(state, key).await?;
+    let registration = state
+        .store
+        .reschedule_registration(key, slot_id, now())
+        .await
+        .map_err(registration_error)?;
+    state.catalog.invalidate_slots(registration.webinar.id);
+    metrics::counter!("turnout_registrations_total", "outcome" => "rescheduled").increment(1);
+    Ok(registration)
+}
+
 /// Cancels the registration and frees its seat. Cancelling again is harmless.
 #[utoipa::path(
     post,
@@ -556,6 +634,7 @@ pub async fn get_registration(
     responses(
         (status = 200, body = RegistrationView),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The registration's changes for the day are used up", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn cancel_registration(
@@ -565,13 +644,7 @@ pub async fn cancel_registration(
     headers: HeaderMap,
 ) -> Result<Json<RegistrationView>, ApiError> {
     let (key, token) = manage_key(&id, &headers, query)?;
-    let registration = state
-        .store
-        .cancel_registration(&key, now())
-        .await
-        .map_err(registration_error)?;
-    state.catalog.invalidate_slots(registration.webinar.id);
-    metrics::counter!("turnout_registrations_total", "outcome" => "cancelled").increment(1);
+    let registration = cancel(&state, &key).await?;
     Ok(Json(RegistrationView::new(
         &registration,
         Some(&token),
@@ -600,6 +673,7 @@ pub struct RescheduleRequest {
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The registration's changes for the day are used up", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn reschedule_registration(
@@ -610,13 +684,7 @@ pub async fn reschedule_registration(
     ApiJson(request): ApiJson<RescheduleRequest>,
 ) -> Result<Json<RegistrationView>, ApiError> {
     let (key, token) = manage_key(&id, &headers, query)?;
-    let registration = state
-        .store
-        .reschedule_registration(&key, request.slot_id, now())
-        .await
-        .map_err(registration_error)?;
-    state.catalog.invalidate_slots(registration.webinar.id);
-    metrics::counter!("turnout_registrations_total", "outcome" => "rescheduled").increment(1);
+    let registration = reschedule(&state, &key, request.slot_id).await?;
     Ok(Json(RegistrationView::new(
         &registration,
         Some(&token),

@@ -17,14 +17,14 @@ use crate::cli::free_port;
 
 /// The parts of an email a test looks at.
 #[derive(Debug)]
-struct Email {
-    message_id: String,
-    to: String,
-    subject: String,
-    text: String,
-    html: String,
+pub(crate) struct Email {
+    pub(crate) message_id: String,
+    pub(crate) to: String,
+    pub(crate) subject: String,
+    pub(crate) text: String,
+    pub(crate) html: String,
     /// The attached invitation and its `method` parameter.
-    invite: Option<(String, String)>,
+    pub(crate) invite: Option<(String, String)>,
 }
 
 fn parse(raw: &[u8]) -> Email {
@@ -53,7 +53,7 @@ fn parse(raw: &[u8]) -> Email {
     }
 }
 
-fn emails(app: &TestApp) -> Vec<Email> {
+pub(crate) fn emails(app: &TestApp) -> Vec<Email> {
     app.emails().iter().map(|raw| parse(raw)).collect()
 }
 
@@ -71,7 +71,7 @@ fn no_reminders() -> WorkerSettings {
     }
 }
 
-fn manage_url_in(text: &str) -> String {
+pub(crate) fn manage_url_in(text: &str) -> String {
     text.split_whitespace()
         .find(|word| word.contains("/registrations/") && word.contains("token="))
         .expect("a manage link")

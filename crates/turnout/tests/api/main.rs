@@ -4,6 +4,9 @@
 
 mod admin;
 mod advisor;
+mod api3_object_property_level_authorization;
+mod api4_unrestricted_resource_consumption;
+mod api6_unrestricted_access_to_sensitive_business_flows;
 mod articles;
 mod cli;
 mod consultations;

@@ -101,24 +101,42 @@ async fn two_hundred_concurrent_registrations_for_fifty_seats_give_exactly_fifty
 }
 
 #[tokio::test]
-async fn the_same_person_registering_again_gets_the_same_registration() {
+async fn the_same_person_registering_again_keeps_one_seat_and_learns_nothing_of_it() {
     let app = TestApp::spawn().await;
     let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
     let slot_id = app.slot(&webinar, 10).await;
     let other_slot = app.slot_at(&webinar, in_days(4), 10).await;
-    let first = json_body(app.register(&webinar, slot_id, "asha@example.com").await).await;
+    let first = app.register(&webinar, slot_id, "asha@example.com").await;
+    assert_eq!(first.status(), StatusCode::CREATED);
 
     let again = app.register(&webinar, other_slot, "ASHA@example.com").await;
     assert_eq!(again.status(), StatusCode::OK);
     let again = json_body(again).await;
-    assert_eq!(again["registration_id"], first["registration_id"]);
-    assert_eq!(again["slot"]["slot_id"], slot_id, "the existing seat, not a new one");
-    assert!(
-        again.get("manage_token").is_none(),
-        "a repeat never reveals the manage token"
+    assert_eq!(again["status"], "already_registered");
+    assert_eq!(again["webinar"]["slug"], webinar.as_str());
+    for revealing in [
+        "registration_id",
+        "manage_token",
+        "slot",
+        "label",
+        "calendar",
+        "time_zone",
+    ] {
+        assert!(
+            again.get(revealing).is_none(),
+            "a repeat reveals no {revealing}: {again}"
+        );
+    }
+    assert_eq!(
+        seats_left(&app, &webinar, slot_id).await,
+        9,
+        "the existing seat is kept"
     );
-    assert_eq!(seats_left(&app, &webinar, slot_id).await, 9);
-    assert_eq!(seats_left(&app, &webinar, other_slot).await, 10);
+    assert_eq!(
+        seats_left(&app, &webinar, other_slot).await,
+        10,
+        "and no second one taken"
+    );
 }
 
 #[tokio::test]
@@ -128,13 +146,15 @@ async fn concurrent_repeats_by_one_person_hold_one_seat() {
     let slot_id = app.slot(&webinar, 10).await;
     let attempts = (0..10).map(|_| app.register(&webinar, slot_id, "asha@example.com"));
     let responses = join_all(attempts).await;
-    let mut ids = Vec::new();
+    let mut created = 0;
     for response in responses {
-        assert!(matches!(response.status(), StatusCode::CREATED | StatusCode::OK));
-        ids.push(json_body(response).await["registration_id"].clone());
+        match response.status() {
+            StatusCode::CREATED => created += 1,
+            StatusCode::OK => assert_eq!(json_body(response).await["status"], "already_registered"),
+            other => panic!("a repeat answered {other}"),
+        }
     }
-    ids.dedup();
-    assert_eq!(ids.len(), 1);
+    assert_eq!(created, 1, "exactly one request took the seat");
     assert_eq!(seats_left(&app, &webinar, slot_id).await, 9);
 }
 

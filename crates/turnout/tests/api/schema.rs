@@ -15,6 +15,8 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-sqlite/migrations/0006_outbox.sql"),
     include_str!("../../../turnout-sqlite/migrations/0007_deliveries.sql"),
     include_str!("../../../turnout-sqlite/migrations/0008_articles.sql"),
+    include_str!("../../../turnout-sqlite/migrations/0009_lead_contacts.sql"),
+    include_str!("../../../turnout-sqlite/migrations/0010_recipient_allowances.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0001_foundation.sql"),
@@ -25,6 +27,8 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0008_outbox.sql"),
     include_str!("../../../turnout-postgres/migrations/0009_deliveries.sql"),
     include_str!("../../../turnout-postgres/migrations/0010_articles.sql"),
+    include_str!("../../../turnout-postgres/migrations/0011_lead_contacts.sql"),
+    include_str!("../../../turnout-postgres/migrations/0012_recipient_allowances.sql"),
 ];
 
 /// Applies one clause of an `ALTER TABLE` to its table's columns.

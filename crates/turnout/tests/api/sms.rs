@@ -101,6 +101,7 @@ async fn sms_reminders_go_only_to_people_who_agreed_and_are_retried_with_one_key
         body: turnout_delivery::sms::TWILIO_BODY.into(),
         content_type: turnout_delivery::sms::FORM.into(),
         timeout: Duration::from_secs(5),
+        countries: vec!["IN".into()],
     };
     let settings = WorkerSettings {
         reminders: vec![SignedDuration::from_hours(24)],
