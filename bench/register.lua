@@ -1,9 +1,13 @@
 -- wrk script: POST /api/v1/registrations with a new person every request,
--- spread over the slots listed in TURNOUT_BENCH_SLOTS.
+-- spread over the slots listed in TURNOUT_BENCH_SLOTS. With
+-- TURNOUT_BENCH_FORWARDED set, each request names one of 60,000 client
+-- addresses in X-Forwarded-For (the server trusts 127.0.0.1), so the
+-- abuse limits are exercised without refusing anyone.
 local counter = 0
 local thread_id = 0
 local slots = {}
 local webinar = os.getenv("TURNOUT_BENCH_WEBINAR")
+local forwarded = os.getenv("TURNOUT_BENCH_FORWARDED") ~= nil
 
 for id in string.gmatch(os.getenv("TURNOUT_BENCH_SLOTS") or "", "%d+") do
   table.insert(slots, id)
@@ -27,5 +31,10 @@ request = function()
     '{"slot_id":%s,"webinar":"%s","name":"Bench Visitor","email":"v%d-%d-%d@example.com",' ..
     '"phone":"+91 98765 43210","time_zone":"Asia/Kolkata","consent":{"privacy_policy":true,"sms":false}}',
     slot, webinar, run_id, thread_id, counter)
-  return wrk.format("POST", "/api/v1/registrations", {["Content-Type"] = "application/json"}, body)
+  local headers = {["Content-Type"] = "application/json"}
+  if forwarded then
+    local client = (counter * 2 + thread_id) % 60000
+    headers["X-Forwarded-For"] = string.format("10.%d.%d.%d", thread_id, math.floor(client / 256) % 256, client % 256)
+  end
+  return wrk.format("POST", "/api/v1/registrations", headers, body)
 end

@@ -10,6 +10,12 @@
 #   bench/run.sh                 # both backends
 #   BACKENDS=sqlite bench/run.sh # one
 #   DURATION=8s CONNECTIONS=64 THREADS=2 are the defaults.
+#
+# Throughput runs with the abuse limits off (TURNOUT_LIMITS_ENABLED=false,
+# one client address would be refused after 30 writes a minute); a last
+# registration run per backend turns them on and sends each request with
+# an X-Forwarded-For from a trusted 127.0.0.1, spread over 60,000 client
+# addresses, to show what the limiter costs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +26,7 @@ BACKENDS="${BACKENDS:-sqlite postgres}"
 PG_SERVER="${PG_SERVER:-postgres://postgres@127.0.0.1:5432}"
 PORT="${PORT:-18181}"
 BASE="http://127.0.0.1:$PORT"
-TOKEN="bench-admin-token"
+TOKEN="bench-admin-token-bench-admin-token"
 OUT="bench/out"
 mkdir -p "$OUT"
 
@@ -38,10 +44,11 @@ stop_server() {
 }
 trap stop_server EXIT
 
-start_server() { # $1 = database url
+start_server() { # $1 = database url, $2 = limits on (true/false, default false)
     local data="$OUT/data-$$"
     rm -rf "$data"
     RUST_LOG=warn DATABASE_URL="$1" TURNOUT_ADMIN_TOKEN="$TOKEN" \
+        TURNOUT_LIMITS_ENABLED="${2:-false}" TURNOUT_TRUSTED_PROXIES=127.0.0.1 \
         "$BIN" --data-dir "$data" serve --bind "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
@@ -154,6 +161,16 @@ for backend in $BACKENDS; do
     echo "$backend consultations created: $(curl -fsS -H "authorization: Bearer $TOKEN" "$BASE/metrics" |
         awk -F' ' '/^turnout_consultations_total\{outcome="created"\}/ {print $2}')"
     echo "$backend peak RSS: $(peak_rss)"
+    stop_server
+    if [ "$backend" = postgres ]; then
+        psql "$PG_SERVER/postgres" -qc "DROP DATABASE $db WITH (FORCE)"
+        psql "$PG_SERVER/postgres" -qc "CREATE DATABASE $db"
+    fi
+    start_server "$url" true
+    seed
+    read -r rps p50 p99 errors < <(TURNOUT_BENCH_SLOTS="$SLOTS" TURNOUT_BENCH_WEBINAR=bench TURNOUT_BENCH_FORWARDED=1 \
+        load "$backend-register-limited" "$BASE" bench/register.lua)
+    printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "POST /registrations, limits" "$rps" "$p50" "$p99" "$errors"
     stop_server
     if [ "$backend" = postgres ]; then
         psql "$PG_SERVER/postgres" -qc "DROP DATABASE $db WITH (FORCE)"

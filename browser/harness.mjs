@@ -13,7 +13,7 @@ import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const binary = process.env.TURNOUT_BIN ?? resolve(here, "../target/debug/turnout");
-export const ADMIN_TOKEN = "browser-tests-admin-token";
+export const ADMIN_TOKEN = "browser-tests-admin-token-of-32-chars-or-more";
 export const SCREENSHOTS = join(here, "screenshots");
 
 function freePort() {

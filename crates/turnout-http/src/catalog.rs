@@ -59,10 +59,17 @@ impl Catalog {
         }
         let loaded = Instant::now();
         let webinar = store.find_webinar(slug).await?.map(Arc::new);
-        self.webinars
-            .write()
-            .expect("catalog lock")
-            .insert(slug.clone(), (loaded, webinar.clone()));
+        // Only webinars that exist are kept: slugs come from clients, and
+        // remembering every miss would let them grow the map without end.
+        let mut webinars = self.webinars.write().expect("catalog lock");
+        match &webinar {
+            Some(found) => {
+                webinars.insert(slug.clone(), (loaded, Some(Arc::clone(found))));
+            }
+            None => {
+                webinars.remove(slug);
+            }
+        }
         Ok(webinar)
     }
 

@@ -61,6 +61,9 @@ pub enum ApiError {
     Conflict { kind: &'static str, detail: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// More work than this instance takes at once; try again shortly.
+    #[error("overloaded")]
+    Overloaded,
     /// Over one of the abuse limits; nothing was changed.
     #[error("rate limited by {policy}")]
     RateLimited {
@@ -88,7 +91,7 @@ impl ApiError {
             ApiError::ForbiddenOrigin => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::SlotFull | ApiError::SlotClosed | ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -116,6 +119,7 @@ impl ApiError {
             ApiError::Conflict { kind, .. } => (kind, "The request conflicts with the current state"),
             ApiError::Unavailable(_) => ("unavailable", "The service is temporarily unavailable"),
             ApiError::RateLimited { .. } => ("rate-limited", "Too many requests; try again later"),
+            ApiError::Overloaded => ("overloaded", "The service is busy; try again in a moment"),
             ApiError::Internal(_) => ("internal", "Something went wrong on our side"),
         }
     }
@@ -179,6 +183,9 @@ impl IntoResponse for ApiError {
         if matches!(self, ApiError::Unauthorized) {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if matches!(self, ApiError::Overloaded) {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if let ApiError::RateLimited {
             policy,
             policy_header,
@@ -194,7 +201,9 @@ impl IntoResponse for ApiError {
                 headers.insert("ratelimit", value);
             }
         }
-        if status.is_server_error() {
+        // Shedding load is working as intended, and logging every shed
+        // request would add to the load.
+        if status.is_server_error() && !matches!(self, ApiError::Overloaded) {
             response
                 .extensions_mut()
                 .insert(ErrorReport(Arc::new(self.to_string())));

@@ -15,10 +15,10 @@ mod middleware;
 pub mod openapi;
 mod pages;
 mod routes;
+pub mod server;
 pub mod telemetry;
 pub mod uploads;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +34,7 @@ pub use client::TrustedProxies;
 pub use cors::AllowedOrigins;
 pub use error::{ApiError, Problem};
 pub use limits::{LimitSettings, Limits};
+pub use server::TransportLimits;
 
 /// What the HTTP layer needs to know from configuration.
 #[derive(Debug, Clone)]
@@ -61,6 +62,9 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// Origins that may show Turnout's pages in a frame (none by default).
     pub frame_ancestors: Vec<String>,
+    pub transport: TransportLimits,
+    /// When set, `/metrics` answers only this bearer token.
+    pub metrics_token: Option<TokenHash>,
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +99,8 @@ impl Default for Settings {
             limits: LimitSettings::default(),
             trusted_proxies: TrustedProxies::default(),
             frame_ancestors: Vec::new(),
+            transport: TransportLimits::default(),
+            metrics_token: None,
         }
     }
 }
@@ -109,6 +115,8 @@ pub struct AppState {
     pub(crate) catalog: Arc<catalog::Catalog>,
     pub(crate) pages: Arc<pages::Pages>,
     pub(crate) limits: Arc<Limits>,
+    /// Résumé uploads being received at once.
+    pub(crate) uploads_in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -125,6 +133,7 @@ impl AppState {
             catalog,
             pages: Arc::new(pages::Pages::new()),
             limits,
+            uploads_in_flight: Arc::new(tokio::sync::Semaphore::new(UPLOADS_IN_FLIGHT)),
         }
     }
 }
@@ -132,6 +141,8 @@ impl AppState {
 /// Largest JSON body accepted anywhere.
 const MAX_JSON_BODY: usize = 64 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Résumés received at once per instance (each up to 4 MiB in memory).
+const UPLOADS_IN_FLIGHT: usize = 16;
 /// How often refilled rate-limit budgets are forgotten.
 const LIMIT_SWEEP: Duration = Duration::from_secs(60);
 
@@ -148,6 +159,7 @@ pub fn app(state: AppState) -> Router {
         .layer(origins.layer());
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi);
     let proxies = Arc::new(state.settings.trusted_proxies.clone());
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(state.settings.transport.max_in_flight));
     let headers = Arc::new(hygiene::HeaderPolicy::new(
         &state.settings.public_url,
         &state.settings.frame_ancestors,
@@ -161,7 +173,8 @@ pub fn app(state: AppState) -> Router {
             .fallback(routes::no_route)
             .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
             .layer(axum::middleware::from_fn_with_state(state, limits::limit_public_writes))
-            .layer(axum::middleware::from_fn_with_state(proxies, client::resolve)),
+            .layer(axum::middleware::from_fn_with_state(proxies, client::resolve))
+            .layer(axum::middleware::from_fn_with_state(in_flight, server::shed_load)),
         REQUEST_TIMEOUT,
     )
     .layer(axum::middleware::from_fn_with_state(headers, hygiene::secure))
@@ -173,7 +186,6 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    let transport = state.settings.transport.clone();
+    server::run(listener, app(state), &transport, shutdown).await
 }

@@ -27,8 +27,30 @@ pub fn prometheus() -> &'static PrometheusHandle {
         // Another recorder may already be installed (e.g. by a test); ours
         // still renders what it is given.
         let _ = metrics::set_global_recorder(recorder);
+        drain_histograms(handle.clone());
         handle
     })
+}
+
+/// How often histogram samples are folded into their buckets.
+const UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Histogram samples wait in memory until upkeep folds them into buckets;
+/// a scrape runs it too, but a process nobody scrapes would grow by every
+/// request it answers. One thread per process owns that upkeep, whatever
+/// runtimes come and go (tests start many).
+fn drain_histograms(handle: PrometheusHandle) {
+    let started = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP);
+                handle.run_upkeep();
+            }
+        });
+    if let Err(error) = started {
+        tracing::warn!(%error, "metrics upkeep did not start; histograms drain only when scraped");
+    }
 }
 
 /// The process's metrics in Prometheus' text format.

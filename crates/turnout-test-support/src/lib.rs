@@ -174,6 +174,18 @@ impl TestDatabase {
     }
 }
 
+/// Settings without abuse limits, and with room for the bursts tests send.
+fn unlimited() -> Settings {
+    Settings {
+        limits: turnout_http::LimitSettings::off(),
+        transport: turnout_http::TransportLimits {
+            max_in_flight: 4_096,
+            ..turnout_http::TransportLimits::default()
+        },
+        ..Settings::default()
+    }
+}
+
 /// Tests run their webhook receivers on 127.0.0.1, which is internal.
 fn loopback_allowed() -> Arc<AddressPolicy> {
     Arc::new(AddressPolicy::new(&["127.0.0.1".into()]).expect("a valid allowlist"))
@@ -207,15 +219,12 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// The app with its abuse limits off: most tests write far more from
-    /// 127.0.0.1 than a visitor would. Tests of the limits use
+    /// The app with its abuse limits off and room for a thousand requests
+    /// at once: most tests write far more from 127.0.0.1, and in bigger
+    /// bursts, than visitors would. Tests of the limits use
     /// [`TestApp::spawn_with`] with limits of their own.
     pub async fn spawn() -> Self {
-        Self::spawn_with(Settings {
-            limits: turnout_http::LimitSettings::off(),
-            ..Settings::default()
-        })
-        .await
+        Self::spawn_with(unlimited()).await
     }
 
     pub async fn spawn_with(settings: Settings) -> Self {
@@ -224,11 +233,7 @@ impl TestApp {
 
     /// A second instance of the app on this one's database.
     pub async fn another_instance(&self) -> Self {
-        let settings = Settings {
-            limits: turnout_http::LimitSettings::off(),
-            ..Settings::default()
-        };
-        Self::serve(self.database.another_instance().await, settings).await
+        Self::serve(self.database.another_instance().await, unlimited()).await
     }
 
     async fn serve(database: TestDatabase, mut settings: Settings) -> Self {

@@ -46,7 +46,43 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// Origins that may show Turnout's pages in a frame; none by default.
     pub frame_ancestors: Vec<String>,
+    pub http: HttpConfig,
+    /// When set, `/metrics` answers only `Authorization: Bearer` this.
+    pub metrics_token: Option<SecretString>,
 }
+
+/// Transport limits of `serve`; see `turnout_http::TransportLimits`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub header_read_timeout_ms: u64,
+    pub max_connections: usize,
+    pub max_in_flight: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        let limits = turnout_http::TransportLimits::default();
+        Self {
+            header_read_timeout_ms: millis(limits.header_read_timeout),
+            max_connections: limits.max_connections,
+            max_in_flight: limits.max_in_flight,
+        }
+    }
+}
+
+impl HttpConfig {
+    pub fn limits(&self) -> turnout_http::TransportLimits {
+        turnout_http::TransportLimits {
+            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+            max_connections: self.max_connections,
+            max_in_flight: self.max_in_flight,
+        }
+    }
+}
+
+/// The shortest `admin_token` accepted: it opens everything.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 
 /// Abuse limits; a limit of 0 is off, `enabled = false` turns all off.
 #[derive(Debug, Clone, Deserialize)]
@@ -312,6 +348,8 @@ struct FileConfig {
     limits: Option<LimitsConfig>,
     trusted_proxies: Option<Vec<String>>,
     frame_ancestors: Option<Vec<String>>,
+    http: Option<HttpConfig>,
+    metrics_token: Option<SecretString>,
 }
 
 impl Default for Config {
@@ -335,6 +373,8 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             trusted_proxies: Vec::new(),
             frame_ancestors: Vec::new(),
+            http: HttpConfig::default(),
+            metrics_token: None,
         }
     }
 }
@@ -362,7 +402,24 @@ impl Config {
             config.apply_file(file)?;
         }
         config.apply_env(env)?;
+        config.check()?;
         Ok(config)
+    }
+
+    /// What no source may set on its own.
+    fn check(&self) -> anyhow::Result<()> {
+        if let Some(token) = &self.admin_token
+            && token.expose_secret().chars().count() < MIN_ADMIN_TOKEN_CHARS
+        {
+            bail!(
+                "admin_token (TURNOUT_ADMIN_TOKEN) must be at least {MIN_ADMIN_TOKEN_CHARS} characters; \
+                 make one with `openssl rand -hex 32`"
+            );
+        }
+        if self.http.max_connections == 0 || self.http.max_in_flight == 0 || self.http.header_read_timeout_ms == 0 {
+            bail!("http.max_connections, http.max_in_flight and http.header_read_timeout_ms must be above 0");
+        }
+        Ok(())
     }
 
     fn apply_file(&mut self, file: FileConfig) -> anyhow::Result<()> {
@@ -385,7 +442,13 @@ impl Config {
             limits,
             trusted_proxies,
             frame_ancestors,
+            http,
+            metrics_token,
         } = file;
+        if let Some(http) = http {
+            self.http = http;
+        }
+        self.metrics_token = metrics_token.or(self.metrics_token.take());
         if let Some(ancestors) = frame_ancestors {
             self.frame_ancestors = ancestors;
         }
@@ -538,6 +601,20 @@ impl Config {
         }
         if let Some(list) = env.var("TURNOUT_WEBHOOKS_ALLOWED_NETWORKS") {
             self.webhooks.allowed_networks = list.split(',').map(|entry| entry.trim().to_owned()).collect();
+        }
+        if let Some(token) = env.var("TURNOUT_METRICS_TOKEN") {
+            self.metrics_token = Some(token.into());
+        }
+        if let Some(value) = number(env, "TURNOUT_HTTP_HEADER_READ_TIMEOUT_MS")? {
+            self.http.header_read_timeout_ms = value;
+        }
+        for (name, slot) in [
+            ("TURNOUT_HTTP_MAX_CONNECTIONS", &mut self.http.max_connections),
+            ("TURNOUT_HTTP_MAX_IN_FLIGHT", &mut self.http.max_in_flight),
+        ] {
+            if let Some(value) = number(env, name)? {
+                *slot = value;
+            }
         }
         if let Some(list) = env.var("TURNOUT_FRAME_ANCESTORS") {
             self.frame_ancestors = list.split(',').map(|entry| entry.trim().to_owned()).collect();
@@ -704,13 +781,22 @@ mod tests {
     }
 
     #[test]
+    fn a_short_admin_token_is_refused() {
+        let short = FakeEnv(HashMap::from([("TURNOUT_ADMIN_TOKEN", "hunter2")]));
+        let error = Config::load(None, &short).unwrap_err();
+        assert!(format!("{error:#}").contains("at least 32"), "{error:#}");
+    }
+
+    #[test]
     fn secrets_never_print() {
         let env = FakeEnv(HashMap::from([
             ("DATABASE_URL", "postgres://turnout:hunter2@db/turnout"),
-            ("TURNOUT_ADMIN_TOKEN", "s3cret-admin"),
+            ("TURNOUT_ADMIN_TOKEN", "s3cret-admin-s3cret-admin-s3cret-admin"),
+            ("TURNOUT_METRICS_TOKEN", "m3trics-token"),
             ("TURNOUT_S3_SECRET_ACCESS_KEY", "wJalrXUtnFEMI"),
             ("TURNOUT_SMTP_URL", "smtp://mailer:pa55word@mail.example.com:587"),
             ("TURNOUT_SMS_PASSWORD", "tw1l1o-token"),
+            ("TURNOUT_SMS_URL", "https://sms.example.com/messages"),
         ]));
         let config = Config::load(None, &env).unwrap();
         let printed = format!("{config:?}");
@@ -719,6 +805,9 @@ mod tests {
         assert!(!printed.contains("wJalrXUtnFEMI"), "{printed}");
         assert!(!printed.contains("pa55word"), "{printed}");
         assert!(!printed.contains("tw1l1o-token"), "{printed}");
+        assert!(!printed.contains("m3trics-token"), "{printed}");
+        let sms = config.sms.settings().expect("SMS is configured");
+        assert!(!format!("{sms:?}").contains("tw1l1o-token"));
         assert_eq!(config.database_url(), "postgres://turnout:hunter2@db/turnout");
     }
 }

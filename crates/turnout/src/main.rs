@@ -172,6 +172,11 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         trusted_proxies: TrustedProxies::parse(&config.trusted_proxies)
             .map_err(|error| anyhow::anyhow!("trusted_proxies: {error}"))?,
         frame_ancestors: config.frame_ancestors.clone(),
+        transport: config.http.limits(),
+        metrics_token: config
+            .metrics_token
+            .as_ref()
+            .map(|token| TokenHash::of(token.expose_secret())),
     };
     let listener = TcpListener::bind(&config.bind)
         .await

@@ -633,6 +633,7 @@ fn client_file_name(query: UploadQuery, headers: &HeaderMap) -> Option<String> {
         (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Over a rate limit; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many uploads at once; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn upload_resume(
@@ -659,11 +660,23 @@ pub async fn upload_resume(
         .await?
         .ok_or_else(not_found)?;
     state.limits.upload(client.map(|axum::Extension(client)| client))?;
+    // Each upload holds up to 4 MiB in memory: only so many at once.
+    let _slot = state
+        .uploads_in_flight
+        .try_acquire()
+        .map_err(|_| ApiError::Overloaded)?;
     let bytes = axum::body::to_bytes(body, MAX_RESUME_BYTES)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;
-    let kind = sniff(&bytes).ok_or(ApiError::UnsupportedFileType)?;
-    let sha256 = sha256_hex(&bytes);
+    // Typing and hashing (a DOCX is unzipped) is CPU work: off the executor.
+    let (bytes, kind, sha256) = tokio::task::spawn_blocking(move || {
+        let kind = sniff(&bytes);
+        let sha256 = sha256_hex(&bytes);
+        (bytes, kind, sha256)
+    })
+    .await
+    .map_err(|error| ApiError::Internal(Box::new(error)))?;
+    let kind = kind.ok_or(ApiError::UnsupportedFileType)?;
     let object_key = format!("resumes/{consultation_id}/{sha256}.{}", kind.extension());
     let resume = NewResume {
         consultation_id,

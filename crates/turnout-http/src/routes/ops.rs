@@ -46,7 +46,13 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
 /// is read from the database at each scrape, so every instance reports it
 /// wherever the workers run; delivery outcomes are counted by the process
 /// whose worker made them.
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Result<impl IntoResponse, ApiError> {
+    if let Some(expected) = &state.settings.metrics_token {
+        let presented = crate::extract::bearer_token(&headers).map(|token| token.hash());
+        if presented.as_ref() != Some(expected) {
+            return Err(ApiError::Unauthorized);
+        }
+    }
     let now = crate::routes::now();
     // Gauges of this database, written into this answer rather than into
     // the process-wide recorder, which every app in a process shares.
@@ -78,7 +84,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             backlog_lines.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"));
         }
     }
-    crate::telemetry::render_with(backlog_lines)
+    Ok(crate::telemetry::render_with(backlog_lines))
 }
 
 /// `/metrics` stays out of the OpenAPI document: it is for Prometheus.

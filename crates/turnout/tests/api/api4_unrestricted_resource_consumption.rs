@@ -212,3 +212,121 @@ async fn the_consent_records_the_client_behind_a_trusted_proxy() {
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(app.database.scalar("SELECT ip FROM consents").await, "203.0.113.77");
 }
+
+/// Reads from `stream` until the server closes it or `within` passes;
+/// true when it closed.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_client_trickling_headers_is_cut_off_while_others_are_served() {
+    use std::time::{Duration, Instant};
+    use tokio::io::AsyncWriteExt;
+
+    let db = turnout_test_support::TestDatabase::new().await;
+    let data = tempfile::tempdir().unwrap();
+    let port = crate::cli::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = crate::cli::turnout(&db, data.path())
+        .env("TURNOUT_HTTP_HEADER_READ_TIMEOUT_MS", "1000")
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    crate::cli::wait_until_ready(&base, &mut server).await;
+
+    let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let started = Instant::now();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+    let trickle = tokio::spawn(async move {
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if slow.write_all(b"x-slow: 1\r\n").await.is_err() {
+                break;
+            }
+        }
+        slow
+    });
+    for _ in 0..5 {
+        let healthy = reqwest::get(format!("{base}/healthz")).await.unwrap();
+        assert_eq!(healthy.status(), StatusCode::OK, "others are served meanwhile");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut slow = trickle.await.unwrap();
+    assert!(
+        closed_within(&mut slow, Duration::from_secs(3)).await,
+        "the trickling client is disconnected"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "within the timeout, not at the end of the trickle"
+    );
+
+    let mut idle = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(4)).await,
+        "an idle keep-alive connection is closed too"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[tokio::test]
+async fn past_the_cap_requests_and_connections_are_shed_with_503() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn_with(Settings {
+        limits: LimitSettings::off(),
+        transport: turnout_http::TransportLimits {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 3,
+            max_in_flight: 1,
+        },
+        ..Settings::default()
+    })
+    .await;
+    let port: u16 = app.address.rsplit(':').next().unwrap().parse().unwrap();
+    // A lead whose body never finishes holds the one request slot.
+    let mut holder = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    holder
+        .write_all(
+            b"POST /api/v1/leads HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let client = reqwest::Client::new();
+    let shed = client.get(app.url("/api/v1/webinars")).send().await.unwrap();
+    assert_eq!(shed.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(shed.headers()["retry-after"], "1");
+    assert_eq!(json_body(shed).await["type"], "/problems/overloaded");
+    drop(client);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // With the holder and two more open, a fourth connection is refused
+    // at once rather than queued.
+    let _second = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let _third = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut refused = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(2), refused.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("retry-after: 1"), "{answer}");
+    drop(holder);
+}

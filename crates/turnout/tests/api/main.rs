@@ -7,6 +7,7 @@ mod advisor;
 mod api3_object_property_level_authorization;
 mod api4_unrestricted_resource_consumption;
 mod api6_unrestricted_access_to_sensitive_business_flows;
+mod api8_security_misconfiguration;
 mod articles;
 mod cli;
 mod consultations;
