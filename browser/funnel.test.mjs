@@ -92,6 +92,27 @@ test("the whole funnel from the article to Registration completed, with a résum
   await page.context().close();
 });
 
+test("a returning visitor is told they are registered, and nothing about the seat", async () => {
+  const page = await phone();
+  const email = "meera.browser@example.com";
+  await page.goto(`${turnout.base}/webinars/${WEBINAR}`);
+  await enterDetails(page, { name: "Meera Iyer", email, phone: "+91 98765 43213" });
+  await page.locator(".slots button:not([disabled])").first().click();
+  await page.getByRole("heading", { name: "Almost there" }).waitFor();
+  await page.context().close();
+
+  const again = await phone();
+  await again.goto(`${turnout.base}/webinars/${WEBINAR}`);
+  await enterDetails(again, { name: "Someone Else", email, phone: "+91 98765 43214" });
+  await again.locator(".slots button:not([disabled])").last().click();
+  await again.getByRole("heading", { name: "You're already registered" }).waitFor();
+  await again.getByText("We are emailing it a link to see, move or cancel that registration").waitFor();
+  const text = await again.locator("[data-turnout-widget]").textContent();
+  assert.ok(!/Webinar slot blocked|your webinar slot/.test(text), `nothing about the existing seat: ${text}`);
+  await shot(again, "already-registered");
+  await again.context().close();
+});
+
 test("an invalid phone number is shown next to the field", async () => {
   const page = await phone();
   await page.goto(`${turnout.base}/webinars/${WEBINAR}`);

@@ -69,12 +69,38 @@ impl LinkKey {
         Ok(Self(key))
     }
 
-    /// The manage token of one registration.
+    /// The manage token of one registration: it opens, cancels and moves it.
     pub fn manage_token(&self, registration: Uuid) -> SecretToken {
+        self.token(b"turnout manage token\0", registration)
+    }
+
+    /// The calendar token of one registration: it opens the `.ics` invite
+    /// and nothing else, so a calendar app's subscription URL, which is
+    /// stored and shared far more freely than an email, cannot cancel.
+    pub fn calendar_token(&self, registration: Uuid) -> SecretToken {
+        self.token(b"turnout calendar token\0", registration)
+    }
+
+    /// Whether `presented` is the calendar token of `registration`,
+    /// compared in constant time.
+    pub fn is_calendar_token(&self, registration: Uuid, presented: &str) -> bool {
+        let Ok(presented) = URL_SAFE_NO_PAD.decode(presented) else {
+            return false;
+        };
+        self.mac(b"turnout calendar token\0", registration)
+            .verify_slice(&presented)
+            .is_ok()
+    }
+
+    fn mac(&self, purpose: &[u8], registration: Uuid) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes 32-byte keys");
-        mac.update(b"turnout manage token\0");
+        mac.update(purpose);
         mac.update(registration.as_bytes());
-        SecretToken(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        mac
+    }
+
+    fn token(&self, purpose: &[u8], registration: Uuid) -> SecretToken {
+        SecretToken(URL_SAFE_NO_PAD.encode(self.mac(purpose, registration).finalize().into_bytes()))
     }
 }
 
@@ -144,6 +170,18 @@ mod tests {
         let again = LinkKey::decode(&key.encode()).unwrap();
         assert_eq!(again.manage_token(a), key.manage_token(a));
         assert!(LinkKey::decode("short").is_err());
+    }
+
+    #[test]
+    fn a_calendar_token_opens_only_its_own_invite_and_is_no_manage_token() {
+        let key = LinkKey::generate();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let calendar = key.calendar_token(a);
+        assert!(key.is_calendar_token(a, calendar.expose()));
+        assert!(!key.is_calendar_token(b, calendar.expose()));
+        assert!(!key.is_calendar_token(a, key.manage_token(a).expose()));
+        assert_ne!(calendar, key.manage_token(a));
+        assert!(!key.is_calendar_token(a, "not base64 !"));
     }
 
     #[test]

@@ -155,25 +155,40 @@ impl fmt::Display for Slug {
 pub struct Text(String);
 
 impl Text {
-    /// Parses text that must not be empty.
+    /// Parses a single line that must not be empty: a name, a title, a label.
     pub fn required(input: &str, max_chars: usize) -> Result<Self, String> {
-        let text = Self::optional(input, max_chars)?;
-        if text.0.is_empty() {
-            return Err("Must not be empty".into());
-        }
-        Ok(text)
+        non_empty(Self::optional(input, max_chars)?)
     }
 
-    /// Parses text that may be empty.
+    /// Parses a single line that may be empty. Newlines, tabs and every
+    /// other control character are refused, and so are the bidirectional
+    /// overrides that make a name display as something else: a line goes
+    /// into headers, CSV cells, calendar fields and SMS as it is.
     pub fn optional(input: &str, max_chars: usize) -> Result<Self, String> {
-        let trimmed = input.trim();
-        if trimmed.chars().count() > max_chars {
-            return Err(format!("Must be at most {max_chars} characters"));
+        let text = bounded(input, max_chars)?;
+        if text.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+            return Err("Must be one line, without control characters".into());
         }
-        if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        Ok(Self(text.to_owned()))
+    }
+
+    /// Parses text of several lines (a summary, notes, a Markdown body)
+    /// that must not be empty.
+    pub fn multiline_required(input: &str, max_chars: usize) -> Result<Self, String> {
+        non_empty(Self::multiline_optional(input, max_chars)?)
+    }
+
+    /// Parses text of several lines that may be empty: newlines and tabs
+    /// are kept, other control characters refused.
+    pub fn multiline_optional(input: &str, max_chars: usize) -> Result<Self, String> {
+        let text = bounded(input, max_chars)?;
+        if text
+            .chars()
+            .any(|c| (c.is_control() && c != '\n' && c != '\t' && c != '\r') || is_bidi_control(c))
+        {
             return Err("Must not contain control characters".into());
         }
-        Ok(Self(trimmed.to_owned()))
+        Ok(Self(text.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -183,6 +198,27 @@ impl Text {
     pub fn into_string(self) -> String {
         self.0
     }
+}
+
+fn non_empty(text: Text) -> Result<Text, String> {
+    if text.0.is_empty() {
+        return Err("Must not be empty".into());
+    }
+    Ok(text)
+}
+
+fn bounded(input: &str, max_chars: usize) -> Result<&str, String> {
+    let trimmed = input.trim();
+    if trimmed.chars().count() > max_chars {
+        return Err(format!("Must be at most {max_chars} characters"));
+    }
+    Ok(trimmed)
+}
+
+/// The embedding, override and isolate controls of Unicode's bidirectional
+/// algorithm (format characters, so not `is_control`).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// An IANA time-zone name from the tz database bundled into the binary, so
@@ -244,6 +280,29 @@ impl fmt::Display for TimeZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_refuses_newlines_and_control_characters_and_a_paragraph_keeps_its_lines() {
+        for bad in [
+            "Asha\nVerma",
+            "Asha\rVerma",
+            "Asha\tVerma",
+            "Asha\u{0}",
+            "Asha\u{1b}[31m",
+            "evil\u{202E}gnp.exe",
+        ] {
+            assert!(Text::required(bad, 100).is_err(), "{bad:?}");
+        }
+        assert_eq!(Text::required("  Asha Verma  ", 100).unwrap().as_str(), "Asha Verma");
+        assert_eq!(
+            Text::multiline_required("Line one\n\tLine two", 100).unwrap().as_str(),
+            "Line one\n\tLine two"
+        );
+        assert!(Text::multiline_optional("bell\u{7}", 100).is_err());
+        assert!(Text::multiline_optional("spoof\u{2066}", 100).is_err());
+        assert!(Text::required("", 100).is_err());
+        assert!(Text::required("abc", 2).is_err());
+    }
 
     #[test]
     fn a_number_knows_its_country() {

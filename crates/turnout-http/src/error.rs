@@ -47,6 +47,9 @@ pub enum ApiError {
     UnsupportedFileType,
     #[error("missing or invalid credential")]
     Unauthorized,
+    /// A valid credential without the role the route needs.
+    #[error("the credential lacks the role")]
+    Forbidden,
     /// A browser on a site that may not call the API.
     #[error("this site may not call the API")]
     ForbiddenOrigin,
@@ -88,7 +91,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType | ApiError::UnsupportedFileType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::ForbiddenOrigin => StatusCode::FORBIDDEN,
+            ApiError::ForbiddenOrigin | ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::SlotFull | ApiError::SlotClosed | ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) | ApiError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
@@ -109,6 +112,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => ("payload-too-large", "The request body is too large"),
             ApiError::UnsupportedFileType => ("unsupported-file-type", "Upload a PDF or DOCX file"),
             ApiError::Unauthorized => ("unauthorized", "A valid credential is required"),
+            ApiError::Forbidden => ("forbidden", "This credential may not do this"),
             ApiError::ForbiddenOrigin => (
                 "forbidden-origin",
                 "Pages on this site may not call the API; its origin must be listed in cors_origins",

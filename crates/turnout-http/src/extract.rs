@@ -10,6 +10,7 @@ use turnout_store::ApiTokenRole;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::routes::now;
 
 /// JSON body whose errors name the field: unknown fields, wrong types and
 /// missing fields all answer 422 with the path, bad syntax 400, a wrong
@@ -93,27 +94,35 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<SecretToken> {
 }
 
 /// The role of the API credential presented: the bootstrap token from
-/// `TURNOUT_ADMIN_TOKEN` is an admin's, any other is looked up by its hash.
-async fn presented_role(parts: &Parts, state: &AppState) -> Result<ApiTokenRole, ApiError> {
+/// `TURNOUT_ADMIN_TOKEN` is an admin's; any other is looked up by its hash
+/// and must be neither revoked nor expired. No credential, or one Turnout
+/// does not know, is 401; a valid one without the role a route needs is
+/// 403.
+async fn presented(parts: &Parts, state: &AppState) -> Result<(ApiTokenRole, Option<i64>), ApiError> {
     let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
     let hash: TokenHash = token.hash();
     if state.settings.admin_token.as_ref() == Some(&hash) {
-        return Ok(ApiTokenRole::Admin);
+        return Ok((ApiTokenRole::Admin, None));
     }
-    state.store.find_api_token(&hash).await?.ok_or(ApiError::Unauthorized)
+    let token = state
+        .store
+        .find_api_token(&hash, now())
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    Ok((token.role, token.advisor_id))
 }
 
 /// Proof that the caller presented an admin credential: the bootstrap token
-/// or an admin API token created with `turnout admin token create`.
+/// or an admin API token.
 pub struct Admin;
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match presented_role(parts, state).await? {
-            ApiTokenRole::Admin => Ok(Admin),
-            ApiTokenRole::Editor => Err(ApiError::Unauthorized),
+        match presented(parts, state).await? {
+            (ApiTokenRole::Admin, _) => Ok(Admin),
+            (ApiTokenRole::Editor | ApiTokenRole::Advisor, _) => Err(ApiError::Forbidden),
         }
     }
 }
@@ -126,7 +135,10 @@ impl FromRequestParts<AppState> for Editor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        presented_role(parts, state).await.map(|_| Editor)
+        match presented(parts, state).await? {
+            (ApiTokenRole::Admin | ApiTokenRole::Editor, _) => Ok(Editor),
+            (ApiTokenRole::Advisor, _) => Err(ApiError::Forbidden),
+        }
     }
 }
 
@@ -138,10 +150,9 @@ impl FromRequestParts<AppState> for AdvisorId {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        match state.store.find_advisor_token(&token.hash()).await? {
-            Some(advisor_id) => Ok(AdvisorId(advisor_id)),
-            None => Err(ApiError::Unauthorized),
+        match presented(parts, state).await? {
+            (ApiTokenRole::Advisor, Some(advisor_id)) => Ok(AdvisorId(advisor_id)),
+            _ => Err(ApiError::Forbidden),
         }
     }
 }

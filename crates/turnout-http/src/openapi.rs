@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::routes::{admin, advisor, articles, consultations, funnel, ops, outbox, webhooks, webinars};
+use crate::routes::{admin, advisor, articles, consultations, funnel, ops, outbox, tokens, webhooks, webinars};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,6 +58,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(funnel::registration_calendar))
         .routes(routes!(admin::create_webinar, admin::list_webinars))
         .routes(routes!(admin::update_webinar))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
         .routes(routes!(admin::archive_webinar))
         .routes(routes!(admin::create_slots, admin::list_slots))
         .routes(routes!(admin::update_slot))

@@ -445,7 +445,7 @@ async fn manage_page(
             "time_zone": zone.name(),
             "status_label": status_label,
             "confirmed": registration.status == RegistrationStatus::Confirmed,
-            "calendar_url": format!("/api/v1/registrations/{}/calendar.ics?token={token}", registration.id),
+            "calendar_url": funnel::calendar_url(&state.settings, registration.id),
         },
         "slots": slots,
         "token": token,

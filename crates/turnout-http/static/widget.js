@@ -486,8 +486,7 @@
   Widget.prototype.completed = function () {
     var registration = this.registration;
     var consultation = this.consultation;
-    var ics = this.base + "/api/v1/registrations/" + registration.registration_id + "/calendar.ics?token=" +
-      encodeURIComponent(registration.manage_token || "");
+    var ics = registration.calendar.ics;
     this.step("Registration completed", [
       el("p", {}, [el("strong", { text: registration.label }), " — your webinar slot"]),
       el("p", {}, [

@@ -30,7 +30,7 @@ use turnout_store::{
     ResumeReviews, ResumeSummary, ReviewComment, WindowLoad, WindowSettings,
 };
 use turnout_store::{
-    ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
+    ApiToken, ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
     Registration, RegistrationError, RegistrationOutcome, Slot, SlotChanges, SlotError, Store, StoreError, Webinar,
     WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
@@ -67,6 +67,7 @@ const MIGRATIONS: &[EmbeddedMigration] = migrations![
     (10, "articles", "0010_articles.sql"),
     (11, "lead contacts", "0011_lead_contacts.sql"),
     (12, "recipient allowances", "0012_recipient_allowances.sql"),
+    (13, "tokens", "0013_tokens.sql"),
 ];
 
 /// Connections per instance; see PERFORMANCE.md for why it is small.
@@ -148,6 +149,20 @@ fn optional_instant(row: &PgRow, at: usize) -> Result<Option<Timestamp>, StoreEr
     Ok(row
         .try_get::<Option<jiff_sqlx::Timestamp>, _>(at)?
         .map(jiff_sqlx::Timestamp::to_jiff))
+}
+
+fn api_token_from_row(row: &PgRow) -> Result<ApiToken, StoreError> {
+    let role: String = row.try_get(1)?;
+    Ok(ApiToken {
+        id: row.try_get(0)?,
+        role: ApiTokenRole::parse(&role).ok_or_else(|| StoreError::other(format!("unknown role {role:?}")))?,
+        advisor_id: row.try_get(2)?,
+        label: row.try_get(3)?,
+        created_at: instant(row, 4)?,
+        expires_at: optional_instant(row, 5)?,
+        revoked_at: optional_instant(row, 6)?,
+        last_used_at: optional_instant(row, 7)?,
+    })
 }
 
 fn webinar_from_row(row: &PgRow) -> Result<Webinar, StoreError> {
@@ -992,37 +1007,6 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn create_advisor_token(
-        &self,
-        advisor_id: i64,
-        hash: &TokenHash,
-        now: Timestamp,
-    ) -> Result<(), AdvisorError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
-        let exists: Option<i64> = sqlx::query_scalar(sql::ADVISOR_ID)
-            .bind(advisor_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
-        exists.ok_or(AdvisorError::NotFound)?;
-        sqlx::query(sql::INSERT_ADVISOR_TOKEN)
-            .bind(hash.as_str())
-            .bind(advisor_id)
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(())
-    }
-
-    async fn find_advisor_token(&self, hash: &TokenHash) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar(sql::FIND_ADVISOR_TOKEN)
-            .bind(hash.as_str())
-            .fetch_optional(&self.pool)
-            .await?)
-    }
-
     async fn window_settings(&self) -> Result<WindowSettings, StoreError> {
         let mut connection = self.pool.acquire().await?;
         window_settings(&mut connection).await
@@ -1347,22 +1331,60 @@ impl Store for PostgresStore {
         articles::list_all(&self.pool).await
     }
 
-    async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError> {
-        sqlx::query(sql::INSERT_API_TOKEN)
+    async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<ApiToken, AdvisorError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        if let Some(advisor_id) = token.advisor_id {
+            let exists: Option<i64> = sqlx::query_scalar(sql::ADVISOR_ID)
+                .bind(advisor_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::from)?;
+            exists.ok_or(AdvisorError::NotFound)?;
+        }
+        let row = sqlx::query(sql::INSERT_API_TOKEN)
             .bind(token.hash.as_str())
             .bind(token.role.as_str())
+            .bind(token.advisor_id)
             .bind(&token.label)
             .bind(ts(now))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+            .bind(token.expires_at.map(ts))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::from)?;
+        let created = api_token_from_row(&row)?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(created)
     }
 
-    async fn find_api_token(&self, hash: &TokenHash) -> Result<Option<ApiTokenRole>, StoreError> {
-        let role: Option<String> = sqlx::query_scalar(sql::FIND_API_TOKEN)
+    async fn find_api_token(&self, hash: &TokenHash, now: Timestamp) -> Result<Option<ApiToken>, StoreError> {
+        let row = sqlx::query(sql::FIND_API_TOKEN)
             .bind(hash.as_str())
+            .bind(ts(now))
             .fetch_optional(&self.pool)
             .await?;
-        Ok(role.as_deref().and_then(ApiTokenRole::parse))
+        let found = row.as_ref().map(api_token_from_row).transpose()?;
+        if let Some(token) = found.as_ref().filter(|token| token.needs_touch(now)) {
+            sqlx::query(sql::TOUCH_API_TOKEN)
+                .bind(token.id)
+                .bind(ts(now))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(found)
+    }
+
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        let rows = sqlx::query(sql::LIST_API_TOKENS).fetch_all(&self.pool).await?;
+        rows.iter().map(api_token_from_row).collect()
+    }
+
+    async fn revoke_api_token(&self, id: i64, now: Timestamp) -> Result<ApiToken, StoreError> {
+        let row = sqlx::query(sql::REVOKE_API_TOKEN)
+            .bind(id)
+            .bind(ts(now))
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        api_token_from_row(&row)
     }
 }

@@ -30,7 +30,7 @@ use turnout_store::{
     ResumeReviews, ResumeSummary, ReviewComment, WindowLoad, WindowSettings,
 };
 use turnout_store::{
-    ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
+    ApiToken, ApiTokenRole, Backend, LeadError, LeadKey, ManageKey, NewApiToken, NewRegistration, NewSlot, NewWebinar,
     Registration, RegistrationError, RegistrationLead, RegistrationOutcome, Slot, SlotChanges, SlotError, Store,
     StoreError, Webinar, WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
@@ -55,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_articles.sql"),
     include_str!("../migrations/0009_lead_contacts.sql"),
     include_str!("../migrations/0010_recipient_allowances.sql"),
+    include_str!("../migrations/0011_tokens.sql"),
 ];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
@@ -498,6 +499,21 @@ fn update_slot(connection: &Connection, slot_id: i64, changes: SlotChanges, now:
             }),
         },
     }
+}
+
+fn api_token_row(row: &Row<'_>) -> rusqlite::Result<ApiToken> {
+    Ok(ApiToken {
+        id: row.get(0)?,
+        role: parsed(row, 1, |role| {
+            ApiTokenRole::parse(role).ok_or_else(|| format!("unknown role {role:?}"))
+        })?,
+        advisor_id: row.get(2)?,
+        label: row.get(3)?,
+        created_at: instant(row, 4)?,
+        expires_at: optional_instant(row, 5)?,
+        revoked_at: optional_instant(row, 6)?,
+        last_used_at: optional_instant(row, 7)?,
+    })
 }
 
 fn local_time(row: &Row<'_>, index: usize) -> rusqlite::Result<jiff::civil::Time> {
@@ -1030,33 +1046,6 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn create_advisor_token(
-        &self,
-        advisor_id: i64,
-        hash: &TokenHash,
-        now: Timestamp,
-    ) -> Result<(), AdvisorError> {
-        let hash = hash.clone();
-        self.writer
-            .write(move |connection| {
-                query_optional(connection, sql::ADVISOR_ID, &[&advisor_id], |row| row.get::<_, i64>(0))?
-                    .ok_or(AdvisorError::NotFound)?;
-                let params: [&dyn ToSql; 3] = [&hash.as_str(), &advisor_id, &micros(now)];
-                execute(connection, sql::INSERT_ADVISOR_TOKEN, &params)?;
-                Ok(())
-            })
-            .await
-    }
-
-    async fn find_advisor_token(&self, hash: &TokenHash) -> Result<Option<i64>, StoreError> {
-        let hash = hash.clone();
-        self.readers
-            .read(move |connection| {
-                query_optional(connection, sql::FIND_ADVISOR_TOKEN, &[&hash.as_str()], |row| row.get(0))
-            })
-            .await
-    }
-
     async fn window_settings(&self) -> Result<WindowSettings, StoreError> {
         self.readers.read(window_settings).await
     }
@@ -1411,24 +1400,60 @@ impl Store for SqliteStore {
         self.readers.read(articles::list_all).await
     }
 
-    async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError> {
+    async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<ApiToken, AdvisorError> {
         let token = token.clone();
         self.writer
             .write(move |connection| {
-                let params: [&dyn ToSql; 4] = [&token.hash.as_str(), &token.role.as_str(), &token.label, &micros(now)];
-                execute(connection, sql::INSERT_API_TOKEN, &params).map(|_| ())
+                if let Some(advisor_id) = token.advisor_id {
+                    query_optional(connection, sql::ADVISOR_ID, &[&advisor_id], |row| row.get::<_, i64>(0))?
+                        .ok_or(AdvisorError::NotFound)?;
+                }
+                let params: [&dyn ToSql; 6] = [
+                    &token.hash.as_str(),
+                    &token.role.as_str(),
+                    &token.advisor_id,
+                    &token.label,
+                    &micros(now),
+                    &token.expires_at.map(micros),
+                ];
+                Ok(query_one(connection, sql::INSERT_API_TOKEN, &params, api_token_row)?)
             })
             .await
     }
 
-    async fn find_api_token(&self, hash: &TokenHash) -> Result<Option<ApiTokenRole>, StoreError> {
+    async fn find_api_token(&self, hash: &TokenHash, now: Timestamp) -> Result<Option<ApiToken>, StoreError> {
         let hash = hash.clone();
-        self.readers
+        let found = self
+            .readers
             .read(move |connection| {
-                query_optional(connection, sql::FIND_API_TOKEN, &[&hash.as_str()], |row| {
-                    Ok(ApiTokenRole::parse(row.get_ref(0)?.as_str()?))
-                })
-                .map(Option::flatten)
+                query_optional(
+                    connection,
+                    sql::FIND_API_TOKEN,
+                    &[&hash.as_str(), &micros(now)],
+                    api_token_row,
+                )
+            })
+            .await?;
+        if let Some(token) = found.as_ref().filter(|token| token.needs_touch(now)) {
+            let id = token.id;
+            self.writer
+                .write(move |connection| execute(connection, sql::TOUCH_API_TOKEN, &[&id, &micros(now)]).map(drop))
+                .await?;
+        }
+        Ok(found)
+    }
+
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.readers
+            .read(|connection| query_all(connection, sql::LIST_API_TOKENS, &[], api_token_row))
+            .await
+    }
+
+    async fn revoke_api_token(&self, id: i64, now: Timestamp) -> Result<ApiToken, StoreError> {
+        self.writer
+            .write(move |connection| {
+                query_optional(connection, sql::REVOKE_API_TOKEN, &[&id, &micros(now)], api_token_row)?
+                    .ok_or(StoreError::NotFound)
             })
             .await
     }

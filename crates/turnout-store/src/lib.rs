@@ -88,10 +88,6 @@ pub trait Store: Send + Sync + 'static {
     async fn create_advisor(&self, advisor: &NewAdvisor, now: Timestamp) -> Result<Advisor, AdvisorError>;
     /// Every advisor with their weekly availability.
     async fn list_advisors(&self) -> Result<Vec<Advisor>, StoreError>;
-    async fn create_advisor_token(&self, advisor_id: i64, hash: &TokenHash, now: Timestamp)
-    -> Result<(), AdvisorError>;
-    /// The advisor an advisor token belongs to.
-    async fn find_advisor_token(&self, hash: &TokenHash) -> Result<Option<i64>, StoreError>;
 
     async fn window_settings(&self) -> Result<WindowSettings, StoreError>;
     /// Replaces the windows on offer; consultations already made keep theirs.
@@ -229,8 +225,17 @@ pub trait Store: Send + Sync + 'static {
     /// Every article, drafts included, last changed first.
     async fn list_all_articles(&self) -> Result<Vec<Article>, StoreError>;
 
-    async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<(), StoreError>;
-    async fn find_api_token(&self, hash: &TokenHash) -> Result<Option<ApiTokenRole>, StoreError>;
+    /// Stores a credential; an advisor's names an advisor who exists
+    /// (`NotFound` otherwise).
+    async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<ApiToken, AdvisorError>;
+    /// The credential with this hash, if it is neither revoked nor expired
+    /// at `now`; its use is recorded (at most once a minute).
+    async fn find_api_token(&self, hash: &TokenHash, now: Timestamp) -> Result<Option<ApiToken>, StoreError>;
+    /// Every credential ever made, revoked and expired ones included.
+    async fn list_api_tokens(&self) -> Result<Vec<ApiToken>, StoreError>;
+    /// Revokes a credential from `now` on; revoking again keeps the first
+    /// time. `NotFound` when there is no such token.
+    async fn revoke_api_token(&self, id: i64, now: Timestamp) -> Result<ApiToken, StoreError>;
 }
 
 /// The installation's link key (see [`LinkKey`]), made by the first

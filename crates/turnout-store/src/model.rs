@@ -152,6 +152,8 @@ pub enum ApiTokenRole {
     Admin,
     /// Articles only.
     Editor,
+    /// One advisor's own queue under `/api/v1/advisor`.
+    Advisor,
 }
 
 impl ApiTokenRole {
@@ -159,6 +161,7 @@ impl ApiTokenRole {
         match self {
             ApiTokenRole::Admin => "admin",
             ApiTokenRole::Editor => "editor",
+            ApiTokenRole::Advisor => "advisor",
         }
     }
 
@@ -166,16 +169,80 @@ impl ApiTokenRole {
         match text {
             "admin" => Some(ApiTokenRole::Admin),
             "editor" => Some(ApiTokenRole::Editor),
+            "advisor" => Some(ApiTokenRole::Advisor),
             _ => None,
         }
     }
 }
 
+/// A credential to store; only the hash of its secret is kept.
 #[derive(Debug, Clone)]
 pub struct NewApiToken {
     pub hash: TokenHash,
     pub role: ApiTokenRole,
+    /// Required for, and only for, an advisor's token.
+    pub advisor_id: Option<i64>,
     pub label: String,
+    /// None: until revoked.
+    pub expires_at: Option<Timestamp>,
+}
+
+impl NewApiToken {
+    /// The longest life a credential may be given, in days.
+    pub const MAX_DAYS: i64 = 3_650;
+    /// How long a credential lives unless told otherwise.
+    pub const DEFAULT_DAYS: i64 = 90;
+
+    /// A new secret and the record of it, living `days` from `now` (0 for
+    /// until revoked). The secret is shown once; only its hash is kept.
+    pub fn issue(
+        role: ApiTokenRole,
+        advisor_id: Option<i64>,
+        label: &str,
+        days: i64,
+        now: Timestamp,
+    ) -> (Self, turnout_domain::SecretToken) {
+        let secret = turnout_domain::SecretToken::generate();
+        let expires_at = (days > 0)
+            .then(|| {
+                now.checked_add(jiff::SignedDuration::from_hours(24 * days.min(Self::MAX_DAYS)))
+                    .ok()
+            })
+            .flatten();
+        let token = Self {
+            hash: secret.hash(),
+            role,
+            advisor_id,
+            label: label.to_owned(),
+            expires_at,
+        };
+        (token, secret)
+    }
+}
+
+/// A stored credential, as admins list it: never its secret or hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: i64,
+    pub role: ApiTokenRole,
+    pub advisor_id: Option<i64>,
+    pub label: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    /// Recorded at most once a minute.
+    pub last_used_at: Option<Timestamp>,
+}
+
+impl ApiToken {
+    /// How stale `last_used_at` may grow before a use writes it again.
+    pub const TOUCH_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+
+    /// Whether a use at `now` should record itself.
+    pub fn needs_touch(&self, now: Timestamp) -> bool {
+        self.last_used_at
+            .is_none_or(|used| now.duration_since(used) >= Self::TOUCH_EVERY)
+    }
 }
 
 /// An advisor as an admin creates them.

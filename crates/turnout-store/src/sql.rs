@@ -172,10 +172,33 @@ pub const CANCEL_REGISTRATION: &str = "UPDATE registrations SET status = 'cancel
 pub const MOVE_REGISTRATION: &str = "UPDATE registrations SET slot_id = $3, updated_at = $4, \
      sequence = sequence + 1 WHERE id = $1 AND slot_id = $2 AND status = 'confirmed'";
 
-pub const INSERT_API_TOKEN: &str =
-    "INSERT INTO api_tokens (token_hash, role, label, created_at) VALUES ($1, $2, $3, $4)";
+macro_rules! api_token_columns {
+    () => {
+        "id, role, advisor_id, label, created_at, expires_at, revoked_at, last_used_at"
+    };
+}
 
-pub const FIND_API_TOKEN: &str = "SELECT role FROM api_tokens WHERE token_hash = $1";
+pub const INSERT_API_TOKEN: &str = concat!(
+    "INSERT INTO api_tokens (token_hash, role, advisor_id, label, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ",
+    api_token_columns!()
+);
+
+/// A credential that still opens something at `$2`.
+pub const FIND_API_TOKEN: &str = concat!(
+    "SELECT ",
+    api_token_columns!(),
+    " FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)"
+);
+
+pub const TOUCH_API_TOKEN: &str = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
+
+pub const LIST_API_TOKENS: &str = concat!("SELECT ", api_token_columns!(), " FROM api_tokens ORDER BY id");
+
+pub const REVOKE_API_TOKEN: &str = concat!(
+    "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING ",
+    api_token_columns!()
+);
 
 pub const INSERT_ADVISOR: &str = "INSERT INTO advisors (name, email, time_zone, max_calls_per_window, \
      created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id";
@@ -191,11 +214,6 @@ pub const LIST_AVAILABILITY: &str =
     "SELECT advisor_id, weekday, starts_local, ends_local FROM advisor_availability ORDER BY advisor_id, id";
 
 pub const ADVISOR_ID: &str = "SELECT id FROM advisors WHERE id = $1";
-
-pub const INSERT_ADVISOR_TOKEN: &str =
-    "INSERT INTO advisor_tokens (token_hash, advisor_id, created_at) VALUES ($1, $2, $3)";
-
-pub const FIND_ADVISOR_TOKEN: &str = "SELECT advisor_id FROM advisor_tokens WHERE token_hash = $1";
 
 pub const LIST_WINDOWS: &str = "SELECT key, name, starts_local, ends_local FROM callback_windows ORDER BY position";
 
@@ -577,7 +595,6 @@ pub const SCHEMA_TABLES: &[&str] = &[
     "api_tokens",
     "advisors",
     "advisor_availability",
-    "advisor_tokens",
     "callback_windows",
     "settings",
     "advisor_window_load",

@@ -247,7 +247,7 @@ pub async fn load(store: &dyn Store, now: Timestamp) -> anyhow::Result<DemoSumma
         let webinar = NewWebinar {
             slug: Slug::parse(demo.slug).map_err(anyhow::Error::msg)?,
             title: Text::required(demo.title, 200).map_err(anyhow::Error::msg)?,
-            summary: Text::optional(demo.summary, 2_000).map_err(anyhow::Error::msg)?,
+            summary: Text::multiline_optional(demo.summary, 2_000).map_err(anyhow::Error::msg)?,
             time_zone: zone.clone(),
             duration_minutes: demo.duration_minutes,
             hosts: demo

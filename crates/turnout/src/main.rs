@@ -15,7 +15,7 @@ use turnout::database::{self, Migrations};
 use turnout_delivery::{
     AddressPolicy, Channels, EmailTransport, Links, Mailer, SmsSender, Templates, WebhookSender, Worker,
 };
-use turnout_domain::{SecretToken, TokenHash};
+use turnout_domain::TokenHash;
 use turnout_http::uploads::{self, S3Settings};
 use turnout_http::{AllowedOrigins, AppState, PrivacyPolicy, Settings, TrustedProxies};
 use turnout_store::{ApiTokenRole, NewApiToken, Store};
@@ -80,10 +80,22 @@ enum TokenCommand {
         /// What the token is for, to recognise it later.
         #[arg(long, default_value = "created from the command line")]
         label: String,
-        /// `admin` (everything under /api/v1/admin) or `editor` (articles).
-        #[arg(long, default_value = "admin", value_parser = ["admin", "editor"])]
+        /// `admin` (everything under /api/v1/admin), `editor` (articles) or
+        /// `advisor` (one advisor's queue, with --advisor-id).
+        #[arg(long, default_value = "admin", value_parser = ["admin", "editor", "advisor"])]
         role: String,
+        /// The advisor an advisor token belongs to.
+        #[arg(long)]
+        advisor_id: Option<i64>,
+        /// Days until it expires; 0 for never.
+        #[arg(long, default_value_t = NewApiToken::DEFAULT_DAYS,
+              value_parser = clap::value_parser!(i64).range(0..=NewApiToken::MAX_DAYS))]
+        expires_in_days: i64,
     },
+    /// List every token (never its secret): id, role, label, expiry, last use.
+    List,
+    /// Revoke a token at once, by the id `list` shows.
+    Revoke { id: i64 },
 }
 
 #[tokio::main]
@@ -125,20 +137,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin {
-            command: AdminCommand::Token {
-                command: TokenCommand::Create { label, role },
-            },
+            command: AdminCommand::Token { command },
         } => {
             let store = database::open(&config.database_url(), Migrations::Apply).await?;
-            let token = SecretToken::generate();
-            let new = NewApiToken {
-                hash: token.hash(),
-                role: ApiTokenRole::parse(&role).context("the role")?,
-                label,
-            };
-            store.create_api_token(&new, Timestamp::now()).await?;
-            println!("{}", token.expose());
-            Ok(())
+            tokens(store.as_ref(), command).await
         }
     }
 }
@@ -234,6 +236,52 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     }
     served?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `turnout admin token …`.
+async fn tokens(store: &dyn Store, command: TokenCommand) -> anyhow::Result<()> {
+    let now = Timestamp::now();
+    match command {
+        TokenCommand::Create {
+            label,
+            role,
+            advisor_id,
+            expires_in_days,
+        } => {
+            let role = ApiTokenRole::parse(&role).context("the role")?;
+            if (role == ApiTokenRole::Advisor) != advisor_id.is_some() {
+                anyhow::bail!("--advisor-id goes with --role advisor, and only with it");
+            }
+            let (new, secret) = NewApiToken::issue(role, advisor_id, &label, expires_in_days, now);
+            store
+                .create_api_token(&new, now)
+                .await
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            println!("{}", secret.expose());
+        }
+        TokenCommand::List => {
+            let when = |at: Option<Timestamp>| at.map_or_else(|| "-".to_owned(), |at| at.to_string());
+            println!("id\trole\tadvisor\tlabel\tcreated\texpires\trevoked\tlast used");
+            for token in store.list_api_tokens().await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    token.id,
+                    token.role.as_str(),
+                    token.advisor_id.map_or_else(|| "-".to_owned(), |id| id.to_string()),
+                    token.label,
+                    token.created_at,
+                    when(token.expires_at),
+                    when(token.revoked_at),
+                    when(token.last_used_at),
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let revoked = store.revoke_api_token(id, now).await.context("revoking the token")?;
+            println!("revoked token {} ({})", revoked.id, revoked.label);
+        }
+    }
     Ok(())
 }
 

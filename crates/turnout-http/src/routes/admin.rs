@@ -160,7 +160,10 @@ impl CreateWebinarRequest {
         let mut errors = ValidationErrors::new();
         let slug = errors.field("slug", Slug::parse(&self.slug));
         let title = errors.field("title", Text::required(&self.title, limits::TITLE_CHARS));
-        let summary = errors.field("summary", Text::optional(&self.summary, limits::SUMMARY_CHARS));
+        let summary = errors.field(
+            "summary",
+            Text::multiline_optional(&self.summary, limits::SUMMARY_CHARS),
+        );
         let time_zone = errors.field("time_zone", TimeZone::parse(&self.time_zone));
         let duration_minutes = errors.field("duration_minutes", duration(self.duration_minutes));
         let hosts = hosts(self.hosts, &mut errors);
@@ -212,7 +215,7 @@ impl UpdateWebinarRequest {
                 .and_then(|t| errors.field("title", Text::required(&t, limits::TITLE_CHARS))),
             summary: self
                 .summary
-                .and_then(|s| errors.field("summary", Text::optional(&s, limits::SUMMARY_CHARS))),
+                .and_then(|s| errors.field("summary", Text::multiline_optional(&s, limits::SUMMARY_CHARS))),
             time_zone: self
                 .time_zone
                 .and_then(|z| errors.field("time_zone", TimeZone::parse(&z))),

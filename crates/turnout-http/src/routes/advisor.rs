@@ -231,7 +231,7 @@ pub async fn report_call(
     let notes = report
         .notes
         .as_deref()
-        .and_then(|notes| errors.field("notes", Text::optional(notes, 5_000)))
+        .and_then(|notes| errors.field("notes", Text::multiline_optional(notes, 5_000)))
         .map(Text::into_string);
     if report.status.is_none() && report.notes.is_none() {
         errors.field("status", Err::<(), _>("Give a status, notes or both"));
@@ -487,7 +487,7 @@ pub async fn review_resume(
     let comment = request
         .comment
         .as_deref()
-        .and_then(|comment| errors.field("comment", Text::required(comment, 5_000)))
+        .and_then(|comment| errors.field("comment", Text::multiline_required(comment, 5_000)))
         .map(Text::into_string);
     let status = request.status.as_deref().and_then(|status| match status {
         "in_review" | "reviewed" => Some(status.to_owned()),

@@ -387,7 +387,7 @@ fn contributors(errors: &mut ValidationErrors, requests: &[ContributorRequest]) 
         );
         let bio = errors.field(
             &format!("contributors[{i}].bio"),
-            Text::optional(&request.bio, limits::BIO_CHARS),
+            Text::multiline_optional(&request.bio, limits::BIO_CHARS),
         );
         if let (Some(name), Some(title), Some(role), Some(bio)) = (name, title, role, bio) {
             parsed.push(Contributor {
@@ -430,7 +430,7 @@ fn faq(errors: &mut ValidationErrors, requests: &[FaqRequest]) -> Option<Vec<Faq
         );
         let answer = errors.field(
             &format!("faq[{i}].answer"),
-            Text::required(&request.answer, limits::ANSWER_CHARS),
+            Text::multiline_required(&request.answer, limits::ANSWER_CHARS),
         );
         if let (Some(question), Some(answer)) = (question, answer) {
             parsed.push(FaqEntry {
@@ -443,7 +443,7 @@ fn faq(errors: &mut ValidationErrors, requests: &[FaqRequest]) -> Option<Vec<Faq
 }
 
 fn body(errors: &mut ValidationErrors, markdown: &str) -> Option<(String, article::RenderedBody)> {
-    let markdown = errors.field("body", Text::required(markdown, limits::BODY_CHARS))?;
+    let markdown = errors.field("body", Text::multiline_required(markdown, limits::BODY_CHARS))?;
     let rendered = article::render(markdown.as_str());
     Some((markdown.into_string(), rendered))
 }
@@ -457,7 +457,10 @@ impl CreateArticleRequest {
         let mut errors = ValidationErrors::new();
         let slug = errors.field("slug", Slug::parse(&self.slug));
         let title = errors.field("title", Text::required(&self.title, limits::TITLE_CHARS));
-        let summary = errors.field("summary", Text::optional(&self.summary, limits::SUMMARY_CHARS));
+        let summary = errors.field(
+            "summary",
+            Text::multiline_optional(&self.summary, limits::SUMMARY_CHARS),
+        );
         let body = body(&mut errors, &self.body);
         let contributors = contributors(&mut errors, &self.contributors);
         let tags = tags(&mut errors, &self.tags);
@@ -509,7 +512,7 @@ impl UpdateArticleRequest {
             summary: self
                 .summary
                 .as_deref()
-                .and_then(|summary| errors.field("summary", Text::optional(summary, limits::SUMMARY_CHARS))),
+                .and_then(|summary| errors.field("summary", Text::multiline_optional(summary, limits::SUMMARY_CHARS))),
             body: self.body.as_deref().and_then(|markdown| body(&mut errors, markdown)),
             contributors: self
                 .contributors

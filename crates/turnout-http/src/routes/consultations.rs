@@ -429,13 +429,8 @@ pub async fn list_advisors(_: Admin, State(state): State<AppState>) -> Result<Js
     Ok(Json(AdvisorList { items }))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AdvisorToken {
-    /// The advisor's credential for their own endpoints; shown once.
-    pub token: String,
-}
-
-/// Issues an API token for an advisor; only its hash is kept.
+/// Issues an API token for an advisor (90 days); only its hash is kept.
+/// The same as `POST /api/v1/admin/tokens` with `role: advisor`.
 #[utoipa::path(
     post,
     path = "/api/v1/admin/advisors/{advisor_id}/tokens",
@@ -443,8 +438,9 @@ pub struct AdvisorToken {
     params(("advisor_id" = i64, Path)),
     security(("admin_token" = [])),
     responses(
-        (status = 201, body = AdvisorToken),
+        (status = 201, body = crate::routes::tokens::IssuedToken),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -452,20 +448,16 @@ pub async fn create_advisor_token(
     _: Admin,
     State(state): State<AppState>,
     Path(advisor_id): Path<String>,
-) -> Result<(StatusCode, Json<AdvisorToken>), ApiError> {
+) -> Result<(StatusCode, Json<crate::routes::tokens::IssuedToken>), ApiError> {
     let advisor_id = path_id(&advisor_id, "advisor")?;
-    let token = SecretToken::generate();
-    state
-        .store
-        .create_advisor_token(advisor_id, &token.hash(), now())
-        .await
-        .map_err(advisor_error)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(AdvisorToken {
-            token: token.expose().to_owned(),
-        }),
-    ))
+    crate::routes::tokens::issue(
+        &state,
+        turnout_store::ApiTokenRole::Advisor,
+        Some(advisor_id),
+        "advisor token",
+        turnout_store::NewApiToken::DEFAULT_DAYS,
+    )
+    .await
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

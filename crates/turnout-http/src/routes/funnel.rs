@@ -362,18 +362,22 @@ impl From<&Consultation> for CallbackSummary {
     }
 }
 
+/// The registration's invite for calendar apps: its URL carries the
+/// calendar token, which opens the invite and nothing else.
+pub(crate) fn calendar_url(settings: &crate::Settings, registration: Uuid) -> String {
+    format!(
+        "{}/api/v1/registrations/{registration}/calendar.ics?token={}",
+        settings.public_url,
+        settings.link_key.calendar_token(registration).expose()
+    )
+}
+
 impl RegistrationView {
-    fn new(registration: &Registration, token: Option<&SecretToken>, public_url: &str) -> Self {
+    fn new(registration: &Registration, settings: &crate::Settings) -> Self {
         let label = local_label(registration.slot.starts_at, &registration.time_zone);
         let start = registration.slot.starts_at;
         let end = start + SignedDuration::from_mins(registration.webinar.duration_minutes);
-        let ics = token.map(|token| {
-            format!(
-                "{public_url}/api/v1/registrations/{}/calendar.ics?token={}",
-                registration.id,
-                token.expose()
-            )
-        });
+        let ics = Some(calendar_url(settings, registration.id));
         let details = format!("Your webinar slot: {}", label.full);
         Self {
             registration_id: registration.id,
@@ -503,12 +507,11 @@ pub async fn create_registration(
         metrics::counter!("turnout_registrations_total", "outcome" => outcome_label(&error)).increment(1);
         registration_error(error)
     })?;
-    let public_url = &state.settings.public_url;
     let view = match outcome {
         RegistrationOutcome::Created(registration) => {
             state.catalog.invalidate_slots(registration.webinar.id);
             metrics::counter!("turnout_registrations_total", "outcome" => "created").increment(1);
-            let mut view = RegistrationView::new(&registration, Some(&manage_token), public_url);
+            let mut view = RegistrationView::new(&registration, &state.settings);
             view.manage_token = Some(manage_token.expose().to_owned());
             view
         }
@@ -529,26 +532,50 @@ pub async fn create_registration(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TokenQuery {
-    /// The manage token, for links that cannot set a header (calendar apps).
+    /// The manage token, for links that cannot set a header (the manage
+    /// link in emails). Never on a request that changes anything.
     pub token: Option<String>,
 }
 
-/// The manage token from `Authorization: Bearer` or `?token=`. Anything
-/// missing or wrong answers 404, so a registration's existence is not
-/// revealed to someone without its token.
-fn manage_key(id: &str, headers: &HeaderMap, query: TokenQuery) -> Result<(ManageKey, SecretToken), ApiError> {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CalendarQuery {
+    /// The registration's calendar token (in `calendar.ics` links), which
+    /// opens the invite and nothing else.
+    pub token: Option<String>,
+}
+
+/// The manage token from `Authorization: Bearer`, or for reads from
+/// `?token=`. Anything missing or wrong answers 404, so a registration's
+/// existence is not revealed to someone without its token.
+fn manage_key(id: &str, headers: &HeaderMap, query: Option<TokenQuery>) -> Result<ManageKey, ApiError> {
     let not_found = || ApiError::NotFound("registration");
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
     let token = bearer_token(headers)
-        .or_else(|| query.token.map(SecretToken::from_presented))
+        .or_else(|| query.and_then(|query| query.token).map(SecretToken::from_presented))
         .ok_or_else(not_found)?;
-    Ok((
-        ManageKey {
-            id,
-            token: token.hash(),
-        },
-        token,
-    ))
+    Ok(ManageKey {
+        id,
+        token: token.hash(),
+    })
+}
+
+/// The manage token of a request that changes a registration: only in the
+/// `Authorization` header, never in a URL that logs, proxies and browser
+/// histories keep.
+fn changing_key(id: &str, headers: &HeaderMap, uri: &axum::http::Uri) -> Result<ManageKey, ApiError> {
+    let in_url = uri.query().is_some_and(|query| {
+        query
+            .split('&')
+            .any(|pair| pair == "token" || pair.starts_with("token="))
+    });
+    if in_url {
+        return Err(ApiError::field(
+            "token",
+            "Send the manage token as Authorization: Bearer, not in the URL",
+        ));
+    }
+    manage_key(id, headers, None)
 }
 
 /// A registration, opened with its manage token: the webinar slot and, once
@@ -570,14 +597,14 @@ pub async fn get_registration(
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
 ) -> Result<Json<RegistrationView>, ApiError> {
-    let (key, token) = manage_key(&id, &headers, query)?;
+    let key = manage_key(&id, &headers, Some(query))?;
     let registration = state
         .store
         .find_registration(&key)
         .await?
         .ok_or(ApiError::NotFound("registration"))?;
     let consultation = state.store.consultation_of_registration(registration.id).await?;
-    let mut view = RegistrationView::new(&registration, Some(&token), &state.settings.public_url);
+    let mut view = RegistrationView::new(&registration, &state.settings);
     view.consultation = consultation.as_ref().map(CallbackSummary::from);
     Ok(Json(view))
 }
@@ -629,27 +656,24 @@ pub(crate) async fn reschedule(state: &AppState, key: &ManageKey, slot_id: i64) 
     post,
     path = "/api/v1/registrations/{id}/cancel",
     tag = "funnel",
-    params(("id" = Uuid, Path), TokenQuery),
+    params(("id" = Uuid, Path)),
     security(("manage_token" = [])),
     responses(
         (status = 200, body = RegistrationView),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The manage token was sent in the URL", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "The registration's changes for the day are used up", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn cancel_registration(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<TokenQuery>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Result<Json<RegistrationView>, ApiError> {
-    let (key, token) = manage_key(&id, &headers, query)?;
+    let key = changing_key(&id, &headers, &uri)?;
     let registration = cancel(&state, &key).await?;
-    Ok(Json(RegistrationView::new(
-        &registration,
-        Some(&token),
-        &state.settings.public_url,
-    )))
+    Ok(Json(RegistrationView::new(&registration, &state.settings)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -665,7 +689,7 @@ pub struct RescheduleRequest {
     post,
     path = "/api/v1/registrations/{id}/reschedule",
     tag = "funnel",
-    params(("id" = Uuid, Path), TokenQuery),
+    params(("id" = Uuid, Path)),
     request_body = RescheduleRequest,
     security(("manage_token" = [])),
     responses(
@@ -679,26 +703,24 @@ pub struct RescheduleRequest {
 pub async fn reschedule_registration(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<TokenQuery>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     ApiJson(request): ApiJson<RescheduleRequest>,
 ) -> Result<Json<RegistrationView>, ApiError> {
-    let (key, token) = manage_key(&id, &headers, query)?;
+    let key = changing_key(&id, &headers, &uri)?;
     let registration = reschedule(&state, &key, request.slot_id).await?;
-    Ok(Json(RegistrationView::new(
-        &registration,
-        Some(&token),
-        &state.settings.public_url,
-    )))
+    Ok(Json(RegistrationView::new(&registration, &state.settings)))
 }
 
-/// The registration as an RFC 5545 invite.
+/// The registration as an RFC 5545 invite, opened with its calendar token
+/// (`?token=`, as in the `calendar.ics` links Turnout hands out) or the
+/// manage token as a bearer credential.
 #[utoipa::path(
     get,
     path = "/api/v1/registrations/{id}/calendar.ics",
     tag = "funnel",
-    params(("id" = Uuid, Path), TokenQuery),
-    security(("manage_token" = [])),
+    params(("id" = Uuid, Path), CalendarQuery),
+    security(("manage_token" = []), ()),
     responses(
         (status = 200, content_type = "text/calendar", body = String),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -707,10 +729,17 @@ pub async fn reschedule_registration(
 pub async fn registration_calendar(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<TokenQuery>,
+    Query(query): Query<CalendarQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (key, _) = manage_key(&id, &headers, query)?;
+    let key = match (query.token, Uuid::parse_str(&id)) {
+        (Some(token), Ok(id)) if state.settings.link_key.is_calendar_token(id, &token) => ManageKey {
+            id,
+            token: state.settings.link_key.manage_token(id).hash(),
+        },
+        (Some(_), _) => return Err(ApiError::NotFound("registration")),
+        (None, _) => manage_key(&id, &headers, None)?,
+    };
     let registration = state
         .store
         .find_registration(&key)

@@ -5,6 +5,7 @@ pub mod consultations;
 pub mod funnel;
 pub mod ops;
 pub mod outbox;
+pub mod tokens;
 pub mod webhooks;
 pub mod webinars;
 

@@ -1,6 +1,5 @@
 use reqwest::StatusCode;
 use serde_json::json;
-use turnout_domain::SecretToken;
 use turnout_store::{ApiTokenRole, NewApiToken};
 use turnout_test_support::{TestApp, in_days, json_body};
 
@@ -37,12 +36,7 @@ async fn admin_routes_need_an_admin_token() {
 #[tokio::test]
 async fn a_stored_api_token_is_an_admin_credential() {
     let app = TestApp::spawn().await;
-    let token = SecretToken::generate();
-    let new = NewApiToken {
-        hash: token.hash(),
-        role: ApiTokenRole::Admin,
-        label: "ci".into(),
-    };
+    let (new, token) = NewApiToken::issue(ApiTokenRole::Admin, None, "ci", 30, jiff::Timestamp::now());
     app.store()
         .create_api_token(&new, jiff::Timestamp::now())
         .await

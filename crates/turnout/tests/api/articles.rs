@@ -4,17 +4,11 @@
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH};
 use serde_json::{Value, json};
-use turnout_domain::SecretToken;
 use turnout_store::{ApiTokenRole, NewApiToken};
 use turnout_test_support::{TestApp, json_body};
 
 async fn editor_token(app: &TestApp) -> String {
-    let token = SecretToken::generate();
-    let new = NewApiToken {
-        hash: token.hash(),
-        role: ApiTokenRole::Editor,
-        label: "editor".into(),
-    };
+    let (new, token) = NewApiToken::issue(ApiTokenRole::Editor, None, "editor", 30, jiff::Timestamp::now());
     app.store()
         .create_api_token(&new, jiff::Timestamp::now())
         .await
@@ -139,8 +133,8 @@ async fn editors_write_publish_and_unpublish_and_readers_see_only_what_is_publis
     let admin_only = send(&app, reqwest::Method::GET, "/api/v1/admin/webinars", &editor, None).await;
     assert_eq!(
         admin_only.status(),
-        StatusCode::UNAUTHORIZED,
-        "an editor is not an admin"
+        StatusCode::FORBIDDEN,
+        "an editor is not an admin: a valid credential without the role"
     );
     assert_eq!(
         app.admin_post("/api/v1/admin/articles", &article("by-an-admin"))

@@ -232,3 +232,48 @@ fn tokio_stream_from(
 ) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures::stream::poll_fn(move |context| receive.poll_recv(context))
 }
+
+#[tokio::test]
+async fn tokens_are_listed_and_revoked_from_the_command_line() {
+    let db = TestDatabase::new().await;
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let output = turnout(&db, data.path()).args(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let secret = run(&[
+        "admin",
+        "token",
+        "create",
+        "--label",
+        "nightly export",
+        "--expires-in-days",
+        "7",
+    ]);
+    let listed = run(&["admin", "token", "list"]);
+    let row = listed
+        .lines()
+        .find(|line| line.contains("nightly export"))
+        .expect("listed");
+    assert!(!listed.contains(secret.trim()), "the list shows no secret");
+    let id = row.split('\t').next().unwrap();
+    let columns: Vec<&str> = row.split('\t').collect();
+    assert_eq!(columns[1], "admin");
+    assert_ne!(columns[5], "-", "it expires");
+    assert_eq!(columns[6], "-", "not revoked yet");
+    let revoked = run(&["admin", "token", "revoke", id]);
+    assert!(revoked.contains("revoked token"));
+    let listed = run(&["admin", "token", "list"]);
+    let row = listed.lines().find(|line| line.contains("nightly export")).unwrap();
+    assert_ne!(row.split('\t').nth(6).unwrap(), "-", "revoked now");
+    let bad = turnout(&db, data.path())
+        .args(["admin", "token", "create", "--role", "advisor"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success(), "an advisor token names its advisor");
+}

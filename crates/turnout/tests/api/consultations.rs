@@ -230,7 +230,8 @@ async fn advisors_are_validated_and_get_tokens_from_an_admin() {
     assert_eq!(token.status(), StatusCode::CREATED);
     let token = json_body(token).await["token"].as_str().unwrap().to_owned();
     let hash = turnout_domain::SecretToken::from_presented(token).hash();
-    assert_eq!(app.store().find_advisor_token(&hash).await.unwrap(), Some(id));
+    let stored = app.store().find_api_token(&hash, jiff::Timestamp::now()).await.unwrap();
+    assert_eq!(stored.and_then(|token| token.advisor_id), Some(id));
     let missing = app.admin_post("/api/v1/admin/advisors/999999/tokens", &json!({})).await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     let unauthorised = app.post("/api/v1/admin/advisors", &json!({})).await;

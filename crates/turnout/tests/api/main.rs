@@ -4,8 +4,11 @@
 
 mod admin;
 mod advisor;
+mod api1_object_level_authorization;
+mod api2_broken_authentication;
 mod api3_object_property_level_authorization;
 mod api4_unrestricted_resource_consumption;
+mod api5_broken_function_level_authorization;
 mod api6_unrestricted_access_to_sensitive_business_flows;
 mod api8_security_misconfiguration;
 mod articles;

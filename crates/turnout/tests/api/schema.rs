@@ -17,6 +17,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-sqlite/migrations/0008_articles.sql"),
     include_str!("../../../turnout-sqlite/migrations/0009_lead_contacts.sql"),
     include_str!("../../../turnout-sqlite/migrations/0010_recipient_allowances.sql"),
+    include_str!("../../../turnout-sqlite/migrations/0011_tokens.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0001_foundation.sql"),
@@ -29,6 +30,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0010_articles.sql"),
     include_str!("../../../turnout-postgres/migrations/0011_lead_contacts.sql"),
     include_str!("../../../turnout-postgres/migrations/0012_recipient_allowances.sql"),
+    include_str!("../../../turnout-postgres/migrations/0013_tokens.sql"),
 ];
 
 /// Applies one clause of an `ALTER TABLE` to its table's columns.
