@@ -30,7 +30,8 @@ pub enum EmailTransport {
     Files(PathBuf),
     /// An SMTP URL as lettre reads it: `smtp://user:pass@host:587?tls=required`
     /// for STARTTLS, `smtps://…:465` for TLS, `smtp://host:25` for neither.
-    Smtp(String),
+    /// It holds the password, so it never prints.
+    Smtp(secrecy::SecretString),
 }
 
 enum Transport {
@@ -69,7 +70,7 @@ impl Mailer {
                 Transport::Files(dir.clone())
             }
             EmailTransport::Smtp(url) => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(secrecy::ExposeSecret::expose_secret(url))
                     .map_err(|error| format!("the SMTP URL is not usable: {error}"))?
                     .timeout(Some(Duration::from_secs(30)))
                     .build(),

@@ -92,6 +92,31 @@ impl LinkKey {
             .is_ok()
     }
 
+    /// A form token: when the form was handed out, signed, so a
+    /// submission can show it was filled in over some seconds rather than
+    /// posted by a script at once. `<unix milliseconds>.<signature>`.
+    pub fn form_token(&self, issued_at: jiff::Timestamp) -> String {
+        let issued = issued_at.as_millisecond();
+        let signature = URL_SAFE_NO_PAD.encode(self.form_mac(issued).finalize().into_bytes());
+        format!("{issued}.{signature}")
+    }
+
+    /// When a genuine form token was handed out; `None` for anything else.
+    pub fn form_token_issued(&self, token: &str) -> Option<jiff::Timestamp> {
+        let (issued, signature) = token.split_once('.')?;
+        let issued: i64 = issued.parse().ok()?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        self.form_mac(issued).verify_slice(&signature).ok()?;
+        jiff::Timestamp::from_millisecond(issued).ok()
+    }
+
+    fn form_mac(&self, issued: i64) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes 32-byte keys");
+        mac.update(b"turnout form token\0");
+        mac.update(&issued.to_be_bytes());
+        mac
+    }
+
     fn mac(&self, purpose: &[u8], registration: Uuid) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes 32-byte keys");
         mac.update(purpose);
@@ -170,6 +195,22 @@ mod tests {
         let again = LinkKey::decode(&key.encode()).unwrap();
         assert_eq!(again.manage_token(a), key.manage_token(a));
         assert!(LinkKey::decode("short").is_err());
+    }
+
+    #[test]
+    fn a_form_token_tells_when_it_was_issued_and_cannot_be_forged() {
+        let key = LinkKey::generate();
+        let at = jiff::Timestamp::from_millisecond(1_800_000_000_123).unwrap();
+        let token = key.form_token(at);
+        assert_eq!(key.form_token_issued(&token), Some(at));
+        let (_, signature) = token.split_once('.').unwrap();
+        assert_eq!(
+            key.form_token_issued(&format!("1700000000000.{signature}")),
+            None,
+            "an older time"
+        );
+        assert_eq!(LinkKey::generate().form_token_issued(&token), None, "another key");
+        assert_eq!(key.form_token_issued("garbage"), None);
     }
 
     #[test]

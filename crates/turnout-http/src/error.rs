@@ -37,6 +37,10 @@ pub struct ProblemField {
 pub enum ApiError {
     #[error("{0}")]
     Validation(ValidationErrors),
+    /// The submission looks scripted (a filled honeypot, a form sent too
+    /// fast, a failed challenge); the fields say which check.
+    #[error("{0}")]
+    BotSuspected(ValidationErrors),
     #[error("malformed request: {0}")]
     MalformedBody(String),
     #[error("content type must be application/json")]
@@ -86,7 +90,7 @@ impl ApiError {
 
     fn status(&self) -> StatusCode {
         match self {
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(_) | ApiError::BotSuspected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::MalformedBody(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType | ApiError::UnsupportedFileType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -104,6 +108,7 @@ impl ApiError {
     fn kind_and_title(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::Validation(_) => ("validation", "The request has invalid fields"),
+            ApiError::BotSuspected(_) => ("bot-suspected", "The form was not filled in the way a person fills it"),
             ApiError::MalformedBody(_) => ("malformed-request", "The request body is not valid JSON"),
             ApiError::UnsupportedMediaType => (
                 "unsupported-media-type",
@@ -143,7 +148,7 @@ impl ApiError {
             _ => None,
         };
         let errors = match self {
-            ApiError::Validation(errors) => errors
+            ApiError::Validation(errors) | ApiError::BotSuspected(errors) => errors
                 .errors()
                 .iter()
                 .map(|e| ProblemField {

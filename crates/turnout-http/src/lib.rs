@@ -2,6 +2,7 @@
 //! domain types, call the [`Store`], and map the result to JSON or a
 //! problem. The OpenAPI document is generated from the same router.
 
+pub mod bots;
 mod caching;
 mod catalog;
 pub mod client;
@@ -30,6 +31,7 @@ use turnout_delivery::AddressPolicy;
 use turnout_domain::{LinkKey, TokenHash};
 use turnout_store::Store;
 
+pub use bots::{BotSettings, CaptchaSettings};
 pub use client::TrustedProxies;
 pub use cors::AllowedOrigins;
 pub use error::{ApiError, Problem};
@@ -58,6 +60,8 @@ pub struct Settings {
     pub cors_origins: AllowedOrigins,
     /// Abuse limits on public writes.
     pub limits: LimitSettings,
+    /// Defences against scripts on the forms that record leads.
+    pub bots: BotSettings,
     /// Proxies whose `X-Forwarded-For`/`Forwarded` name the client.
     pub trusted_proxies: TrustedProxies,
     /// Origins that may show Turnout's pages in a frame (none by default).
@@ -97,6 +101,7 @@ impl Default for Settings {
             link_key: LinkKey::generate(),
             cors_origins: AllowedOrigins::default(),
             limits: LimitSettings::default(),
+            bots: BotSettings::default(),
             trusted_proxies: TrustedProxies::default(),
             frame_ancestors: Vec::new(),
             transport: TransportLimits::default(),

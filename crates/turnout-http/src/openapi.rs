@@ -50,6 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(webinars::list_webinars))
         .routes(routes!(webinars::get_webinar))
         .routes(routes!(webinars::list_slots))
+        .routes(routes!(crate::bots::form_token))
         .routes(routes!(funnel::create_lead))
         .routes(routes!(funnel::create_registration))
         .routes(routes!(funnel::get_registration))

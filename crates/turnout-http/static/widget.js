@@ -202,6 +202,12 @@
   /* Step 1: who they are. Submitting records the lead. */
   Widget.prototype.details = function () {
     var widget = this;
+    // The form token says when the form was shown: the server refuses a
+    // form sent sooner than a person could fill it in.
+    var shown = Date.now();
+    var form_token = api(widget.base, "GET", "/api/v1/form-token").then(function (response) {
+      return response.ok ? response.body : { form_token: null, min_fill_ms: 0 };
+    });
     var general = el("p", { class: "error", role: "alert" });
     var submit = el("button", { type: "submit", text: "Continue" });
     var privacyId = this.field("privacy");
@@ -218,6 +224,11 @@
           el("a", { href: this.base + "/privacy", target: "_blank", rel: "noopener", text: "privacy policy" }),
         ]),
         el("p", { id: privacyId + "-error", class: "field-error" }),
+      ]),
+      // The honeypot: hidden from people and screen readers; a script that
+      // fills every field fills this one too.
+      el("div", { hidden: true, "aria-hidden": "true" }, [
+        el("label", {}, ["Website", el("input", { type: "text", name: "website", tabindex: "-1", autocomplete: "off" })]),
       ]),
       general,
       submit,
@@ -236,14 +247,23 @@
       new URLSearchParams(window.location.search).forEach(function (value, key) {
         if (/^utm_(source|medium|campaign|term|content)$/.test(key)) utm[key] = value;
       });
-      api(widget.base, "POST", "/api/v1/leads", {
-        webinar: widget.webinar,
-        name: data.get("name"),
-        email: data.get("email"),
-        phone: data.get("phone"),
-        time_zone: widget.zone,
-        consent: { privacy_policy: true, sms: !!data.get("sms") },
-        attribution: Object.assign({ page: page, referrer: document.referrer || null }, utm),
+      form_token.then(function (token) {
+        // A person is rarely this fast; a browser filling in saved details
+        // can be, so wait out the rest rather than be refused.
+        var wait = Math.max(0, (token.min_fill_ms || 0) + 250 - (Date.now() - shown));
+        return new Promise(function (resolve) { setTimeout(resolve, wait); }).then(function () {
+          return api(widget.base, "POST", "/api/v1/leads", {
+            webinar: widget.webinar,
+            name: data.get("name"),
+            email: data.get("email"),
+            phone: data.get("phone"),
+            time_zone: widget.zone,
+            consent: { privacy_policy: true, sms: !!data.get("sms") },
+            attribution: Object.assign({ page: page, referrer: document.referrer || null }, utm),
+            form_token: token.form_token,
+            website: data.get("website") || null,
+          });
+        });
       }).then(function (response) {
         submit.disabled = false;
         if (response.ok) {

@@ -585,8 +585,8 @@ pub struct DeliveryBacklog {
     pub oldest_unrouted_at: Option<Timestamp>,
 }
 
-/// A CRM's endpoint for webhooks.
-#[derive(Debug, Clone)]
+/// A CRM's endpoint for webhooks. Its signing secret never prints.
+#[derive(Clone)]
 pub struct WebhookEndpoint {
     pub id: Uuid,
     pub url: String,
@@ -600,6 +600,19 @@ pub struct WebhookEndpoint {
     pub disabled_reason: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl std::fmt::Debug for WebhookEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookEndpoint")
+            .field("id", &self.id)
+            .field("url", &self.url)
+            .field("event_types", &self.event_types)
+            .field("secret", &"[redacted]")
+            .field("enabled", &self.enabled)
+            .field("consecutive_failures", &self.consecutive_failures)
+            .finish_non_exhaustive()
+    }
 }
 
 impl WebhookEndpoint {

@@ -174,10 +174,13 @@ impl TestDatabase {
     }
 }
 
-/// Settings without abuse limits, and with room for the bursts tests send.
-fn unlimited() -> Settings {
+/// Settings without abuse limits or bot checks, and with room for the
+/// bursts tests send: what [`TestApp::spawn`] uses, for tests that change
+/// something else.
+pub fn unlimited() -> Settings {
     Settings {
         limits: turnout_http::LimitSettings::off(),
+        bots: turnout_http::BotSettings::off(),
         transport: turnout_http::TransportLimits {
             max_in_flight: 4_096,
             ..turnout_http::TransportLimits::default()

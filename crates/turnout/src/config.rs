@@ -47,6 +47,7 @@ pub struct Config {
     /// Origins that may show Turnout's pages in a frame; none by default.
     pub frame_ancestors: Vec<String>,
     pub http: HttpConfig,
+    pub captcha: CaptchaConfig,
     /// When set, `/metrics` answers only `Authorization: Bearer` this.
     pub metrics_token: Option<SecretString>,
 }
@@ -95,6 +96,42 @@ pub struct LimitsConfig {
     pub uploads_per_ip_per_hour: u32,
     /// Emails and SMS to one address or number per day, all kinds together.
     pub messages_per_recipient_per_day: u32,
+    /// A form sent sooner than this after `GET /api/v1/form-token` is
+    /// refused; 0 turns form tokens off.
+    pub min_fill_ms: u64,
+    /// Refuse addresses at throwaway-mail domains.
+    pub refuse_disposable_emails: bool,
+}
+
+/// A challenge on the forms, verified on the server.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptchaConfig {
+    /// `turnstile` or `hcaptcha`: which provider's verify URL to use.
+    pub provider: Option<String>,
+    pub site_key: Option<String>,
+    pub secret: Option<SecretString>,
+    /// Another verify URL (a proxy, or a test's fake provider).
+    pub verify_url: Option<String>,
+}
+
+impl CaptchaConfig {
+    pub fn settings(&self) -> anyhow::Result<Option<turnout_http::CaptchaSettings>> {
+        let Some(secret) = self.secret.clone() else {
+            return Ok(None);
+        };
+        let verify_url = match (self.verify_url.clone(), self.provider.as_deref()) {
+            (Some(url), _) => url,
+            (None, Some("turnstile") | None) => "https://challenges.cloudflare.com/turnstile/v0/siteverify".into(),
+            (None, Some("hcaptcha")) => "https://api.hcaptcha.com/siteverify".into(),
+            (None, Some(other)) => bail!("captcha.provider must be turnstile or hcaptcha, not {other:?}"),
+        };
+        Ok(Some(turnout_http::CaptchaSettings {
+            verify_url,
+            secret,
+            site_key: self.site_key.clone().unwrap_or_default(),
+        }))
+    }
 }
 
 impl Default for LimitsConfig {
@@ -107,11 +144,21 @@ impl Default for LimitsConfig {
             changes_per_registration_per_day: http.changes_per_registration_per_day,
             uploads_per_ip_per_hour: http.uploads_per_ip_per_hour,
             messages_per_recipient_per_day: WorkerSettings::default().messages_per_recipient_per_day,
+            min_fill_ms: millis(turnout_http::BotSettings::default().min_fill),
+            refuse_disposable_emails: turnout_http::BotSettings::default().refuse_disposable,
         }
     }
 }
 
 impl LimitsConfig {
+    pub fn bots(&self, captcha: &CaptchaConfig) -> anyhow::Result<turnout_http::BotSettings> {
+        Ok(turnout_http::BotSettings {
+            min_fill: Duration::from_millis(self.min_fill_ms),
+            refuse_disposable: self.refuse_disposable_emails,
+            captcha: captcha.settings()?,
+        })
+    }
+
     pub fn http(&self) -> turnout_http::LimitSettings {
         turnout_http::LimitSettings {
             enabled: self.enabled,
@@ -350,6 +397,7 @@ struct FileConfig {
     frame_ancestors: Option<Vec<String>>,
     http: Option<HttpConfig>,
     metrics_token: Option<SecretString>,
+    captcha: Option<CaptchaConfig>,
 }
 
 impl Default for Config {
@@ -375,6 +423,7 @@ impl Default for Config {
             frame_ancestors: Vec::new(),
             http: HttpConfig::default(),
             metrics_token: None,
+            captcha: CaptchaConfig::default(),
         }
     }
 }
@@ -444,7 +493,11 @@ impl Config {
             frame_ancestors,
             http,
             metrics_token,
+            captcha,
         } = file;
+        if let Some(captcha) = captcha {
+            self.captcha = captcha;
+        }
         if let Some(http) = http {
             self.http = http;
         }
@@ -601,6 +654,24 @@ impl Config {
         }
         if let Some(list) = env.var("TURNOUT_WEBHOOKS_ALLOWED_NETWORKS") {
             self.webhooks.allowed_networks = list.split(',').map(|entry| entry.trim().to_owned()).collect();
+        }
+        for (name, slot) in [
+            ("TURNOUT_CAPTCHA_PROVIDER", &mut self.captcha.provider),
+            ("TURNOUT_CAPTCHA_SITE_KEY", &mut self.captcha.site_key),
+            ("TURNOUT_CAPTCHA_VERIFY_URL", &mut self.captcha.verify_url),
+        ] {
+            if let Some(value) = env.var(name) {
+                *slot = Some(value);
+            }
+        }
+        if let Some(secret) = env.var("TURNOUT_CAPTCHA_SECRET") {
+            self.captcha.secret = Some(secret.into());
+        }
+        if let Some(value) = number(env, "TURNOUT_LIMITS_MIN_FILL_MS")? {
+            self.limits.min_fill_ms = value;
+        }
+        if let Some(flag) = env.var("TURNOUT_LIMITS_REFUSE_DISPOSABLE_EMAILS") {
+            self.limits.refuse_disposable_emails = boolean("TURNOUT_LIMITS_REFUSE_DISPOSABLE_EMAILS", &flag)?;
         }
         if let Some(token) = env.var("TURNOUT_METRICS_TOKEN") {
             self.metrics_token = Some(token.into());
@@ -807,7 +878,48 @@ mod tests {
         assert!(!printed.contains("tw1l1o-token"), "{printed}");
         assert!(!printed.contains("m3trics-token"), "{printed}");
         let sms = config.sms.settings().expect("SMS is configured");
-        assert!(!format!("{sms:?}").contains("tw1l1o-token"));
+        let smtp = turnout_delivery::EmailTransport::Smtp(config.email.smtp_url.clone().expect("SMTP is configured"));
+        let endpoint = turnout_store::WebhookEndpoint {
+            id: uuid::Uuid::nil(),
+            url: "https://crm.example.com/hooks".into(),
+            description: String::new(),
+            event_types: Vec::new(),
+            secret: "whsec_c2VjcmV0LXNpZ25pbmcta2V5".into(),
+            enabled: true,
+            consecutive_failures: 0,
+            disabled_reason: None,
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            updated_at: jiff::Timestamp::UNIX_EPOCH,
+        };
+        let s3 = turnout_http::uploads::S3Settings {
+            bucket: "resumes".into(),
+            endpoint: None,
+            region: None,
+            access_key_id: Some("AKIDEXAMPLE".into()),
+            secret_access_key: config
+                .s3
+                .secret_access_key
+                .as_ref()
+                .map(|s| s.expose_secret().to_owned()),
+        };
+        let http = turnout_http::Settings::default();
+        let every = format!(
+            "{config:?} {sms:?} {smtp:?} {endpoint:?} {s3:?} {http:?} {:?} {:?}",
+            config.worker_settings(),
+            config.limits.http()
+        );
+        for secret in [
+            "hunter2",
+            "s3cret-admin",
+            "wJalrXUtnFEMI",
+            "pa55word",
+            "tw1l1o-token",
+            "m3trics-token",
+            "c2VjcmV0LXNpZ25pbmcta2V5",
+            &http.link_key.encode(),
+        ] {
+            assert!(!every.contains(secret), "{secret} printed: {every}");
+        }
         assert_eq!(config.database_url(), "postgres://turnout:hunter2@db/turnout");
     }
 }

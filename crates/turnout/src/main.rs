@@ -171,6 +171,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         cors_origins: AllowedOrigins::new(&config.cors_origins)
             .map_err(|error| anyhow::anyhow!("cors_origins: {error}"))?,
         limits: config.limits.http(),
+        bots: config.limits.bots(&config.captcha)?,
         trusted_proxies: TrustedProxies::parse(&config.trusted_proxies)
             .map_err(|error| anyhow::anyhow!("trusted_proxies: {error}"))?,
         frame_ancestors: config.frame_ancestors.clone(),
@@ -298,7 +299,7 @@ async fn worker(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Worker
     )
     .context("building the webhook client")?;
     let transport = match &config.email.smtp_url {
-        Some(url) => EmailTransport::Smtp(url.expose_secret().to_owned()),
+        Some(url) => EmailTransport::Smtp(url.clone()),
         None => {
             let dir = config.data_dir.join("mail");
             tracing::info!(folder = %dir.display(), "emails are written as .eml files (set TURNOUT_SMTP_URL to send them)");

@@ -22,6 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::now;
+use crate::bots::{self, BotFields};
 use crate::client::ClientIp;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, bearer_token};
@@ -69,6 +70,23 @@ pub struct LeadRequest {
     pub time_zone: String,
     pub consent: ConsentRequest,
     pub attribution: Option<AttributionRequest>,
+    /// From `GET /api/v1/form-token`, when the form was shown.
+    pub form_token: Option<String>,
+    /// The honeypot: a field people never see. Send it empty or not at all.
+    pub website: Option<String>,
+    /// The Turnstile or hCaptcha response, when a challenge is configured.
+    pub captcha_token: Option<String>,
+}
+
+impl LeadRequest {
+    /// The fields the bot checks read, taken before the rest is validated.
+    fn bot_fields(&mut self) -> BotFields {
+        BotFields {
+            form_token: self.form_token.take(),
+            website: self.website.take(),
+            captcha_token: self.captcha_token.take(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -82,6 +100,7 @@ pub struct LeadCreated {
 /// as [`crate::client`] resolved it (behind trusted proxies, the forwarded
 /// one).
 pub struct ClientMeta {
+    address: Option<ClientIp>,
     ip: Option<String>,
     user_agent: Option<String>,
 }
@@ -90,16 +109,18 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientMeta {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ClientIp>()
-            .map(|ClientIp(address)| address.to_string());
+        let address = parts.extensions.get::<ClientIp>().copied();
+        let ip = address.map(|ClientIp(address)| address.to_string());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
             .and_then(|value| value.to_str().ok())
             .map(|agent| agent.chars().take(512).collect());
-        Ok(Self { ip, user_agent })
+        Ok(Self {
+            address,
+            ip,
+            user_agent,
+        })
     }
 }
 
@@ -186,10 +207,13 @@ fn validate_attribution(request: AttributionRequest, errors: &mut ValidationErro
 pub async fn create_lead(
     State(state): State<AppState>,
     client: ClientMeta,
-    ApiJson(request): ApiJson<LeadRequest>,
+    ApiJson(mut request): ApiJson<LeadRequest>,
 ) -> Result<(StatusCode, Json<LeadCreated>), ApiError> {
+    let bot_fields = request.bot_fields();
+    let address = client.address;
     let lead = request.validate(&state.settings.privacy_policy, client)?;
     state.limits.signup(&lead.person.email.normalised())?;
+    bots::check(&state, &bot_fields, &lead.person.email, address).await?;
     let (key, token) = record_lead(&state, &lead).await?;
     Ok((
         StatusCode::CREATED,
@@ -241,6 +265,12 @@ pub struct RegistrationRequest {
     pub time_zone: Option<String>,
     pub consent: Option<ConsentRequest>,
     pub attribution: Option<AttributionRequest>,
+    /// With the fields inline: from `GET /api/v1/form-token`.
+    pub form_token: Option<String>,
+    /// With the fields inline: the honeypot, empty.
+    pub website: Option<String>,
+    /// With the fields inline: the challenge's response, when configured.
+    pub captcha_token: Option<String>,
 }
 
 impl RegistrationRequest {
@@ -263,6 +293,9 @@ impl RegistrationRequest {
             time_zone: self.time_zone.unwrap_or_default(),
             consent: self.consent.unwrap_or_default(),
             attribution: self.attribution,
+            form_token: self.form_token,
+            website: self.website,
+            captcha_token: self.captcha_token,
         }
     }
 }
@@ -466,10 +499,12 @@ pub async fn create_registration(
             token: SecretToken::from_presented(token).hash(),
         }),
         (None, None) => {
-            let lead = request
-                .into_inline_lead()
-                .validate(&state.settings.privacy_policy, client)?;
+            let mut inline = request.into_inline_lead();
+            let bot_fields = inline.bot_fields();
+            let address = client.address;
+            let lead = inline.validate(&state.settings.privacy_policy, client)?;
             state.limits.signup(&lead.person.email.normalised())?;
+            bots::check(&state, &bot_fields, &lead.person.email, address).await?;
             RegistrationLead::New {
                 lead: Box::new(lead),
                 key: new_lead_key().0,

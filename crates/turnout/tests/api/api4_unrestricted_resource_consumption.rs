@@ -26,6 +26,7 @@ async fn spawn(limits: LimitSettings, trusted: &[&str]) -> TestApp {
     let trusted: Vec<String> = trusted.iter().map(|entry| (*entry).to_owned()).collect();
     TestApp::spawn_with(Settings {
         limits,
+        bots: turnout_http::BotSettings::off(),
         trusted_proxies: TrustedProxies::parse(&trusted).unwrap(),
         ..Settings::default()
     })

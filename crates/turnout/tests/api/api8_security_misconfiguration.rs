@@ -38,8 +38,7 @@ async fn pages_carry_a_content_security_policy_and_refuse_framing() {
 async fn sites_named_in_frame_ancestors_may_frame_the_pages() {
     let app = TestApp::spawn_with(Settings {
         frame_ancestors: vec!["https://academy.example.com".into()],
-        limits: turnout_http::LimitSettings::off(),
-        ..Settings::default()
+        ..turnout_test_support::unlimited()
     })
     .await;
     let page = app.get("/").await;
@@ -128,8 +127,7 @@ async fn a_conflict_never_names_a_constraint_or_table() {
 async fn metrics_can_require_a_token() {
     let app = TestApp::spawn_with(Settings {
         metrics_token: Some(TokenHash::of("scraper-secret")),
-        limits: turnout_http::LimitSettings::off(),
-        ..Settings::default()
+        ..turnout_test_support::unlimited()
     })
     .await;
     assert_eq!(app.get("/metrics").await.status(), StatusCode::UNAUTHORIZED);

@@ -459,7 +459,7 @@ async fn a_real_smtp_server_receives_the_confirmation_and_its_invitation() {
     let registered = json_body(app.register(&webinar, slot, "asha@example.com").await).await;
     let id = registered["registration_id"].as_str().unwrap();
 
-    let smtp = EmailTransport::Smtp(format!("smtp://127.0.0.1:{}", server.port));
+    let smtp = EmailTransport::Smtp(format!("smtp://127.0.0.1:{}", server.port).into());
     app.worker_using(no_reminders(), &smtp)
         .run_once(Timestamp::now())
         .await

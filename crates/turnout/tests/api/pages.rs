@@ -252,7 +252,7 @@ async fn the_manage_page_shows_reschedules_and_cancels_with_the_emailed_token() 
 async fn listed_sites_may_call_the_api_from_a_browser_and_others_are_refused() {
     let settings = turnout_http::Settings {
         cors_origins: turnout_http::AllowedOrigins::new(&["https://partner.example.com".into()]).unwrap(),
-        ..turnout_http::Settings::default()
+        ..turnout_test_support::unlimited()
     };
     let app = TestApp::spawn_with(settings).await;
     let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
