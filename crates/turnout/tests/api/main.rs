@@ -4,13 +4,16 @@
 
 mod admin;
 mod advisor;
+mod api10_unsafe_consumption_of_apis;
 mod api1_object_level_authorization;
 mod api2_broken_authentication;
 mod api3_object_property_level_authorization;
 mod api4_unrestricted_resource_consumption;
 mod api5_broken_function_level_authorization;
 mod api6_unrestricted_access_to_sensitive_business_flows;
+mod api7_server_side_request_forgery;
 mod api8_security_misconfiguration;
+mod api9_improper_inventory_management;
 mod articles;
 mod cli;
 mod consultations;
