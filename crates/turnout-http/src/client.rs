@@ -5,10 +5,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::HeaderMap;
-use axum::middleware::Next;
-use axum::response::Response;
 use ipnet::IpNet;
 
 /// The networks whose forwarding headers are believed.
@@ -132,21 +130,16 @@ impl ClientIp {
     }
 }
 
-/// Resolves the client once per request and leaves it in the extensions.
-pub async fn resolve(
-    State(proxies): State<std::sync::Arc<TrustedProxies>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Resolves the client once per request and leaves it in the extensions,
+/// where limits and the consent record find it.
+pub(crate) fn resolve(proxies: &TrustedProxies, request: &mut Request) -> Option<ClientIp> {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(address)| address.ip());
-    if let Some(peer) = peer {
-        let client = proxies.client(peer, request.headers());
-        request.extensions_mut().insert(ClientIp(client));
-    }
-    next.run(request).await
+        .map(|ConnectInfo(address)| address.ip())?;
+    let client = ClientIp(proxies.client(peer, request.headers()));
+    request.extensions_mut().insert(client);
+    Some(client)
 }
 
 #[cfg(test)]

@@ -163,8 +163,11 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(origins.layer());
     let docs = utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", openapi);
-    let proxies = Arc::new(state.settings.trusted_proxies.clone());
-    let in_flight = Arc::new(tokio::sync::Semaphore::new(state.settings.transport.max_in_flight));
+    let gate = Arc::new(server::Gate {
+        in_flight: tokio::sync::Semaphore::new(state.settings.transport.max_in_flight),
+        proxies: state.settings.trusted_proxies.clone(),
+        limits: Arc::clone(&state.limits),
+    });
     let headers = Arc::new(hygiene::HeaderPolicy::new(
         &state.settings.public_url,
         &state.settings.frame_ancestors,
@@ -174,12 +177,10 @@ pub fn app(state: AppState) -> Router {
             .merge(api)
             .merge(docs)
             .merge(routes::ops::router(state.clone()))
-            .merge(pages::router(state.clone()))
+            .merge(pages::router(state))
             .fallback(routes::no_route)
             .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
-            .layer(axum::middleware::from_fn_with_state(state, limits::limit_public_writes))
-            .layer(axum::middleware::from_fn_with_state(proxies, client::resolve))
-            .layer(axum::middleware::from_fn_with_state(in_flight, server::shed_load)),
+            .layer(axum::middleware::from_fn_with_state(gate, server::admit)),
         REQUEST_TIMEOUT,
     )
     .layer(axum::middleware::from_fn_with_state(headers, hygiene::secure))

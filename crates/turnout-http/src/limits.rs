@@ -9,16 +9,13 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::middleware::StateInformationMiddleware;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::AppState;
 use crate::client::ClientIp;
 use crate::error::ApiError;
 
@@ -226,6 +223,12 @@ impl Limits {
         }
     }
 
+    /// Spends one of the client address's public writes; the policy and
+    /// what is left of it, for the answer's headers, unless that limit is off.
+    pub(crate) fn write(&self, client: ClientIp) -> Result<Option<(Policy, u32)>, ApiError> {
+        self.check(self.writes_per_ip, &client.limit_key())
+    }
+
     /// Spends one of the email address's sign-ups (a lead, or a
     /// registration with its lead inline).
     pub fn signup(&self, normalised_email: &str) -> Result<(), ApiError> {
@@ -271,7 +274,7 @@ impl Limits {
 }
 
 /// The headers of an answer that spent from `policy`'s budget.
-fn rate_limit_headers(headers: &mut HeaderMap, policy: &Policy, remaining: u32) {
+pub(crate) fn rate_limit_headers(headers: &mut HeaderMap, policy: &Policy, remaining: u32) {
     let spent = policy.quota.saturating_sub(remaining);
     let reset = (policy.refill() * spent).as_secs_f64().ceil() as u64;
     let name = policy.name;
@@ -288,30 +291,11 @@ fn rate_limit_headers(headers: &mut HeaderMap, policy: &Policy, remaining: u32) 
 /// Whether a request is a public write: anything that is not a read and
 /// not under the authenticated admin and advisor APIs. New public routes
 /// are limited without anyone having to remember to.
-fn is_public_write(request: &Request) -> bool {
+pub(crate) fn is_public_write(request: &Request) -> bool {
     let path = request.uri().path();
     !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
         && !path.starts_with("/api/v1/admin/")
         && !path.starts_with("/api/v1/advisor/")
-}
-
-/// Spends one of the client address's writes for every public write.
-pub async fn limit_public_writes(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !is_public_write(&request) {
-        return next.run(request).await;
-    }
-    let Some(client) = request.extensions().get::<ClientIp>().copied() else {
-        return next.run(request).await;
-    };
-    match state.limits.check(state.limits.writes_per_ip, &client.limit_key()) {
-        Err(refused) => refused.into_response(),
-        Ok(None) => next.run(request).await,
-        Ok(Some((policy, remaining))) => {
-            let mut response = next.run(request).await;
-            rate_limit_headers(response.headers_mut(), &policy, remaining);
-            response
-        }
-    }
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //! `axum::serve` does not set: a header-read timeout that also ends idle
 //! keep-alive connections (hyper needs a timer for it), a cap on open
 //! connections (one more is answered 503 and closed, never queued), and a
-//! graceful drain on shutdown. Requests in flight are capped by
-//! [`shed_load`], a layer of the router.
+//! graceful drain on shutdown. Requests in flight are capped by [`admit`],
+//! a layer of the router that also resolves the client and spends its
+//! write budget.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +22,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
+use crate::client::{self, TrustedProxies};
 use crate::error::ApiError;
+use crate::limits::{self, Limits};
 
 /// How much of the transport one instance gives away.
 #[derive(Debug, Clone)]
@@ -111,13 +114,35 @@ async fn refuse(mut stream: TcpStream) {
     let _ = stream.shutdown().await;
 }
 
-/// Requests in flight at once, as a router layer: past the cap a request
-/// is answered 503 with `Retry-After` at once instead of waiting in a
-/// queue nobody bounds.
-pub async fn shed_load(State(in_flight): State<Arc<Semaphore>>, request: Request, next: Next) -> Response {
-    let Ok(_permit) = in_flight.try_acquire() else {
+/// What admitting a request takes: room among the requests in flight, who
+/// the client is, and, for a public write, one of their writes.
+pub struct Gate {
+    pub in_flight: Semaphore,
+    pub proxies: TrustedProxies,
+    pub limits: Arc<Limits>,
+}
+
+/// The one router layer that admits requests (one layer rather than three:
+/// every layer costs each request a boxed future). Past the cap on
+/// requests in flight a request is answered 503 with `Retry-After` at once
+/// instead of waiting in a queue nobody bounds; a public write over its
+/// client's budget is answered 429; the others carry their `RateLimit`.
+pub async fn admit(State(gate): State<Arc<Gate>>, mut request: Request, next: Next) -> Response {
+    let Ok(_permit) = gate.in_flight.try_acquire() else {
         metrics::counter!("turnout_requests_shed_total").increment(1);
         return ApiError::Overloaded.into_response();
     };
-    next.run(request).await
+    let client = client::resolve(&gate.proxies, &mut request);
+    let spent = match client.filter(|_| limits::is_public_write(&request)) {
+        Some(client) => match gate.limits.write(client) {
+            Ok(spent) => spent,
+            Err(refused) => return refused.into_response(),
+        },
+        None => None,
+    };
+    let mut response = next.run(request).await;
+    if let Some((policy, remaining)) = spent {
+        limits::rate_limit_headers(response.headers_mut(), &policy, remaining);
+    }
+    response
 }

@@ -189,6 +189,34 @@ pub fn unlimited() -> Settings {
     }
 }
 
+/// Limits switched on with every budget off but what `set` names: a test
+/// of one limit is not tripped by another.
+pub fn limits(set: impl FnOnce(&mut turnout_http::LimitSettings)) -> turnout_http::LimitSettings {
+    let mut limits = turnout_http::LimitSettings {
+        enabled: true,
+        writes_per_ip_per_minute: 0,
+        signups_per_email_per_hour: 0,
+        changes_per_registration_per_day: 0,
+        uploads_per_ip_per_hour: 0,
+    };
+    set(&mut limits);
+    limits
+}
+
+/// An SMS provider at `url` speaking Twilio's form, for numbers in India.
+pub fn sms_settings(url: String) -> SmsSettings {
+    SmsSettings {
+        url,
+        username: Some("AC123".into()),
+        password: Some("auth-token".into()),
+        from: "+15005550006".into(),
+        body: turnout_delivery::sms::TWILIO_BODY.into(),
+        content_type: turnout_delivery::sms::FORM.into(),
+        timeout: Duration::from_secs(5),
+        countries: vec!["IN".into()],
+    }
+}
+
 /// Tests run their webhook receivers on 127.0.0.1, which is internal.
 fn loopback_allowed() -> Arc<AddressPolicy> {
     Arc::new(AddressPolicy::new(&["127.0.0.1".into()]).expect("a valid allowlist"))

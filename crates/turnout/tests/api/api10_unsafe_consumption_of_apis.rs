@@ -3,13 +3,11 @@
 //! trusted further than it must be. A huge error body is cut before it
 //! reaches the ledger; a provider's garbage is an outage, not a pass.
 
-use std::time::Duration;
-
 use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use serde_json::json;
-use turnout_delivery::{EmailTransport, SmsSettings, WorkerSettings};
-use turnout_http::{BotSettings, CaptchaSettings, LimitSettings, Settings};
+use turnout_delivery::{EmailTransport, WorkerSettings};
+use turnout_http::{BotSettings, CaptchaSettings, Settings};
 use turnout_test_support::{TestApp, in_days, lead_body};
 
 async fn answering(status: StatusCode, body: &'static str) -> String {
@@ -33,16 +31,7 @@ async fn a_providers_huge_error_is_cut_before_it_is_kept() {
         app.post("/api/v1/registrations", &body).await.status(),
         StatusCode::CREATED
     );
-    let sms = SmsSettings {
-        url,
-        username: None,
-        password: None,
-        from: "+15005550006".into(),
-        body: turnout_delivery::sms::TWILIO_BODY.into(),
-        content_type: turnout_delivery::sms::FORM.into(),
-        timeout: Duration::from_secs(5),
-        countries: vec!["IN".into()],
-    };
+    let sms = turnout_test_support::sms_settings(url);
     let settings = WorkerSettings {
         reminders: vec![SignedDuration::from_hours(24)],
         ..WorkerSettings::default()
@@ -71,13 +60,7 @@ async fn a_challenge_providers_garbage_is_an_outage_and_changes_nothing() {
     ] {
         let verify_url = answering(status, body).await;
         let app = TestApp::spawn_with(Settings {
-            limits: LimitSettings {
-                enabled: true,
-                writes_per_ip_per_minute: 0,
-                signups_per_email_per_hour: 0,
-                changes_per_registration_per_day: 0,
-                uploads_per_ip_per_hour: 0,
-            },
+            limits: turnout_test_support::limits(|_| {}),
             bots: BotSettings {
                 captcha: Some(CaptchaSettings {
                     verify_url,

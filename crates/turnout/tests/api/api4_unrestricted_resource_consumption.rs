@@ -7,20 +7,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use turnout_http::{LimitSettings, Settings, TrustedProxies};
-use turnout_test_support::{TestApp, json_body, lead_body};
-
-/// Only the limits a test names; every other one off.
-fn limits(set: impl FnOnce(&mut LimitSettings)) -> LimitSettings {
-    let mut limits = LimitSettings {
-        enabled: true,
-        writes_per_ip_per_minute: 0,
-        signups_per_email_per_hour: 0,
-        changes_per_registration_per_day: 0,
-        uploads_per_ip_per_hour: 0,
-    };
-    set(&mut limits);
-    limits
-}
+use turnout_test_support::{TestApp, json_body, lead_body, limits};
 
 async fn spawn(limits: LimitSettings, trusted: &[&str]) -> TestApp {
     let trusted: Vec<String> = trusted.iter().map(|entry| (*entry).to_owned()).collect();

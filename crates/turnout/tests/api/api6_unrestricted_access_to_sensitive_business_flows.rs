@@ -90,19 +90,13 @@ mod bots {
 
     use reqwest::StatusCode;
     use serde_json::{Value, json};
-    use turnout_http::{BotSettings, CaptchaSettings, LimitSettings, Settings};
+    use turnout_http::{BotSettings, CaptchaSettings, Settings};
     use turnout_test_support::{TestApp, json_body, lead_body};
 
     /// Limits on, but only the bot checks a test names.
     async fn spawn(bots: BotSettings) -> TestApp {
         TestApp::spawn_with(Settings {
-            limits: LimitSettings {
-                enabled: true,
-                writes_per_ip_per_minute: 0,
-                signups_per_email_per_hour: 0,
-                changes_per_registration_per_day: 0,
-                uploads_per_ip_per_hour: 0,
-            },
+            limits: turnout_test_support::limits(|_| {}),
             bots,
             ..Settings::default()
         })

@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
@@ -12,7 +11,7 @@ use base64::Engine;
 use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use turnout_delivery::{EmailTransport, SmsSettings, WorkerSettings};
+use turnout_delivery::{EmailTransport, WorkerSettings};
 use turnout_test_support::{TestApp, in_days, lead_body};
 
 #[derive(Debug, Clone)]
@@ -93,16 +92,7 @@ async fn sms_reminders_go_only_to_people_who_agreed_and_are_retried_with_one_key
         );
     }
 
-    let sms = SmsSettings {
-        url,
-        username: Some("AC123".into()),
-        password: Some("auth-token".into()),
-        from: "+15005550006".into(),
-        body: turnout_delivery::sms::TWILIO_BODY.into(),
-        content_type: turnout_delivery::sms::FORM.into(),
-        timeout: Duration::from_secs(5),
-        countries: vec!["IN".into()],
-    };
+    let sms = turnout_test_support::sms_settings(url);
     let settings = WorkerSettings {
         reminders: vec![SignedDuration::from_hours(24)],
         ..WorkerSettings::default()
