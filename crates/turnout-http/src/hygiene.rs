@@ -154,3 +154,20 @@ fn kind_and_title(status: StatusCode) -> (&'static str, &'static str) {
         _ => ("bad-request", "The request was refused"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hsts_only_over_https_and_frames_only_for_named_sites() {
+        let plain = HeaderPolicy::new("http://127.0.0.1:8080", &[]);
+        assert!(!plain.hsts && plain.deny_frames);
+        let public = HeaderPolicy::new("https://turnout.example.com", &["https://academy.example.com".into()]);
+        assert!(public.hsts);
+        assert!(!public.deny_frames);
+        let csp = public.content_security_policy.to_str().unwrap();
+        assert!(csp.contains("frame-ancestors https://academy.example.com"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+    }
+}

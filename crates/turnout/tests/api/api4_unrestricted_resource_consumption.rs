@@ -236,8 +236,9 @@ async fn a_client_trickling_headers_is_cut_off_while_others_are_served() {
     let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let started = Instant::now();
     slow.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+    // The trickle would last 8 s; the server must cut it off near 1 s.
     let trickle = tokio::spawn(async move {
-        for _ in 0..20 {
+        for _ in 0..40 {
             tokio::time::sleep(Duration::from_millis(200)).await;
             if slow.write_all(b"x-slow: 1\r\n").await.is_err() {
                 break;
@@ -256,8 +257,8 @@ async fn a_client_trickling_headers_is_cut_off_while_others_are_served() {
         "the trickling client is disconnected"
     );
     assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "within the timeout, not at the end of the trickle"
+        started.elapsed() < Duration::from_secs(6),
+        "cut off near the timeout, not at the end of the trickle"
     );
 
     let mut idle = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
@@ -296,9 +297,17 @@ async fn past_the_cap_requests_and_connections_are_shed_with_503() {
         )
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let client = reqwest::Client::new();
-    let shed = client.get(app.url("/api/v1/webinars")).send().await.unwrap();
+    // Once the holder's request is in (a moment on a loaded machine), the
+    // next is shed.
+    let mut shed = client.get(app.url("/api/v1/webinars")).send().await.unwrap();
+    for _ in 0..100 {
+        if shed.status() == StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        shed = client.get(app.url("/api/v1/webinars")).send().await.unwrap();
+    }
     assert_eq!(shed.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(shed.headers()["retry-after"], "1");
     assert_eq!(json_body(shed).await["type"], "/problems/overloaded");

@@ -131,3 +131,43 @@ async fn sms_reminders_go_only_to_people_who_agreed_and_are_retried_with_one_key
     assert!(body.contains("(Asia/Kolkata)"), "{body}");
     assert!(body.contains("/registrations/") && body.contains("token="), "{body}");
 }
+
+#[tokio::test]
+async fn sms_go_only_to_the_countries_allowed() {
+    let app = TestApp::spawn().await;
+    let (url, provider) = provider().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let starts_at = in_days(3);
+    let slot = app.slot_at(&webinar, starts_at, 10).await;
+    for (email, phone) in [
+        ("asha@example.com", "+91 98765 43210"),
+        ("tom@example.com", "+44 7400 123456"),
+    ] {
+        let mut body = lead_body(&webinar, email);
+        body["slot_id"] = json!(slot);
+        body["phone"] = json!(phone);
+        assert_eq!(
+            app.post("/api/v1/registrations", &body).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let settings = WorkerSettings {
+        reminders: vec![SignedDuration::from_hours(24)],
+        ..WorkerSettings::default()
+    };
+    let sms = turnout_test_support::sms_settings(url);
+    assert_eq!(sms.countries, ["IN"]);
+    let worker = app.worker_sending(settings, &EmailTransport::Files(app.mail.path().to_owned()), Some(sms));
+    worker.run_once(Timestamp::now()).await.unwrap();
+    worker
+        .run_once(starts_at - SignedDuration::from_hours(24))
+        .await
+        .unwrap();
+
+    let sent = provider.requests.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "only the Indian number got an SMS");
+    assert_eq!(field(&sent[0], "To"), "+919876543210");
+    let skipped = app.ledger("?channel=sms&status=skipped").await;
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0]["last_error"], "SMS to GB is not allowed (sms.countries)");
+}
