@@ -112,13 +112,16 @@ PY
         -H 'content-type: application/json' --data-binary "@$OUT/article.json" >/dev/null
 }
 
-# Runs wrk and prints "req/s p50 p99 non2xx".
+# Runs wrk and prints "req/s p50 p99 non2xx"; HEADER="name: value" adds
+# a request header.
 load() { # name url [script]
     local log="$OUT/$1.txt"
+    local header=()
+    if [ -n "${HEADER:-}" ]; then header=(-H "$HEADER"); fi
     if [ -n "${3:-}" ]; then
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$3" "$2" >"$log"
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${header[@]}" -s "$3" "$2" >"$log"
     else
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2" >"$log"
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${header[@]}" "$2" >"$log"
     fi
     local rps p50 p99 errors
     rps=$(awk '/^Requests\/sec/ {print $2}' "$log")
@@ -151,6 +154,10 @@ for backend in $BACKENDS; do
     seed_article
     read -r rps p50 p99 errors < <(load "$backend-article-page" "$BASE/articles/bench-article")
     printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "GET /articles/{slug}" "$rps" "$p50" "$p99" "$errors"
+    read -r rps p50 p99 errors < <(HEADER="Accept-Encoding: br" load "$backend-article-page-br" "$BASE/articles/bench-article")
+    printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "GET /articles/{slug}, br" "$rps" "$p50" "$p99" "$errors"
+    read -r rps p50 p99 errors < <(HEADER="Accept-Encoding: gzip" load "$backend-article-page-gzip" "$BASE/articles/bench-article")
+    printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "GET /articles/{slug}, gzip" "$rps" "$p50" "$p99" "$errors"
     read -r rps p50 p99 errors < <(load "$backend-article-api" "$BASE/api/v1/articles/bench-article")
     printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "GET /api/v1/articles/{slug}" "$rps" "$p50" "$p99" "$errors"
     read -r rps p50 p99 errors < <(TURNOUT_BENCH_SLOTS="$SLOTS" TURNOUT_BENCH_WEBINAR=bench \

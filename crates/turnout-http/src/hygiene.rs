@@ -98,6 +98,21 @@ pub async fn secure(State(policy): State<Arc<HeaderPolicy>>, request: Request, n
     response
 }
 
+/// A compressed answer is another representation of the same resource, so
+/// its validator cannot stay strong (RFC 9110 §8.8.1): `W/` is put in front.
+/// `If-None-Match` compares weakly, so the same tag still gets a 304.
+pub async fn weaken_encoded_etag(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    if headers.contains_key(header::CONTENT_ENCODING)
+        && let Some(etag) = headers.get(header::ETAG).and_then(|etag| etag.to_str().ok())
+        && !etag.starts_with("W/")
+        && let Ok(weak) = HeaderValue::from_str(&format!("W/{etag}"))
+    {
+        headers.insert(header::ETAG, weak);
+    }
+    response
+}
+
 fn is_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)

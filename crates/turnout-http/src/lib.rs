@@ -184,6 +184,9 @@ pub fn app(state: AppState) -> Router {
         REQUEST_TIMEOUT,
     )
     .layer(axum::middleware::from_fn_with_state(headers, hygiene::secure))
+    // Outside the headers layer, which reads plain-text rejections' bodies.
+    .layer(tower_http::compression::CompressionLayer::new())
+    .layer(axum::middleware::map_response(hygiene::weaken_encoded_etag))
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.

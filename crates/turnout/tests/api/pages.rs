@@ -322,3 +322,45 @@ async fn listed_sites_may_call_the_api_from_a_browser_and_others_are_refused() {
         .unwrap();
     assert_eq!(own.status(), StatusCode::CREATED, "Turnout's own pages");
 }
+
+#[tokio::test]
+async fn pages_are_compressed_for_clients_that_accept_it_and_still_revalidate() {
+    let app = TestApp::spawn().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    demo_article(&app, &webinar).await;
+    let path = app.url("/articles/ml-engineer-guide");
+    let plain = app.client.get(&path).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let strong = plain.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(strong.starts_with('"'), "{strong}");
+    let plain_length = plain.bytes().await.unwrap().len();
+
+    for encoding in ["br", "gzip"] {
+        let packed = app
+            .client
+            .get(&path)
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(packed.status(), StatusCode::OK);
+        assert_eq!(packed.headers()["content-encoding"], encoding);
+        assert!(packed.headers()["vary"].to_str().unwrap().contains("accept-encoding"));
+        let weak = packed.headers()["etag"].to_str().unwrap().to_owned();
+        assert_eq!(weak, format!("W/{strong}"), "another representation, a weak validator");
+        let length = packed.bytes().await.unwrap().len();
+        assert!(
+            length * 2 < plain_length,
+            "{encoding}: {length} bytes against {plain_length}"
+        );
+        let again = app
+            .client
+            .get(&path)
+            .header("accept-encoding", encoding)
+            .header("if-none-match", &weak)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{encoding}");
+    }
+}
