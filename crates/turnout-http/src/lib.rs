@@ -185,7 +185,8 @@ pub fn app(state: AppState) -> Router {
     )
     .layer(axum::middleware::from_fn_with_state(headers, hygiene::secure))
     // Outside the headers layer, which reads plain-text rejections' bodies.
-    .layer(tower_http::compression::CompressionLayer::new())
+    // The fastest level: a cached page is compressed again on every request.
+    .layer(tower_http::compression::CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
     .layer(axum::middleware::map_response(hygiene::weaken_encoded_etag))
 }
 
