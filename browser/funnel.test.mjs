@@ -106,7 +106,8 @@ test("a returning visitor is told they are registered, and nothing about the sea
   await enterDetails(again, { name: "Someone Else", email, phone: "+91 98765 43214" });
   await again.locator(".slots button:not([disabled])").last().click();
   await again.getByRole("heading", { name: "You're already registered" }).waitFor();
-  await again.getByText("We are emailing it a link to see, move or cancel that registration").waitFor();
+  const region = again.getByRole("region", { name: "You're already registered" });
+  await region.getByText("We are emailing it a link to see, move or cancel that registration").waitFor();
   const text = await again.locator("[data-turnout-widget]").textContent();
   assert.ok(!/Webinar slot blocked|your webinar slot/.test(text), `nothing about the existing seat: ${text}`);
   await shot(again, "already-registered");

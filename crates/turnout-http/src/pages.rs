@@ -120,8 +120,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The assets, hashed once per process.
-static SITE_CSS_TAGGED: LazyLock<Tagged> = LazyLock::new(|| Tagged::new(SITE_CSS.as_bytes()));
-static WIDGET_JS_TAGGED: LazyLock<Tagged> = LazyLock::new(|| Tagged::new(WIDGET_JS.as_bytes()));
+static SITE_CSS_TAGGED: LazyLock<Tagged> = LazyLock::new(|| Tagged::kept(SITE_CSS.as_bytes()));
+static WIDGET_JS_TAGGED: LazyLock<Tagged> = LazyLock::new(|| Tagged::kept(WIDGET_JS.as_bytes()));
 
 async fn site_css(headers: HeaderMap) -> Response {
     conditional(&headers, "text/css; charset=utf-8", ASSETS, &SITE_CSS_TAGGED)
@@ -160,7 +160,7 @@ where
     }
     match build().await {
         Ok(Some(body)) => {
-            let page = Tagged::new(body);
+            let page = Tagged::kept(body);
             state.pages.keep(key, ttl, page.clone());
             conditional(headers, HTML, PUBLISHED, &page)
         }

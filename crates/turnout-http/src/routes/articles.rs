@@ -267,7 +267,7 @@ pub async fn get_article(
         .await?
         .filter(|article| article.status == ArticleStatus::Published)
         .ok_or(ApiError::NotFound("article"))?;
-    let body = Tagged::new(json_bytes(&ArticleView::from(&article)));
+    let body = Tagged::kept(json_bytes(&ArticleView::from(&article)));
     state.pages.keep(&key, ARTICLE_TTL, body.clone());
     Ok(conditional(&headers, "application/json", PUBLISHED, &body))
 }
