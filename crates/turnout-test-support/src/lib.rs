@@ -472,6 +472,26 @@ impl TestApp {
         )
     }
 
+    /// Step 1, then a callback in tomorrow's first window; returns the
+    /// consultation's id and its lead's token. An advisor must cover it.
+    pub async fn callback(&self, webinar: &str, email: &str) -> (String, String) {
+        let (lead_id, lead_token) = self.lead(webinar, email).await;
+        let listing = json_body(self.get("/api/v1/consultation-windows?tz=Asia/Kolkata").await).await;
+        let window_id = listing["days"][1]["windows"][0]["window_id"].clone();
+        let created = self
+            .post(
+                "/api/v1/consultations",
+                &json!({"lead_id": lead_id, "lead_token": lead_token, "window_id": window_id}),
+            )
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let id = json_body(created).await["consultation_id"]
+            .as_str()
+            .expect("a consultation id")
+            .to_owned();
+        (id, lead_token)
+    }
+
     /// Steps 1 and 2 in one go; returns the response.
     pub async fn register(&self, webinar: &str, slot_id: i64, email: &str) -> Response {
         let mut body = lead_body(webinar, email);

@@ -145,22 +145,8 @@ async fn a_lead_token_opens_only_its_own_callback() {
     let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
     app.advisor("nadia@example.com", "Asia/Kolkata", ("00:00", "23:59"), 5)
         .await;
-    let listing = json_body(app.get("/api/v1/consultation-windows?tz=Asia/Kolkata").await).await;
-    let window_id = listing["days"][1]["windows"][0]["window_id"].clone();
-    let mut callbacks = Vec::new();
-    for email in ["asha@example.com", "ravi@example.com"] {
-        let (lead_id, lead_token) = app.lead(&webinar, email).await;
-        let created = app
-            .post(
-                "/api/v1/consultations",
-                &json!({"lead_id": lead_id, "lead_token": lead_token, "window_id": window_id}),
-            )
-            .await;
-        assert_eq!(created.status(), StatusCode::CREATED);
-        let id = json_body(created).await["consultation_id"].as_str().unwrap().to_owned();
-        callbacks.push((id, lead_token));
-    }
-    let (asha, ravi) = (&callbacks[0], &callbacks[1]);
+    let asha = app.callback(&webinar, "asha@example.com").await;
+    let ravi = app.callback(&webinar, "ravi@example.com").await;
     let upload = app
         .client
         .put(app.url(&format!("/api/v1/consultations/{}/resume", ravi.0)))

@@ -76,16 +76,7 @@ async fn an_advisor_calls_the_phone_given_with_the_callback() {
     let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
     app.advisor("nadia@example.com", "Asia/Kolkata", ("00:00", "23:59"), 5)
         .await;
-    let lead = json_body(app.post("/api/v1/leads", &asha(&webinar)).await).await;
-    let listing = json_body(app.get("/api/v1/consultation-windows?tz=Asia/Kolkata").await).await;
-    let window_id = listing["days"][1]["windows"][0]["window_id"].clone();
-    let requested = app
-        .post(
-            "/api/v1/consultations",
-            &json!({"lead_id": lead["lead_id"], "lead_token": lead["lead_token"], "window_id": window_id}),
-        )
-        .await;
-    assert_eq!(requested.status(), StatusCode::CREATED);
+    app.callback(&webinar, "asha@example.com").await;
 
     let overwritten = app.post("/api/v1/leads", &impostor(&webinar)).await;
     assert_eq!(overwritten.status(), StatusCode::CREATED);

@@ -1,7 +1,6 @@
 use std::io::Write;
 
 use reqwest::StatusCode;
-use serde_json::json;
 use turnout_test_support::{TestApp, json_body};
 
 /// A consultation and its lead's token, ready for an upload.
@@ -9,21 +8,7 @@ async fn consultation(app: &TestApp) -> (String, String) {
     let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
     app.advisor("nadia@example.com", "Asia/Kolkata", ("00:00", "23:59"), 5)
         .await;
-    let (lead_id, lead_token) = app.lead(&webinar, "asha@example.com").await;
-    let listing = json_body(app.get("/api/v1/consultation-windows?tz=Asia/Kolkata").await).await;
-    let window_id = listing["days"][1]["windows"][0]["window_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let created = app
-        .post(
-            "/api/v1/consultations",
-            &json!({"lead_id": lead_id, "lead_token": lead_token, "window_id": window_id}),
-        )
-        .await;
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let id = json_body(created).await["consultation_id"].as_str().unwrap().to_owned();
-    (id, lead_token)
+    app.callback(&webinar, "asha@example.com").await
 }
 
 async fn upload(app: &TestApp, id: &str, token: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
