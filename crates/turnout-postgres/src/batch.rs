@@ -1,8 +1,8 @@
 //! Group commit for registrations. Requests queue for a batcher task that
-//! sends whatever has queued up as one `turnout_register_batch` call: one
-//! round trip and one commit for up to 64 registrations, each still decided
-//! in arrival order by the same conditional UPDATE. A caller hears back
-//! only after that commit.
+//! sends whatever has queued up as one `turnout_register_set` call: one
+//! round trip and one commit for up to 64 registrations, decided set-wise
+//! with seats granted per slot in arrival order. A caller hears back only
+//! after that commit.
 
 use std::sync::Arc;
 
@@ -16,19 +16,16 @@ use uuid::Uuid;
 
 use crate::{registration_from_row, ts};
 
-/// At most this many registrations share a commit: PostgreSQL tracks 64
-/// subtransactions per transaction before it overflows to disk.
+/// At most this many registrations share a commit.
 pub const MAX_BATCH: usize = 64;
 
-/// Batches in flight at once per instance. With two, PostgreSQL reported
-/// deadlocks between batches on slot rows under load (each then fell back to
-/// registering alone, a one-second stall), although elements are sorted by
-/// slot; one batch at a time measured faster anyway (7,400/s against 3,600/s
-/// on 2 cores). Batches from other instances can still meet: a failed batch
-/// is retried element by element.
-const IN_FLIGHT: usize = 1;
+/// Batches in flight at once per instance. Every batch takes its locks in
+/// one order (persons by email, then slots by id; see migration 0014), so
+/// batches of this and other instances wait for each other but never
+/// deadlock; a batch that fails anyway is retried element by element.
+const IN_FLIGHT: usize = 2;
 
-const REGISTER_BATCH: &str = "SELECT * FROM turnout_register_batch($1::jsonb)";
+const REGISTER_SET: &str = "SELECT * FROM turnout_register_set($1::jsonb)";
 
 /// Many outbox messages in one statement (PostgreSQL arrays).
 const RECORD_EVENTS: &str = "INSERT INTO outbox (event_id, event_type, payload, created_at) \
@@ -100,35 +97,41 @@ async fn run(pool: PgPool, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
-/// Runs `registrations` as one statement; answers come back in the order
-/// given. Elements are sent sorted by slot, so that concurrent batches take
-/// slot locks in one order.
+/// Runs `registrations`, in arrival order, as one statement; answers come
+/// back in the order given.
 pub async fn register_batch(
     pool: &PgPool,
     registrations: &[NewRegistration],
 ) -> Result<Vec<Result<Attempt, RegistrationError>>, StoreError> {
-    let mut order: Vec<usize> = (0..registrations.len()).collect();
-    order.sort_by_key(|&i| registrations[i].slot_id);
-    let requests: Vec<Value> = order.iter().map(|&i| request(&registrations[i])).collect();
+    let requests: Vec<Value> = (1..).zip(registrations).map(|(idx, new)| request(idx, new)).collect();
     let body = serde_json::to_string(&requests).map_err(StoreError::other)?;
     let mut tx = pool.begin().await?;
-    let rows = sqlx::query(REGISTER_BATCH).bind(body).fetch_all(&mut *tx).await?;
-    let mut answers: Vec<Option<Result<Attempt, RegistrationError>>> = registrations.iter().map(|_| None).collect();
-    for row in &rows {
-        let position: i64 = row.try_get(0)?;
-        let sent = usize::try_from(position - 1)
-            .ok()
-            .and_then(|p| order.get(p).copied())
-            .ok_or_else(|| StoreError::other(format!("turnout_register_batch answered for element {position}")))?;
-        answers[sent] = Some(attempt(row));
+    let rows = sqlx::query(REGISTER_SET).bind(body).fetch_all(&mut *tx).await?;
+    if rows.len() != registrations.len() {
+        return Err(StoreError::other(format!(
+            "turnout_register_set answered {} of {} elements",
+            rows.len(),
+            registrations.len()
+        )));
     }
-    let answers = answers
-        .into_iter()
-        .map(|answer| answer.ok_or_else(|| StoreError::other("turnout_register_batch skipped an element")))
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let answers = rows.iter().map(answer).collect::<Result<Vec<_>, StoreError>>()?;
     record_events(&mut tx, registrations, &answers).await?;
     tx.commit().await?;
-    Ok(answers)
+    Ok(answers.into_iter().map(|answer| answer.attempt).collect())
+}
+
+/// What the batch answered for one element, and whether that element's new
+/// lead was kept (so `lead.created` is due).
+struct Answer {
+    attempt: Result<Attempt, RegistrationError>,
+    lead_created: bool,
+}
+
+fn answer(row: &PgRow) -> Result<Answer, StoreError> {
+    Ok(Answer {
+        attempt: attempt(row),
+        lead_created: row.try_get(2)?,
+    })
 }
 
 /// Writes the batch's events to the outbox in the batch's transaction, in
@@ -138,21 +141,16 @@ pub async fn register_batch(
 async fn record_events(
     tx: &mut PgConnection,
     registrations: &[NewRegistration],
-    answers: &[Result<Attempt, RegistrationError>],
+    answers: &[Answer],
 ) -> Result<(), StoreError> {
     let mut events = Vec::new();
     let mut now = None;
     for (registration, answer) in registrations.iter().zip(answers) {
-        let Ok(Some(outcome)) = answer else { continue };
-        if let RegistrationLead::New { lead, key } = &registration.lead {
-            let kept = matches!(
-                outcome,
-                Ok(_) | Err(RegistrationError::SlotFull | RegistrationError::SlotClosed)
-            );
-            if kept {
-                events.push(OutboxEvent::lead_created(key.id, lead));
-            }
+        now = Some(registration.now);
+        if let (true, RegistrationLead::New { lead, key }) = (answer.lead_created, &registration.lead) {
+            events.push(OutboxEvent::lead_created(key.id, lead));
         }
+        let Ok(Some(outcome)) = &answer.attempt else { continue };
         match outcome {
             Ok(RegistrationOutcome::Created(created)) => {
                 events.push(OutboxEvent::registration("registration.confirmed", created));
@@ -162,9 +160,10 @@ async fn record_events(
             }
             Err(_) => {}
         }
-        now = Some(registration.now);
     }
-    let Some(now) = now else { return Ok(()) };
+    let Some(now) = now.filter(|_| !events.is_empty()) else {
+        return Ok(());
+    };
     let ids: Vec<Uuid> = events.iter().map(|event| event.event_id).collect();
     let types: Vec<&str> = events.iter().map(|event| event.event_type).collect();
     let payloads: Vec<&str> = events.iter().map(|event| event.payload.as_str()).collect();
@@ -178,12 +177,12 @@ async fn record_events(
     Ok(())
 }
 
-/// One element's outcome; its registration's columns follow from 2.
+/// One element's outcome; its registration's columns follow from 3.
 fn attempt(row: &PgRow) -> Result<Attempt, RegistrationError> {
     let outcome: &str = row.try_get(1).map_err(StoreError::from)?;
     let answer = match outcome {
-        "created" => Ok(RegistrationOutcome::Created(registration_from_row(row, 2)?)),
-        "existing" => Ok(RegistrationOutcome::Existing(registration_from_row(row, 2)?)),
+        "created" => Ok(RegistrationOutcome::Created(registration_from_row(row, 3)?)),
+        "existing" => Ok(RegistrationOutcome::Existing(registration_from_row(row, 3)?)),
         "slot_full" => Err(RegistrationError::SlotFull),
         "slot_closed" => Err(RegistrationError::SlotClosed),
         "retry" => return Ok(None),
@@ -191,18 +190,20 @@ fn attempt(row: &PgRow) -> Result<Attempt, RegistrationError> {
         "lead_not_found" => return Err(RegistrationError::LeadNotFound),
         "webinar_not_found" => return Err(RegistrationError::WebinarNotFound),
         "slot_in_other_webinar" => return Err(RegistrationError::SlotInOtherWebinar),
-        other => return Err(StoreError::other(format!("turnout_register answered {other:?}")).into()),
+        other => return Err(StoreError::other(format!("turnout_register_set answered {other:?}")).into()),
     };
     Ok(Some(answer))
 }
 
-/// A registration as `turnout_register_batch` reads it.
-fn request(new: &NewRegistration) -> Value {
+/// A registration as `turnout_register_set` reads it, `idx` its place in
+/// the batch.
+fn request(idx: i64, new: &NewRegistration) -> Value {
     let (key, lead) = match &new.lead {
         RegistrationLead::Known(key) => (key, None),
         RegistrationLead::New { lead, key } => (key, Some(lead.as_ref())),
     };
     let mut request = json!({
+        "idx": idx,
         "id": new.id,
         "slot_id": new.slot_id,
         "manage_token_hash": new.manage_token.as_str(),

@@ -68,6 +68,7 @@ const MIGRATIONS: &[EmbeddedMigration] = migrations![
     (11, "lead contacts", "0011_lead_contacts.sql"),
     (12, "recipient allowances", "0012_recipient_allowances.sql"),
     (13, "tokens", "0013_tokens.sql"),
+    (14, "register set", "0014_register_set.sql"),
 ];
 
 /// Connections per instance; see PERFORMANCE.md for why it is small.
@@ -850,7 +851,7 @@ impl Store for PostgresStore {
                 }
                 .into())
             }),
-            None => Err(StoreError::other("turnout_register_batch answered nothing").into()),
+            None => Err(StoreError::other("turnout_register_set answered nothing").into()),
         }
     }
 

@@ -31,6 +31,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0011_lead_contacts.sql"),
     include_str!("../../../turnout-postgres/migrations/0012_recipient_allowances.sql"),
     include_str!("../../../turnout-postgres/migrations/0013_tokens.sql"),
+    include_str!("../../../turnout-postgres/migrations/0014_register_set.sql"),
 ];
 
 /// Applies one clause of an `ALTER TABLE` to its table's columns.
