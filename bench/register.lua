@@ -4,7 +4,9 @@
 -- addresses in X-Forwarded-For (the server trusts 127.0.0.1), so the
 -- abuse limits are exercised without refusing anyone.
 local counter = 0
-local thread_id = 0
+-- thread_id is a global each thread's setup sets: declaring a local of the
+-- same name here once gave both threads id 0, one seed and one run_id, so
+-- every person registered twice.
 local slots = {}
 local webinar = os.getenv("TURNOUT_BENCH_WEBINAR")
 local forwarded = os.getenv("TURNOUT_BENCH_FORWARDED") ~= nil

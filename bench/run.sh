@@ -9,6 +9,8 @@
 #
 #   bench/run.sh                 # both backends
 #   BACKENDS=sqlite bench/run.sh # one
+#   SCENARIOS="registrations" bench/run.sh # some of: reads registrations
+#                                          # consultations limited (all by default)
 #   DURATION=8s CONNECTIONS=64 THREADS=2 are the defaults.
 #
 # Throughput runs with the abuse limits off (TURNOUT_LIMITS_ENABLED=false,
@@ -23,6 +25,7 @@ DURATION="${DURATION:-8s}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 BACKENDS="${BACKENDS:-sqlite postgres}"
+SCENARIOS="${SCENARIOS:-reads registrations consultations limited}"
 PG_SERVER="${PG_SERVER:-postgres://postgres@127.0.0.1:5432}"
 PORT="${PORT:-18181}"
 BASE="http://127.0.0.1:$PORT"
@@ -54,6 +57,7 @@ start_server() { # $1 = database url, $2 = limits on (true/false, default false)
     # out a fill time, and what is measured is the limiter.
     RUST_LOG=warn DATABASE_URL="$1" TURNOUT_ADMIN_TOKEN="$TOKEN" \
         TURNOUT_LIMITS_ENABLED="${2:-false}" TURNOUT_LIMITS_MIN_FILL_MS=0 TURNOUT_TRUSTED_PROXIES=127.0.0.1 \
+        TURNOUT_WORKER_IN_SERVE="${WORKER_IN_SERVE:-true}" \
         "$BIN" --data-dir "$data" serve --bind "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 100); do
@@ -131,6 +135,8 @@ load() { # name url [script]
     echo "$rps $p50 $p99 ${errors:-0}"
 }
 
+wants() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+
 peak_rss() { awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$server_pid/status"; }
 
 echo "Turnout benchmark: $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(date -u +%Y-%m-%d)"
@@ -147,6 +153,7 @@ for backend in $BACKENDS; do
     esac
     start_server "$url"
     seed
+    if wants reads; then
     read -r rps p50 p99 errors < <(load "$backend-healthz" "$BASE/healthz")
     printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "GET /healthz" "$rps" "$p50" "$p99" "$errors"
     read -r rps p50 p99 errors < <(load "$backend-slots" "$BASE/api/v1/webinars/bench/slots?tz=America/New_York")
@@ -160,9 +167,21 @@ for backend in $BACKENDS; do
     printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "GET /articles/{slug}, gzip" "$rps" "$p50" "$p99" "$errors"
     read -r rps p50 p99 errors < <(load "$backend-article-api" "$BASE/api/v1/articles/bench-article")
     printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "GET /api/v1/articles/{slug}" "$rps" "$p50" "$p99" "$errors"
+    fi
+    if wants registrations; then
     read -r rps p50 p99 errors < <(TURNOUT_BENCH_SLOTS="$SLOTS" TURNOUT_BENCH_WEBINAR=bench \
         load "$backend-register" "$BASE" bench/register.lua)
     printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "POST /registrations" "$rps" "$p50" "$p99" "$errors"
+    if [ "$backend" = postgres ]; then
+        curl -fsS -H "authorization: Bearer $TOKEN" "$BASE/metrics" | awk '
+            /^turnout_registration_batch_size_sum/ { size = $2 }
+            /^turnout_registration_batch_size_count/ { count = $2 }
+            /^turnout_registration_batch_duration_seconds_sum/ { seconds = $2 }
+            END { if (count) printf "postgres batches: %d, %.1f registrations and %.1f ms each on average\n",
+                count, size / count, 1000 * seconds / count }'
+    fi
+    fi
+    if wants consultations; then
     seed_advisors
     rm -f "$OUT"/leads-*.txt
     TURNOUT_BENCH_WEBINAR=bench TURNOUT_BENCH_OUT="$OUT" load "$backend-leads" "$BASE" bench/leads.lua >/dev/null
@@ -172,8 +191,10 @@ for backend in $BACKENDS; do
     printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "POST /consultations" "$rps" "$p50" "$p99" "$errors"
     echo "$backend consultations created: $(curl -fsS -H "authorization: Bearer $TOKEN" "$BASE/metrics" |
         awk -F' ' '/^turnout_consultations_total\{outcome="created"\}/ {print $2}')"
+    fi
     echo "$backend peak RSS: $(peak_rss)"
     stop_server
+    if wants limited; then
     if [ "$backend" = postgres ]; then
         psql "$PG_SERVER/postgres" -qc "DROP DATABASE $db WITH (FORCE)"
         psql "$PG_SERVER/postgres" -qc "CREATE DATABASE $db"
@@ -184,6 +205,7 @@ for backend in $BACKENDS; do
         load "$backend-register-limited" "$BASE" bench/register.lua)
     printf '%-9s %-28s %10s %9s %9s %8s\n' "$backend" "POST /registrations, limits" "$rps" "$p50" "$p99" "$errors"
     stop_server
+    fi
     if [ "$backend" = postgres ]; then
         psql "$PG_SERVER/postgres" -qc "DROP DATABASE $db WITH (FORCE)"
     fi

@@ -14,6 +14,19 @@
 -- Within a batch, a second request of the same person for the same webinar
 -- is answered 'retry' before anything of it is written; the caller sends it
 -- again alone, and it finds the first one's registration.
+--
+-- The batch's outbox events are written here too, so that a batch is one
+-- statement in its own transaction: no round trip to the application while
+-- slot locks are held. `lead.created` arrives built by the application;
+-- the registration events are built here as turnout_store::events builds
+-- them, and the conformance suite compares the two.
+
+-- A timestamp as RFC 3339 in UTC, fractional seconds only when there are
+-- some: how jiff prints a Timestamp.
+CREATE FUNCTION turnout_rfc3339(t TIMESTAMPTZ) RETURNS TEXT LANGUAGE sql STABLE AS $$
+    SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+        || COALESCE('.' || NULLIF(rtrim(to_char(t AT TIME ZONE 'UTC', 'US'), '0'), ''), '') || 'Z'
+$$;
 
 CREATE TYPE turnout_registration_request AS (
     idx               BIGINT,
@@ -42,7 +55,10 @@ CREATE TYPE turnout_registration_request AS (
     utm_term          TEXT,
     utm_content       TEXT,
     referrer          TEXT,
-    page              TEXT
+    page              TEXT,
+    event_id          UUID, -- for the registration's event
+    lead_event_id     UUID,
+    lead_event        TEXT  -- lead.created's payload
 );
 
 -- What the batch knows of one request so far; outcome NULL while undecided.
@@ -58,13 +74,21 @@ CREATE TYPE turnout_registration_state AS (
 CREATE FUNCTION turnout_register_set(requests JSONB) RETURNS TABLE (
     o_index BIGINT,
     o_outcome TEXT,
-    o_lead_created BOOLEAN,
     o_id UUID, o_status TEXT, o_time_zone TEXT, o_sequence BIGINT, o_created_at TIMESTAMPTZ, o_updated_at TIMESTAMPTZ,
     o_person_name TEXT, o_person_email TEXT,
     o_webinar_id BIGINT, o_webinar_slug TEXT, o_webinar_title TEXT, o_duration_minutes BIGINT,
     o_slot_id BIGINT, o_slot_webinar_id BIGINT, o_starts_at TIMESTAMPTZ, o_capacity BIGINT, o_seats_taken BIGINT,
     o_slot_status TEXT
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql
+-- A batch is at most 64 requests and every lookup here is by a key. While a
+-- table grows faster than autovacuum analyzes it (a launch, a benchmark),
+-- the planner takes it for small, and the plans PL/pgSQL keeps went on
+-- scanning leads and registrations whole, inside the slot locks. So no
+-- sequential scans, and a person's seat is looked up per request (LATERAL,
+-- LIMIT 1) on the one-seat index ("webinar_id + 0" keeps it off
+-- registrations_webinar, which holds every row of the webinar).
+SET enable_seqscan = off
+AS $$
 #variable_conflict use_column
 DECLARE
     v_requests turnout_registration_request[];
@@ -149,8 +173,8 @@ BEGIN
             CASE WHEN x.id IS NOT NULL THEN 'existing' ELSE e.outcome END,
             x.id)::turnout_registration_state
         FROM unnest(v_state) e
-        LEFT JOIN registrations x ON e.outcome IS NULL
-            AND x.person_id = e.person_id AND x.webinar_id = e.webinar_id AND x.status = 'confirmed'
+        LEFT JOIN LATERAL (SELECT x.id FROM registrations x WHERE x.person_id = e.person_id
+            AND x.webinar_id + 0 = e.webinar_id AND x.status = 'confirmed' LIMIT 1) x ON e.outcome IS NULL
         ORDER BY e.idx);
 
     PERFORM 1 FROM slots
@@ -200,8 +224,8 @@ BEGIN
                 CASE WHEN e.outcome = 'lost' THEN CASE WHEN x.id IS NULL THEN NULL ELSE 'existing' END ELSE e.outcome END,
                 COALESCE(x.id, e.registration))::turnout_registration_state
             FROM unnest(v_state) e
-            LEFT JOIN registrations x ON e.outcome = 'lost'
-                AND x.person_id = e.person_id AND x.webinar_id = e.webinar_id AND x.status = 'confirmed'
+            LEFT JOIN LATERAL (SELECT x.id FROM registrations x WHERE x.person_id = e.person_id
+                AND x.webinar_id + 0 = e.webinar_id AND x.status = 'confirmed' LIMIT 1) x ON e.outcome = 'lost'
             ORDER BY e.idx);
     END LOOP;
 
@@ -217,8 +241,33 @@ BEGIN
         LEFT JOIN slots s ON s.id = r.slot_id
         ORDER BY e.idx);
 
+    -- lead.created for each new lead kept, then registration.confirmed for a
+    -- seat taken or the manage-link email for a seat found.
+    INSERT INTO outbox (event_id, event_type, payload, created_at)
+    SELECT event_id, event_type, payload, now FROM (
+        SELECT r.idx, 1 AS ord, r.lead_event_id AS event_id, 'lead.created' AS event_type, r.lead_event AS payload,
+            r.now
+        FROM unnest(v_state) e JOIN unnest(v_requests) r USING (idx)
+        WHERE r.new_lead AND e.outcome IN ('created', 'existing', 'slot_full', 'slot_closed')
+        UNION ALL
+        SELECT r.idx, 2, r.event_id,
+            CASE e.outcome WHEN 'created' THEN 'registration.confirmed' ELSE 'registration.manage_link_requested' END,
+            json_build_object('registration_id', g.id, 'status', g.status, 'sequence', g.sequence,
+                'webinar', w.slug, 'webinar_title', w.title, 'slot_id', s.id, 'starts_at', turnout_rfc3339(s.starts_at),
+                'duration_minutes', w.duration_minutes, 'time_zone', g.time_zone, 'name', l.name,
+                'email', l.email)::text,
+            r.now
+        FROM unnest(v_state) e JOIN unnest(v_requests) r USING (idx)
+        JOIN registrations g ON g.id = e.registration
+        JOIN leads l ON l.id = g.lead_id
+        JOIN webinars w ON w.id = g.webinar_id
+        JOIN slots s ON s.id = g.slot_id
+        WHERE e.outcome IN ('created', 'existing')
+    ) events
+    ORDER BY idx, ord;
+
     RETURN QUERY
-    SELECT e.idx, e.outcome, r.new_lead AND e.outcome IN ('created', 'existing', 'slot_full', 'slot_closed'),
+    SELECT e.idx, e.outcome,
         g.id, g.status, g.time_zone, g.sequence, g.created_at, g.updated_at, l.name, l.email,
         w.id, w.slug, w.title, w.duration_minutes,
         s.id, s.webinar_id, s.starts_at, s.capacity, s.seats_taken, s.status

@@ -1,20 +1,21 @@
 //! Group commit for registrations. Requests queue for a batcher task that
-//! sends whatever has queued up as one `turnout_register_set` call: one
-//! round trip and one commit for up to 64 registrations, decided set-wise
-//! with seats granted per slot in arrival order. A caller hears back only
-//! after that commit.
+//! sends whatever has queued up as one `turnout_register_set` call, a
+//! statement in its own transaction: one round trip and one commit for up
+//! to 64 registrations and their outbox events, decided set-wise with seats
+//! granted per slot in arrival order. A caller hears back only after that
+//! commit.
 
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgPool, Row};
 use tokio::sync::{Semaphore, mpsc, oneshot};
-use turnout_store::events::{self, OutboxEvent};
+use turnout_store::events::OutboxEvent;
 use turnout_store::{NewRegistration, RegistrationError, RegistrationLead, RegistrationOutcome, StoreError};
 use uuid::Uuid;
 
-use crate::{registration_from_row, ts};
+use crate::registration_from_row;
 
 /// At most this many registrations share a commit.
 pub const MAX_BATCH: usize = 64;
@@ -26,10 +27,6 @@ pub const MAX_BATCH: usize = 64;
 const IN_FLIGHT: usize = 2;
 
 const REGISTER_SET: &str = "SELECT * FROM turnout_register_set($1::jsonb)";
-
-/// Many outbox messages in one statement (PostgreSQL arrays).
-const RECORD_EVENTS: &str = "INSERT INTO outbox (event_id, event_type, payload, created_at) \
-     SELECT id, kind, payload, $4 FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS e (id, kind, payload)";
 
 /// What one attempt at a registration came to: `None` when it lost a race to
 /// a concurrent registration of the same person and should be tried again.
@@ -78,7 +75,10 @@ async fn run(pool: PgPool, mut queue: mpsc::Receiver<Job>) {
         tokio::spawn(async move {
             let (registrations, replies): (Vec<_>, Vec<_>) =
                 jobs.into_iter().map(|job| (job.registration, job.reply)).unzip();
+            let started = std::time::Instant::now();
             let answers = register_batch(&pool, &registrations).await;
+            metrics::histogram!("turnout_registration_batch_duration_seconds").record(started.elapsed());
+            metrics::histogram!("turnout_registration_batch_size").record(registrations.len() as f64);
             match answers {
                 Ok(answers) => {
                     for (reply, answer) in replies.into_iter().zip(answers) {
@@ -105,8 +105,9 @@ pub async fn register_batch(
 ) -> Result<Vec<Result<Attempt, RegistrationError>>, StoreError> {
     let requests: Vec<Value> = (1..).zip(registrations).map(|(idx, new)| request(idx, new)).collect();
     let body = serde_json::to_string(&requests).map_err(StoreError::other)?;
-    let mut tx = pool.begin().await?;
-    let rows = sqlx::query(REGISTER_SET).bind(body).fetch_all(&mut *tx).await?;
+    // No BEGIN: the statement is its own transaction, committed before
+    // PostgreSQL answers.
+    let rows = sqlx::query(REGISTER_SET).bind(body).fetch_all(pool).await?;
     if rows.len() != registrations.len() {
         return Err(StoreError::other(format!(
             "turnout_register_set answered {} of {} elements",
@@ -114,75 +115,15 @@ pub async fn register_batch(
             registrations.len()
         )));
     }
-    let answers = rows.iter().map(answer).collect::<Result<Vec<_>, StoreError>>()?;
-    record_events(&mut tx, registrations, &answers).await?;
-    tx.commit().await?;
-    Ok(answers.into_iter().map(|answer| answer.attempt).collect())
+    Ok(rows.iter().map(attempt).collect())
 }
 
-/// What the batch answered for one element, and whether that element's new
-/// lead was kept (so `lead.created` is due).
-struct Answer {
-    attempt: Result<Attempt, RegistrationError>,
-    lead_created: bool,
-}
-
-fn answer(row: &PgRow) -> Result<Answer, StoreError> {
-    Ok(Answer {
-        attempt: attempt(row),
-        lead_created: row.try_get(2)?,
-    })
-}
-
-/// Writes the batch's events to the outbox in the batch's transaction, in
-/// one statement: `lead.created` for every new lead that was kept,
-/// `registration.confirmed` for every seat taken, and a manage-link email
-/// for every request that found its person already registered.
-async fn record_events(
-    tx: &mut PgConnection,
-    registrations: &[NewRegistration],
-    answers: &[Answer],
-) -> Result<(), StoreError> {
-    let mut events = Vec::new();
-    let mut now = None;
-    for (registration, answer) in registrations.iter().zip(answers) {
-        now = Some(registration.now);
-        if let (true, RegistrationLead::New { lead, key }) = (answer.lead_created, &registration.lead) {
-            events.push(OutboxEvent::lead_created(key.id, lead));
-        }
-        let Ok(Some(outcome)) = &answer.attempt else { continue };
-        match outcome {
-            Ok(RegistrationOutcome::Created(created)) => {
-                events.push(OutboxEvent::registration("registration.confirmed", created));
-            }
-            Ok(RegistrationOutcome::Existing(existing)) => {
-                events.push(OutboxEvent::registration(events::MANAGE_LINK_REQUESTED, existing));
-            }
-            Err(_) => {}
-        }
-    }
-    let Some(now) = now.filter(|_| !events.is_empty()) else {
-        return Ok(());
-    };
-    let ids: Vec<Uuid> = events.iter().map(|event| event.event_id).collect();
-    let types: Vec<&str> = events.iter().map(|event| event.event_type).collect();
-    let payloads: Vec<&str> = events.iter().map(|event| event.payload.as_str()).collect();
-    sqlx::query(RECORD_EVENTS)
-        .bind(ids)
-        .bind(types)
-        .bind(payloads)
-        .bind(ts(now))
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
-/// One element's outcome; its registration's columns follow from 3.
+/// One element's outcome; its registration's columns follow from 2.
 fn attempt(row: &PgRow) -> Result<Attempt, RegistrationError> {
     let outcome: &str = row.try_get(1).map_err(StoreError::from)?;
     let answer = match outcome {
-        "created" => Ok(RegistrationOutcome::Created(registration_from_row(row, 3)?)),
-        "existing" => Ok(RegistrationOutcome::Existing(registration_from_row(row, 3)?)),
+        "created" => Ok(RegistrationOutcome::Created(registration_from_row(row, 2)?)),
+        "existing" => Ok(RegistrationOutcome::Existing(registration_from_row(row, 2)?)),
         "slot_full" => Err(RegistrationError::SlotFull),
         "slot_closed" => Err(RegistrationError::SlotClosed),
         "retry" => return Ok(None),
@@ -205,6 +146,7 @@ fn request(idx: i64, new: &NewRegistration) -> Value {
     let mut request = json!({
         "idx": idx,
         "id": new.id,
+        "event_id": Uuid::now_v7(),
         "slot_id": new.slot_id,
         "manage_token_hash": new.manage_token.as_str(),
         "now": new.now.to_string(),
@@ -240,6 +182,9 @@ fn request(idx: i64, new: &NewRegistration) -> Value {
         });
         if let (Some(request), Value::Object(fields)) = (request.as_object_mut(), fields) {
             request.extend(fields);
+            let event = OutboxEvent::lead_created(key.id, lead);
+            request.insert("lead_event_id".into(), json!(event.event_id));
+            request.insert("lead_event".into(), json!(event.payload));
         }
     }
     request

@@ -16,6 +16,7 @@ mod api8_security_misconfiguration;
 mod api9_improper_inventory_management;
 mod articles;
 mod cli;
+mod conformance;
 mod consultations;
 mod emails;
 mod leads;

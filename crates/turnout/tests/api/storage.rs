@@ -12,7 +12,7 @@ use turnout_store::{
 use turnout_test_support::TestDatabase;
 use uuid::Uuid;
 
-fn webinar(slug: &str) -> NewWebinar {
+pub(crate) fn webinar(slug: &str) -> NewWebinar {
     NewWebinar {
         slug: Slug::parse(slug).unwrap(),
         title: Text::required("How to nail your next technical interview", 200).unwrap(),
@@ -28,7 +28,7 @@ fn webinar(slug: &str) -> NewWebinar {
     }
 }
 
-fn lead(slug: &str, email: &str) -> NewLead {
+pub(crate) fn lead(slug: &str, email: &str) -> NewLead {
     NewLead {
         webinar: Slug::parse(slug).unwrap(),
         person: Person {
