@@ -20,6 +20,7 @@ mod conformance;
 mod consultations;
 mod emails;
 mod leads;
+mod migrations;
 mod operations;
 mod outbox;
 mod pages;
