@@ -142,7 +142,172 @@ impl TestDatabase {
         schema
     }
 
-    async fn sqlite() -> Self {
+    /// Every column, explicit index and foreign key of the schema tables,
+    /// as one line each, in terms both dialects share: a column's storage
+    /// class (`int`, `text`, `blob`, `real`), whether it may be null, its
+    /// default; an index's columns, uniqueness and whether it is partial;
+    /// a foreign key's target table.
+    pub async fn shape(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut shape = std::collections::BTreeMap::new();
+        for table in turnout_store::sql::SCHEMA_TABLES {
+            let mut lines = match self.backend() {
+                Backend::Sqlite => self.sqlite_shape(table),
+                Backend::Postgres => self.postgres_shape(table).await,
+            };
+            lines.sort();
+            shape.insert((*table).to_owned(), lines);
+        }
+        shape
+    }
+
+    fn sqlite_shape(&self, table: &str) -> Vec<String> {
+        let connection = self.sqlite_connection();
+        let rows = |sql: &str, arg: &str| -> Vec<Vec<Option<String>>> {
+            let mut statement = connection.prepare(sql).expect("a pragma query");
+            let width = statement.column_count();
+            statement
+                .query_map([arg], |row| {
+                    (0..width)
+                        .map(|i| {
+                            row.get_ref(i).map(|value| match value {
+                                rusqlite::types::ValueRef::Null => None,
+                                rusqlite::types::ValueRef::Integer(n) => Some(n.to_string()),
+                                rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+                                other => Some(format!("{other:?}")),
+                            })
+                        })
+                        .collect()
+                })
+                .expect("rows")
+                .collect::<Result<_, _>>()
+                .expect("values")
+        };
+        let mut lines = Vec::new();
+        for column in rows(
+            "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1)",
+            table,
+        ) {
+            let name = column[0].clone().unwrap_or_default();
+            let class = storage_class(&column[1].clone().unwrap_or_default());
+            let nullable = column[2].as_deref() == Some("0") && column[4].as_deref() == Some("0");
+            lines.push(column_line(&name, class, nullable, column[3].as_deref()));
+        }
+        for index in rows(
+            "SELECT name, \"unique\", partial FROM pragma_index_list(?1) WHERE origin = 'c'",
+            table,
+        ) {
+            let name = index[0].clone().unwrap_or_default();
+            let columns: Vec<String> = rows("SELECT name FROM pragma_index_info(?1) ORDER BY seqno", &name)
+                .into_iter()
+                .filter_map(|row| row[0].clone())
+                .collect();
+            lines.push(index_line(
+                &name,
+                &columns,
+                index[1].as_deref() == Some("1"),
+                index[2].as_deref() == Some("1"),
+            ));
+        }
+        let mut primary: Vec<(i64, String)> = rows("SELECT pk, name FROM pragma_table_info(?1) WHERE pk > 0", table)
+            .into_iter()
+            .map(|row| {
+                (
+                    row[0].as_deref().unwrap_or("0").parse().unwrap_or(0),
+                    row[1].clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        primary.sort();
+        let primary: Vec<String> = primary.into_iter().map(|(_, name)| name).collect();
+        if !primary.is_empty() {
+            lines.push(format!("primary key ({})", primary.join(", ")));
+        }
+        for index in rows("SELECT name FROM pragma_index_list(?1) WHERE origin = 'u'", table) {
+            let name = index[0].clone().unwrap_or_default();
+            let columns: Vec<String> = rows("SELECT name FROM pragma_index_info(?1) ORDER BY seqno", &name)
+                .into_iter()
+                .filter_map(|row| row[0].clone())
+                .collect();
+            lines.push(format!("unique ({})", columns.join(", ")));
+        }
+        for key in rows("SELECT \"from\", \"table\" FROM pragma_foreign_key_list(?1)", table) {
+            lines.push(format!(
+                "foreign key {} -> {}",
+                key[0].clone().unwrap_or_default(),
+                key[1].clone().unwrap_or_default()
+            ));
+        }
+        lines
+    }
+
+    async fn postgres_shape(&self, table: &str) -> Vec<String> {
+        let pool = sqlx::PgPool::connect(&self.url).await.expect("PostgreSQL opens");
+        let mut lines = Vec::new();
+        let columns: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT column_name::text, data_type::text, is_nullable::text, column_default::text \
+             FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+        )
+        .bind(table)
+        .fetch_all(&pool)
+        .await
+        .expect("columns");
+        for (name, data_type, nullable, default) in columns {
+            lines.push(column_line(
+                &name,
+                storage_class(&data_type),
+                nullable == "YES",
+                default.as_deref(),
+            ));
+        }
+        // Indexes created by CREATE INDEX, not those behind a constraint.
+        let indexes: Vec<(String, bool, bool, Vec<String>)> = sqlx::query_as(
+            "SELECT i.relname::text, x.indisunique, x.indpred IS NOT NULL, \
+                    ARRAY(SELECT a.attname::text FROM unnest(x.indkey) WITH ORDINALITY k (attnum, n) \
+                          JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.n) \
+             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid \
+             WHERE t.relname = $1 AND t.relnamespace = current_schema()::regnamespace \
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+        )
+        .bind(table)
+        .fetch_all(&pool)
+        .await
+        .expect("indexes");
+        for (name, unique, partial, columns) in indexes {
+            lines.push(index_line(&name, &columns, unique, partial));
+        }
+        let keys: Vec<(String, String)> = sqlx::query_as(
+            "SELECT a.attname::text, r.relname::text FROM pg_constraint c \
+             JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class r ON r.oid = c.confrelid \
+             JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = c.conkey[1] \
+             WHERE c.contype = 'f' AND t.relname = $1 AND t.relnamespace = current_schema()::regnamespace",
+        )
+        .bind(table)
+        .fetch_all(&pool)
+        .await
+        .expect("foreign keys");
+        for (column, target) in keys {
+            lines.push(format!("foreign key {column} -> {target}"));
+        }
+        let constraints: Vec<(String, Vec<String>)> = sqlx::query_as(
+            "SELECT c.contype::text, ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k (attnum, n) \
+                    JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.n) \
+             FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \
+             WHERE c.contype IN ('p', 'u') AND t.relname = $1 AND t.relnamespace = current_schema()::regnamespace",
+        )
+        .bind(table)
+        .fetch_all(&pool)
+        .await
+        .expect("keys");
+        for (kind, columns) in constraints {
+            let kind = if kind == "p" { "primary key" } else { "unique" };
+            lines.push(format!("{kind} ({})", columns.join(", ")));
+        }
+        pool.close().await;
+        lines
+    }
+
+    /// A database of SQLite, whatever the leg: to compare with PostgreSQL.
+    pub async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let url = format!("sqlite://{}", dir.path().join("turnout.db").display());
         let store = SqliteStore::open(&url, true).await.expect("SQLite opens");
@@ -172,6 +337,41 @@ impl TestDatabase {
             _dir: None,
         }
     }
+}
+
+/// A declared type as the storage class both dialects share.
+fn storage_class(declared: &str) -> &'static str {
+    match declared.to_ascii_lowercase().as_str() {
+        "integer" | "bigint" | "smallint" | "boolean" | "timestamp with time zone" => "int",
+        "text" | "uuid" | "character varying" => "text",
+        "blob" | "bytea" => "blob",
+        "real" | "double precision" => "real",
+        other => panic!("no storage class for the declared type {other:?}"),
+    }
+}
+
+/// A column's line; a default is compared without PostgreSQL's casts, and
+/// a boolean's as SQLite stores it.
+fn column_line(name: &str, class: &str, nullable: bool, default: Option<&str>) -> String {
+    let default = default.map(|d| {
+        let d = d.split("::").next().unwrap_or(d).to_ascii_lowercase();
+        match d.as_str() {
+            "false" => "0".to_owned(),
+            "true" => "1".to_owned(),
+            _ => d,
+        }
+    });
+    let null = if nullable { "null" } else { "not null" };
+    match default {
+        Some(default) => format!("column {name} {class} {null} default {default}"),
+        None => format!("column {name} {class} {null}"),
+    }
+}
+
+fn index_line(name: &str, columns: &[String], unique: bool, partial: bool) -> String {
+    let kind = if unique { "unique index" } else { "index" };
+    let partial = if partial { " partial" } else { "" };
+    format!("{kind} {name} ({}){partial}", columns.join(", "))
 }
 
 /// Settings without abuse limits or bot checks, and with room for the

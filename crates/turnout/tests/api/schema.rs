@@ -105,3 +105,33 @@ async fn both_backends_have_the_same_tables_and_columns() {
     assert_eq!(declared(SQLITE_MIGRATIONS), declared(POSTGRES_MIGRATIONS));
     assert!(live["registrations"].contains(&"manage_token_hash".to_owned()));
 }
+
+/// On the PostgreSQL leg, the live schema is compared with a live SQLite
+/// one: column storage classes, nullability and defaults, primary keys and
+/// unique constraints, explicit indexes (columns, uniqueness, partial or
+/// not) and foreign keys. On the SQLite leg alone there is no second live
+/// schema; the test above holds it to PostgreSQL's migrations by name.
+#[tokio::test]
+async fn both_live_schemas_agree_on_types_nullability_defaults_indexes_and_keys() {
+    let db = TestDatabase::new().await;
+    if db.backend() != Backend::Postgres {
+        return;
+    }
+    let sqlite = TestDatabase::sqlite().await;
+    let (postgres, sqlite) = (db.shape().await, sqlite.shape().await);
+    for (table, lines) in &postgres {
+        let other = &sqlite[table];
+        let only_postgres: Vec<_> = lines.iter().filter(|l| !other.contains(l)).collect();
+        let only_sqlite: Vec<_> = other.iter().filter(|l| !lines.contains(l)).collect();
+        assert!(
+            only_postgres.is_empty() && only_sqlite.is_empty(),
+            "{table}: only on PostgreSQL {only_postgres:#?}, only on SQLite {only_sqlite:#?}"
+        );
+    }
+    assert!(postgres["slots"].contains(&"unique (webinar_id, starts_at)".to_owned()));
+    assert!(
+        postgres["registrations"]
+            .iter()
+            .any(|l| l.starts_with("unique index registrations_one_seat_per_person"))
+    );
+}
