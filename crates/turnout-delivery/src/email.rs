@@ -16,7 +16,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::{Value, json};
 use turnout_domain::calendar::{Invite, Itip};
 use turnout_domain::labels::{day_label, local_label};
-use turnout_store::{Channel, ClaimedDelivery, Store, events};
+use turnout_store::events::EventType;
+use turnout_store::{Channel, ClaimedDelivery, Store};
 
 use crate::message::{ConsultationEvent, Links, RegistrationEvent, live_reminder, parse, starts_in, zone};
 use crate::router::reminder_offset;
@@ -91,13 +92,24 @@ impl Mailer {
         now: Timestamp,
         allowance: &Allowance,
     ) -> Attempt {
-        let letter = match delivery.event.event_type.as_str() {
-            "registration.confirmed"
-            | "registration.rescheduled"
-            | "registration.cancelled"
-            | events::MANAGE_LINK_REQUESTED => self.registration_letter(store, delivery, now).await,
-            "consultation.assigned" => self.consultation_letter(store, delivery).await,
-            other => Err(Attempt::Skip(format!("no email is sent for {other}"))),
+        let letter = match EventType::parse(&delivery.event.event_type) {
+            Some(
+                EventType::RegistrationConfirmed
+                | EventType::RegistrationRescheduled
+                | EventType::RegistrationCancelled
+                | EventType::RegistrationManageLinkRequested,
+            ) => self.registration_letter(store, delivery, now).await,
+            Some(EventType::ConsultationAssigned) => self.consultation_letter(store, delivery).await,
+            Some(
+                EventType::LeadCreated
+                | EventType::ConsultationRequested
+                | EventType::ConsultationUpdated
+                | EventType::ResumeUploaded,
+            )
+            | None => Err(Attempt::Skip(format!(
+                "no email is sent for {}",
+                delivery.event.event_type
+            ))),
         };
         let letter = match letter {
             Ok(letter) => letter,

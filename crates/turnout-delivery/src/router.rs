@@ -14,6 +14,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
+use turnout_store::events::EventType;
 use turnout_store::{Channel, EventRecord, NewDelivery, Router, WebhookEndpoint};
 use uuid::Uuid;
 
@@ -66,10 +67,13 @@ impl FunnelRouter {
     fn messages(&self, event: &EventRecord) -> Vec<NewDelivery> {
         let now = event.created_at;
         let email = |kind: &str, recipient: &str| delivery(Channel::Email, kind, recipient, now);
-        match event.event_type.as_str() {
-            "registration.confirmed" | "registration.rescheduled" => {
-                let kind = match event.event_type.as_str() {
-                    "registration.confirmed" => "confirmation",
+        let Some(event_type) = EventType::parse(&event.event_type) else {
+            return Vec::new();
+        };
+        match event_type {
+            EventType::RegistrationConfirmed | EventType::RegistrationRescheduled => {
+                let kind = match event_type {
+                    EventType::RegistrationConfirmed => "confirmation",
                     _ => "rescheduled",
                 };
                 let mut messages = vec![email(kind, "visitor")];
@@ -88,10 +92,14 @@ impl FunnelRouter {
                 }
                 messages
             }
-            "registration.cancelled" => vec![email("cancellation", "visitor")],
-            turnout_store::events::MANAGE_LINK_REQUESTED => vec![email("manage-link", "visitor")],
-            "consultation.assigned" => vec![email("consultation", "visitor"), email("assignment", "advisor")],
-            _ => Vec::new(),
+            EventType::RegistrationCancelled => vec![email("cancellation", "visitor")],
+            EventType::RegistrationManageLinkRequested => vec![email("manage-link", "visitor")],
+            EventType::ConsultationAssigned => vec![email("consultation", "visitor"), email("assignment", "advisor")],
+            // For webhooks only.
+            EventType::LeadCreated
+            | EventType::ConsultationRequested
+            | EventType::ConsultationUpdated
+            | EventType::ResumeUploaded => Vec::new(),
         }
     }
 }

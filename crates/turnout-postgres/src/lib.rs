@@ -22,7 +22,7 @@ use turnout_domain::consultation::{WeeklyRange, WindowDefinition, covers, parse_
 use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TokenHash, WebinarStatus};
 use turnout_store::assignment::{assignment_order, offered_window};
 use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_column};
-use turnout_store::events::OutboxEvent;
+use turnout_store::events::{EventType, OutboxEvent};
 use turnout_store::sqlx_support::{EmbeddedMigration, is_unique_violation, migrator};
 use turnout_store::{
     Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, ConsultationUpdate, NewAdvisor,
@@ -130,7 +130,7 @@ pub(crate) async fn record(
 ) -> Result<(), StoreError> {
     sqlx::query(sql::INSERT_OUTBOX)
         .bind(event.event_id)
-        .bind(event.event_type)
+        .bind(event.event_type.as_str())
         .bind(&event.payload)
         .bind(ts(now))
         .execute(connection)
@@ -574,7 +574,7 @@ async fn reassign(connection: &mut PgConnection, change: &Reassignment) -> Resul
         .ok_or(ReassignError::NotFound)?;
     record(
         connection,
-        &OutboxEvent::consultation("consultation.assigned", &moved),
+        &OutboxEvent::consultation(EventType::ConsultationAssigned, &moved),
         change.now,
     )
     .await?;
@@ -661,7 +661,7 @@ async fn consult(
         status: ConsultationStatus::Assigned,
         created_at: new.now,
     };
-    for event_type in ["consultation.requested", "consultation.assigned"] {
+    for event_type in [EventType::ConsultationRequested, EventType::ConsultationAssigned] {
         record(
             connection,
             &OutboxEvent::consultation(event_type, &consultation),
@@ -881,7 +881,7 @@ impl Store for PostgresStore {
             .await?
             .ok_or(RegistrationError::NotFound)?;
         if released.is_some() {
-            let event = OutboxEvent::registration("registration.cancelled", &registration);
+            let event = OutboxEvent::registration(EventType::RegistrationCancelled, &registration);
             record(&mut tx, &event, now).await?;
         }
         tx.commit().await.map_err(StoreError::from)?;
@@ -936,7 +936,7 @@ impl Store for PostgresStore {
         let moved = registration_by_id(&mut tx, key.id).await?;
         record(
             &mut tx,
-            &OutboxEvent::registration("registration.rescheduled", &moved),
+            &OutboxEvent::registration(EventType::RegistrationRescheduled, &moved),
             now,
         )
         .await?;

@@ -23,7 +23,7 @@ use turnout_domain::consultation::{WeeklyRange, WindowDefinition, covers, parse_
 use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus};
 use turnout_store::assignment::{assignment_order, offered_window};
 use turnout_store::columns::to_json_column;
-use turnout_store::events::{self, OutboxEvent};
+use turnout_store::events::{EventType, OutboxEvent};
 use turnout_store::{
     Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, ConsultationUpdate, NewAdvisor,
     NewConsultation, NewResume, NewReview, QueueFilter, QueueItem, ReassignError, Reassignment, ResumeFile,
@@ -114,7 +114,7 @@ impl SqliteStore {
 /// Writes an event to the outbox, in the caller's transaction.
 fn record(connection: &Connection, event: &OutboxEvent, now: Timestamp) -> Result<(), StoreError> {
     let event_id = event.event_id.hyphenated().to_string();
-    let params: [&dyn ToSql; 4] = [&event_id, &event.event_type, &event.payload, &micros(now)];
+    let params: [&dyn ToSql; 4] = [&event_id, &event.event_type.as_str(), &event.payload, &micros(now)];
     execute(connection, sql::INSERT_OUTBOX, &params)?;
     Ok(())
 }
@@ -399,7 +399,7 @@ fn register(
         let existing = registration_by_id(connection, id)?;
         record(
             connection,
-            &OutboxEvent::registration(events::MANAGE_LINK_REQUESTED, &existing),
+            &OutboxEvent::registration(EventType::RegistrationManageLinkRequested, &existing),
             new.now,
         )?;
         return Ok(Ok(RegistrationOutcome::Existing(existing)));
@@ -440,7 +440,7 @@ fn register(
     };
     record(
         connection,
-        &OutboxEvent::registration("registration.confirmed", &registration),
+        &OutboxEvent::registration(EventType::RegistrationConfirmed, &registration),
         new.now,
     )?;
     Ok(Ok(RegistrationOutcome::Created(registration)))
@@ -480,7 +480,7 @@ fn reschedule(
     let moved = registration_by_id(connection, key.id)?;
     record(
         connection,
-        &OutboxEvent::registration("registration.rescheduled", &moved),
+        &OutboxEvent::registration(EventType::RegistrationRescheduled, &moved),
         now,
     )?;
     Ok(moved)
@@ -696,7 +696,7 @@ fn reassign(connection: &Connection, change: &Reassignment) -> Result<Consultati
     let moved = query_one(connection, sql::FIND_CONSULTATION, &[&id], consultation_from_row)?;
     record(
         connection,
-        &OutboxEvent::consultation("consultation.assigned", &moved),
+        &OutboxEvent::consultation(EventType::ConsultationAssigned, &moved),
         change.now,
     )?;
     Ok(moved)
@@ -763,7 +763,7 @@ fn consult(connection: &Connection, new: &NewConsultation) -> Result<Consultatio
         status: ConsultationStatus::Assigned,
         created_at: new.now,
     };
-    for event_type in ["consultation.requested", "consultation.assigned"] {
+    for event_type in [EventType::ConsultationRequested, EventType::ConsultationAssigned] {
         record(
             connection,
             &OutboxEvent::consultation(event_type, &consultation),
@@ -949,7 +949,7 @@ impl Store for SqliteStore {
                     Some(slot_id) => {
                         release_seat(connection, slot_id, now)?;
                         let cancelled = registration_by_key(connection, &key)?.ok_or(RegistrationError::NotFound)?;
-                        let event = OutboxEvent::registration("registration.cancelled", &cancelled);
+                        let event = OutboxEvent::registration(EventType::RegistrationCancelled, &cancelled);
                         record(connection, &event, now)?;
                         cancelled
                     }

@@ -8,33 +8,89 @@ use uuid::Uuid;
 
 use crate::{Consultation, NewResume, Registration};
 
-/// Every event type the funnel writes; webhook endpoints subscribe to these.
+/// Every kind of event the funnel writes. The outbox stores the name
+/// (`as_str`); readers parse it back, so a kind added here is a compile
+/// error wherever events are routed or sent until it is handled there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    LeadCreated,
+    RegistrationConfirmed,
+    RegistrationCancelled,
+    RegistrationRescheduled,
+    /// Someone asked for a seat that the address already holds: the owner
+    /// gets their manage link by email. Internal: webhooks cannot subscribe.
+    RegistrationManageLinkRequested,
+    ConsultationRequested,
+    ConsultationAssigned,
+    ConsultationUpdated,
+    ResumeUploaded,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 9] = [
+        EventType::LeadCreated,
+        EventType::RegistrationConfirmed,
+        EventType::RegistrationCancelled,
+        EventType::RegistrationRescheduled,
+        EventType::RegistrationManageLinkRequested,
+        EventType::ConsultationRequested,
+        EventType::ConsultationAssigned,
+        EventType::ConsultationUpdated,
+        EventType::ResumeUploaded,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventType::LeadCreated => "lead.created",
+            EventType::RegistrationConfirmed => "registration.confirmed",
+            EventType::RegistrationCancelled => "registration.cancelled",
+            EventType::RegistrationRescheduled => "registration.rescheduled",
+            EventType::RegistrationManageLinkRequested => "registration.manage_link_requested",
+            EventType::ConsultationRequested => "consultation.requested",
+            EventType::ConsultationAssigned => "consultation.assigned",
+            EventType::ConsultationUpdated => "consultation.updated",
+            EventType::ResumeUploaded => "resume.uploaded",
+        }
+    }
+
+    /// The kind a stored name stands for; `None` for a name this build does
+    /// not know.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// Whether webhook endpoints may subscribe to it.
+    pub const fn subscribable(self) -> bool {
+        !matches!(self, EventType::RegistrationManageLinkRequested)
+    }
+}
+
+/// Every event type webhook endpoints may subscribe to.
 pub const EVENT_TYPES: [&str; 8] = [
-    "lead.created",
-    "registration.confirmed",
-    "registration.cancelled",
-    "registration.rescheduled",
-    "consultation.requested",
-    "consultation.assigned",
-    "consultation.updated",
-    "resume.uploaded",
+    EventType::LeadCreated.as_str(),
+    EventType::RegistrationConfirmed.as_str(),
+    EventType::RegistrationCancelled.as_str(),
+    EventType::RegistrationRescheduled.as_str(),
+    EventType::ConsultationRequested.as_str(),
+    EventType::ConsultationAssigned.as_str(),
+    EventType::ConsultationUpdated.as_str(),
+    EventType::ResumeUploaded.as_str(),
 ];
 
-/// Someone asked for a seat that the address already holds: the owner gets
-/// their manage link by email. Internal: webhooks cannot subscribe to it.
-pub const MANAGE_LINK_REQUESTED: &str = "registration.manage_link_requested";
+/// The manage-link event's name, for SQL and tests.
+pub const MANAGE_LINK_REQUESTED: &str = EventType::RegistrationManageLinkRequested.as_str();
 
 /// One event for the outbox. Each delivery made from it (an email, a
 /// webhook call) gets its own message id when the event is routed.
 #[derive(Debug, Clone)]
 pub struct OutboxEvent {
     pub event_id: Uuid,
-    pub event_type: &'static str,
+    pub event_type: EventType,
     pub payload: String,
 }
 
 impl OutboxEvent {
-    fn new(event_type: &'static str, payload: Value) -> Self {
+    fn new(event_type: EventType, payload: Value) -> Self {
         Self {
             event_id: Uuid::now_v7(),
             event_type,
@@ -44,7 +100,7 @@ impl OutboxEvent {
 
     pub fn lead_created(lead_id: Uuid, lead: &NewLead) -> Self {
         Self::new(
-            "lead.created",
+            EventType::LeadCreated,
             json!({
                 "lead_id": lead_id,
                 "webinar": lead.webinar.as_str(),
@@ -58,7 +114,7 @@ impl OutboxEvent {
     }
 
     /// `registration.confirmed`, `.cancelled` or `.rescheduled`.
-    pub fn registration(event_type: &'static str, registration: &Registration) -> Self {
+    pub fn registration(event_type: EventType, registration: &Registration) -> Self {
         Self::new(
             event_type,
             json!({
@@ -78,7 +134,7 @@ impl OutboxEvent {
     }
 
     /// `consultation.requested` or `consultation.assigned`.
-    pub fn consultation(event_type: &'static str, consultation: &Consultation) -> Self {
+    pub fn consultation(event_type: EventType, consultation: &Consultation) -> Self {
         Self::new(
             event_type,
             json!({
@@ -103,7 +159,7 @@ impl OutboxEvent {
         notes: Option<&str>,
     ) -> Self {
         Self::new(
-            "consultation.updated",
+            EventType::ConsultationUpdated,
             json!({
                 "consultation_id": consultation_id,
                 "actor": actor,
@@ -115,7 +171,7 @@ impl OutboxEvent {
 
     pub fn resume_uploaded(resume: &NewResume) -> Self {
         Self::new(
-            "resume.uploaded",
+            EventType::ResumeUploaded,
             json!({
                 "consultation_id": resume.consultation_id,
                 "file_name": resume.display_name,
@@ -124,5 +180,24 @@ impl OutboxEvent {
                 "sha256": resume.sha256,
             }),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_type_reads_back_from_its_name_and_webhooks_see_all_but_internal_ones() {
+        for kind in EventType::ALL {
+            assert_eq!(EventType::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(EventType::parse("registration.confirmd"), None);
+        let subscribable: Vec<&str> = EventType::ALL
+            .into_iter()
+            .filter(|kind| kind.subscribable())
+            .map(EventType::as_str)
+            .collect();
+        assert_eq!(subscribable, EVENT_TYPES);
     }
 }

@@ -11,7 +11,7 @@ use futures::future::join_all;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use turnout_domain::{RegistrationStatus, SecretToken, SlotStatus, Slug, WebinarStatus};
-use turnout_store::events::{self, OutboxEvent};
+use turnout_store::events::{EventType, OutboxEvent};
 use turnout_store::{
     LeadKey, ManageKey, NewRegistration, NewSlot, Registration, RegistrationError, RegistrationLead,
     RegistrationOutcome, SlotChanges, Store, WebinarChanges,
@@ -88,11 +88,11 @@ struct Scenario {
     events: &'static [(&'static str, i64)],
 }
 
-const CONFIRMED: &str = "registration.confirmed";
-const CANCELLED: &str = "registration.cancelled";
-const RESCHEDULED: &str = "registration.rescheduled";
-const LEAD: &str = "lead.created";
-const MANAGE_LINK: &str = events::MANAGE_LINK_REQUESTED;
+const CONFIRMED: &str = EventType::RegistrationConfirmed.as_str();
+const CANCELLED: &str = EventType::RegistrationCancelled.as_str();
+const RESCHEDULED: &str = EventType::RegistrationRescheduled.as_str();
+const LEAD: &str = EventType::LeadCreated.as_str();
+const MANAGE_LINK: &str = EventType::RegistrationManageLinkRequested.as_str();
 
 const SCENARIOS: &[Scenario] = &[
     Scenario {
@@ -455,7 +455,8 @@ impl World {
             ))
             .await;
         let written: Value = serde_json::from_str(&written).unwrap();
-        let built: Value = serde_json::from_str(&OutboxEvent::registration(event_type, registration).payload).unwrap();
+        let kind = EventType::parse(event_type).expect("a known event type");
+        let built: Value = serde_json::from_str(&OutboxEvent::registration(kind, registration).payload).unwrap();
         assert_eq!(
             written, built,
             "the {event_type} payload written for {}",
