@@ -153,7 +153,7 @@ const LIMIT_SWEEP: Duration = Duration::from_secs(60);
 
 /// The whole application: API, operations endpoints and docs.
 pub fn app(state: AppState) -> Router {
-    let (api, openapi) = openapi::router().split_for_parts();
+    let (api, openapi) = openapi::split();
     let origins = state.settings.cors_origins.clone();
     let api = api
         .with_state(state.clone())

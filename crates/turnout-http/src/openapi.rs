@@ -98,7 +98,174 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
 }
 
+/// Values of query parameters the server checks more narrowly than their
+/// Rust type says, as component schemas (`#[param(value_type = …)]`), so
+/// that a client generated from the document sends only what is accepted.
+pub mod params {
+    use std::borrow::Cow;
+
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{RefOr, Schema};
+    use utoipa::{PartialSchema, ToSchema};
+
+    fn one_of<S: Into<String>>(description: &str, values: impl IntoIterator<Item = S>) -> RefOr<Schema> {
+        let values: Vec<String> = values.into_iter().map(Into::into).collect();
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+                .enum_values(Some(values))
+                .build(),
+        ))
+    }
+
+    macro_rules! value_schema {
+        ($(#[$meta:meta])* $name:ident => $schema:expr) => {
+            $(#[$meta])*
+            pub struct $name;
+
+            impl PartialSchema for $name {
+                fn schema() -> RefOr<Schema> {
+                    $schema
+                }
+            }
+
+            impl ToSchema for $name {
+                fn name() -> Cow<'static, str> {
+                    Cow::Borrowed(stringify!($name))
+                }
+            }
+        };
+    }
+
+    value_schema!(
+        /// A consultation's status.
+        ConsultationStatusName => one_of(
+            "A consultation's status",
+            turnout_domain::ConsultationStatus::ALL.iter().map(|s| s.as_str())
+        )
+    );
+    value_schema!(
+        /// A delivery's state in the ledger.
+        DeliveryStatusName => one_of("A delivery's state in the ledger", turnout_store::DELIVERY_STATUSES)
+    );
+    value_schema!(
+        /// How a delivery travels.
+        ChannelName => one_of(
+            "How a delivery travels",
+            turnout_store::Channel::ALL.map(turnout_store::Channel::as_str)
+        )
+    );
+    value_schema!(
+        /// Every region name of the bundled tz database that Turnout accepts.
+        TimeZoneName => one_of("An IANA time zone name, e.g. `Asia/Kolkata`", {
+            let mut names: Vec<String> = jiff::tz::db()
+                .available()
+                .map(|name| name.as_str().to_owned())
+                .filter(|name| turnout_domain::TimeZone::parse(name).is_ok())
+                .collect();
+            names.sort();
+            names
+        })
+    );
+
+    /// The components above, to add to the document.
+    pub(super) fn components() -> [(Cow<'static, str>, RefOr<Schema>); 4] {
+        [
+            (ConsultationStatusName::name(), ConsultationStatusName::schema()),
+            (DeliveryStatusName::name(), DeliveryStatusName::schema()),
+            (ChannelName::name(), ChannelName::schema()),
+            (TimeZoneName::name(), TimeZoneName::schema()),
+        ]
+    }
+}
+
+/// The router and its document, with the problems every operation of a
+/// kind can answer declared once (see [`declare_common_problems`]).
+pub fn split() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (api, mut doc) = router().split_for_parts();
+    declare_common_problems(&mut doc);
+    (api, doc)
+}
+
 /// The document alone, as served at `/openapi.json`.
 pub fn spec() -> utoipa::openapi::OpenApi {
-    router().split_for_parts().1
+    split().1
+}
+
+/// Problems that answer whole groups of operations, declared once as
+/// components and referenced from every operation they apply to (unless an
+/// operation documents that status itself):
+/// - 400 wherever a path, a query string or a body is parsed;
+/// - 415 wherever a JSON body is expected;
+/// - 401 and 403 wherever a credential is required;
+/// - 503 everywhere: the server sheds load and the database can be away.
+fn declare_common_problems(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+
+    const COMMON: [(&str, &str, &str); 5] = [
+        ("400", "Malformed", "The path, query string or body could not be parsed"),
+        (
+            "415",
+            "UnsupportedMediaType",
+            "The body is not sent as `application/json`",
+        ),
+        ("401", "Unauthorized", "No valid credential was sent"),
+        ("403", "Forbidden", "The credential may not do this"),
+        (
+            "503",
+            "Unavailable",
+            "Overloaded, or the database is unreachable; retry after `Retry-After` seconds",
+        ),
+    ];
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (name, schema) in params::components() {
+        components.schemas.insert(name.into_owned(), schema);
+    }
+    for (_, name, description) in COMMON {
+        let problem = Content::new(Some(Ref::from_schema_name("Problem")));
+        let response = ResponseBuilder::new()
+            .description(description)
+            .content("application/problem+json", problem)
+            .build();
+        components.responses.insert(name.to_owned(), RefOr::T(response));
+    }
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let parses =
+                operation.parameters.as_ref().is_some_and(|p| !p.is_empty()) || operation.request_body.is_some();
+            let json_body = match &operation.request_body {
+                Some(RefOr::T(body)) => body.content.contains_key("application/json"),
+                _ => false,
+            };
+            // An empty requirement in the list makes the credential optional.
+            let secured = operation.security.as_ref().is_some_and(|requirements| {
+                !requirements.is_empty()
+                    && requirements
+                        .iter()
+                        .all(|r| serde_json::to_value(r).is_ok_and(|v| v != serde_json::json!({})))
+            });
+            for (status, name, _) in COMMON {
+                let applies = match status {
+                    "400" => parses,
+                    "415" => json_body,
+                    "401" | "403" => secured,
+                    _ => true,
+                };
+                if applies && !operation.responses.responses.contains_key(status) {
+                    operation
+                        .responses
+                        .responses
+                        .insert(status.to_owned(), RefOr::Ref(Ref::from_response_name(name)));
+                }
+            }
+        }
+    }
 }

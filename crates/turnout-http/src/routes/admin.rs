@@ -252,7 +252,6 @@ fn webinar_error(error: WebinarError) -> ApiError {
     security(("admin_token" = [])),
     responses(
         (status = 201, body = AdminWebinar),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -279,7 +278,6 @@ pub async fn create_webinar(
     security(("admin_token" = [])),
     responses(
         (status = 200, body = AdminWebinarList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_webinars(_: Admin, State(state): State<AppState>) -> Result<Json<AdminWebinarList>, ApiError> {
@@ -297,7 +295,6 @@ pub async fn list_webinars(_: Admin, State(state): State<AppState>) -> Result<Js
     security(("admin_token" = [])),
     responses(
         (status = 200, body = AdminWebinar),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -329,7 +326,6 @@ pub async fn update_webinar(
     security(("admin_token" = [])),
     responses(
         (status = 200, body = AdminWebinar),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -501,7 +497,6 @@ fn slot_error(error: SlotError) -> ApiError {
     security(("admin_token" = [])),
     responses(
         (status = 201, body = SlotsCreated),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -569,7 +564,6 @@ pub struct AdminSlotList {
     security(("admin_token" = [])),
     responses(
         (status = 200, body = AdminSlotList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -608,7 +602,6 @@ pub struct UpdateSlotRequest {
     security(("admin_token" = [])),
     responses(
         (status = 200, body = AdminSlot),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -640,7 +633,6 @@ pub async fn update_slot(
     security(("admin_token" = [])),
     responses(
         (status = 200, body = AdminSlot),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -27,10 +27,13 @@ use crate::routes::consultations::ConsultationView;
 #[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// Only consultations with this status.
+    #[param(value_type = Option<crate::openapi::params::ConsultationStatusName>)]
     pub status: Option<String>,
     /// Only windows starting on this day (`YYYY-MM-DD`) in `tz`.
+    #[param(format = Date)]
     pub date: Option<String>,
     /// The zone `date` is read in; UTC when absent.
+    #[param(value_type = Option<crate::openapi::params::TimeZoneName>)]
     pub tz: Option<String>,
 }
 
@@ -159,7 +162,6 @@ impl QueueQuery {
     security(("advisor_token" = [])),
     responses(
         (status = 200, body = QueueView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -205,7 +207,6 @@ pub struct CallRecorded {
     security(("advisor_token" = [])),
     responses(
         (status = 200, body = CallRecorded),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -267,7 +268,6 @@ pub async fn report_call(
     security(("advisor_token" = [])),
     responses(
         (status = 200, description = "The file", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -327,10 +327,13 @@ pub struct AdminQueueQuery {
     /// Only this advisor's consultations.
     pub advisor_id: Option<i64>,
     /// Only consultations with this status.
+    #[param(value_type = Option<crate::openapi::params::ConsultationStatusName>)]
     pub status: Option<String>,
     /// Only windows starting on this day (`YYYY-MM-DD`) in `tz`.
+    #[param(format = Date)]
     pub date: Option<String>,
     /// The zone `date` is read in; UTC when absent.
+    #[param(value_type = Option<crate::openapi::params::TimeZoneName>)]
     pub tz: Option<String>,
 }
 
@@ -343,7 +346,6 @@ pub struct AdminQueueQuery {
     security(("admin_token" = [])),
     responses(
         (status = 200, body = QueueView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -384,7 +386,6 @@ pub struct ReassignRequest {
     security(("admin_token" = [])),
     responses(
         (status = 200, body = ConsultationView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -471,7 +472,6 @@ impl From<ResumeReviews> for ReviewsView {
     security(("advisor_token" = [])),
     responses(
         (status = 200, body = ReviewsView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -521,7 +521,6 @@ pub async fn review_resume(
     security(("advisor_token" = [])),
     responses(
         (status = 200, body = ReviewsView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]

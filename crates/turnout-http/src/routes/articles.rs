@@ -161,6 +161,7 @@ pub struct ArticleQuery {
     /// From a previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// Articles per page (default 20, at most 100).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
@@ -556,7 +557,6 @@ fn article_slug(slug: &str) -> Result<Slug, ApiError> {
     security(("admin_token" = []), ("editor_token" = [])),
     responses(
         (status = 201, body = EditorArticle),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -583,7 +583,6 @@ pub async fn create_article(
     security(("admin_token" = []), ("editor_token" = [])),
     responses(
         (status = 200, body = EditorArticleList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_all_articles(_: Editor, State(state): State<AppState>) -> Result<Json<EditorArticleList>, ApiError> {
@@ -606,7 +605,6 @@ pub async fn list_all_articles(_: Editor, State(state): State<AppState>) -> Resu
     security(("admin_token" = []), ("editor_token" = [])),
     responses(
         (status = 200, body = EditorArticle),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -634,7 +632,6 @@ pub async fn get_editor_article(
     security(("admin_token" = []), ("editor_token" = [])),
     responses(
         (status = 200, body = EditorArticle),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -680,7 +677,6 @@ async fn set_status(state: &AppState, slug: &str, status: ArticleStatus) -> Resu
     security(("admin_token" = []), ("editor_token" = [])),
     responses(
         (status = 200, body = EditorArticle),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -701,7 +697,6 @@ pub async fn publish_article(
     security(("admin_token" = []), ("editor_token" = [])),
     responses(
         (status = 200, body = EditorArticle),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]

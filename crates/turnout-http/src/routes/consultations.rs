@@ -35,6 +35,7 @@ use crate::extract::{Admin, ApiJson, bearer_token};
 #[into_params(parameter_in = Query)]
 pub struct WindowsQuery {
     /// The visitor's IANA time zone, e.g. `Asia/Kolkata`.
+    #[param(value_type = crate::openapi::params::TimeZoneName)]
     pub tz: String,
 }
 
@@ -383,7 +384,6 @@ impl CreateAdvisorRequest {
     security(("admin_token" = [])),
     responses(
         (status = 201, body = AdvisorView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -421,7 +421,6 @@ fn advisor_error(error: AdvisorError) -> ApiError {
     security(("admin_token" = [])),
     responses(
         (status = 200, body = AdvisorList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_advisors(_: Admin, State(state): State<AppState>) -> Result<Json<AdvisorList>, ApiError> {
@@ -439,8 +438,6 @@ pub async fn list_advisors(_: Admin, State(state): State<AppState>) -> Result<Js
     security(("admin_token" = [])),
     responses(
         (status = 201, body = crate::routes::tokens::IssuedToken),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -544,7 +541,6 @@ impl WindowSettingsBody {
     security(("admin_token" = [])),
     responses(
         (status = 200, body = WindowSettingsBody),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_window_settings(
@@ -564,7 +560,6 @@ pub async fn get_window_settings(
     security(("admin_token" = [])),
     responses(
         (status = 200, body = WindowSettingsBody),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -21,6 +21,7 @@ pub struct EventQuery {
     /// e.g. `registration.confirmed`.
     pub event_type: Option<String>,
     /// At most this many, oldest first (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -64,7 +65,6 @@ fn payload(text: &str) -> serde_json::Value {
     security(("admin_token" = [])),
     responses(
         (status = 200, body = EventList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -97,14 +97,17 @@ pub async fn list_events(
 #[into_params(parameter_in = Query)]
 pub struct LedgerQuery {
     /// `pending`, `sending`, `sent`, `failed`, `dead` or `skipped`.
+    #[param(value_type = Option<crate::openapi::params::DeliveryStatusName>)]
     pub status: Option<String>,
     /// `email`, `sms` or `webhook`.
+    #[param(value_type = Option<crate::openapi::params::ChannelName>)]
     pub channel: Option<String>,
     /// The type of the event the delivery was made for.
     pub event_type: Option<String>,
     /// One webhook endpoint's deliveries.
     pub endpoint_id: Option<Uuid>,
     /// At most this many, oldest first (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 
@@ -168,7 +171,6 @@ impl From<Delivery> for DeliveryItem {
     security(("admin_token" = [])),
     responses(
         (status = 200, body = Ledger),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -218,7 +220,6 @@ pub async fn list_outbox(
     security(("admin_token" = [])),
     responses(
         (status = 200, body = DeliveryItem),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Only failed and dead deliveries are retried", body = Problem,
          content_type = "application/problem+json"),

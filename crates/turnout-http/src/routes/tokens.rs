@@ -101,8 +101,6 @@ pub struct NewTokenRequest {
     security(("admin_token" = [])),
     responses(
         (status = 200, body = TokenList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_tokens(_: Admin, State(state): State<AppState>) -> Result<Json<TokenList>, ApiError> {
@@ -125,8 +123,6 @@ pub async fn list_tokens(_: Admin, State(state): State<AppState>) -> Result<Json
     security(("admin_token" = [])),
     responses(
         (status = 201, body = IssuedToken),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such advisor", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -200,8 +196,6 @@ pub(crate) async fn issue(
     security(("admin_token" = [])),
     responses(
         (status = 200, body = TokenView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]

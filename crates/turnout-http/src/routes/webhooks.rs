@@ -143,7 +143,6 @@ fn not_found(error: StoreError) -> ApiError {
     security(("admin_token" = [])),
     responses(
         (status = 201, body = WebhookView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -187,7 +186,6 @@ pub async fn create_webhook(
     security(("admin_token" = [])),
     responses(
         (status = 200, body = WebhookList),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_webhooks(_: Admin, State(state): State<AppState>) -> Result<Json<WebhookList>, ApiError> {
@@ -210,7 +208,6 @@ pub async fn list_webhooks(_: Admin, State(state): State<AppState>) -> Result<Js
     security(("admin_token" = [])),
     responses(
         (status = 200, body = WebhookView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -239,7 +236,6 @@ pub async fn get_webhook(
     security(("admin_token" = [])),
     responses(
         (status = 200, body = WebhookView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )
@@ -287,7 +283,6 @@ pub async fn update_webhook(
     security(("admin_token" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -312,7 +307,6 @@ pub async fn delete_webhook(
     security(("admin_token" = [])),
     responses(
         (status = 200, body = Replayed),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     )

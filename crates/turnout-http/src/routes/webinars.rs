@@ -141,6 +141,7 @@ pub async fn published_webinar(state: &AppState, slug: &str) -> Result<Arc<Webin
 pub struct SlotsQuery {
     /// The visitor's IANA time zone, e.g. `Asia/Kolkata`; the organiser's
     /// when absent.
+    #[param(value_type = Option<crate::openapi::params::TimeZoneName>)]
     pub tz: Option<String>,
 }
 
