@@ -48,29 +48,67 @@ where
     }
 }
 
-/// Deserialises JSON, mapping errors to the field they concern.
+/// Deserialises JSON, mapping errors to the field they concern. A number
+/// with a zero fraction (`5.0`) is an integer to JSON Schema, so it is one
+/// here too: when serde refuses a float where it wants an integer, the body
+/// is read again with such numbers made integers.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every body is an object; serde would also read a struct from an
+    // array of its fields in order, which no client means.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::field("", "Send a JSON object"));
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                let message = inner.to_string();
-                let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-                // serde reports a missing field at its parent's path; the
-                // field itself is only in the message.
-                let field = match (missing_field(&message), path.as_str()) {
-                    (Some(name), "." | "") => name.to_owned(),
-                    (Some(name), parent) => format!("{parent}.{name}"),
-                    (None, ".") => String::new(),
-                    (None, path) => path.to_owned(),
-                };
-                ApiError::field(&field, sentence(&message))
-            }
-            _ => ApiError::MalformedBody(inner.to_string()),
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(deserializer);
+    match parsed {
+        Err(error) if error.inner().to_string().starts_with("invalid type: floating point") => {
+            let mut value: serde_json::Value =
+                serde_json::from_slice(bytes).map_err(|error| ApiError::MalformedBody(error.to_string()))?;
+            integral_floats_as_integers(&mut value);
+            let body = serde_json::to_vec(&value).map_err(|error| ApiError::MalformedBody(error.to_string()))?;
+            let deserializer = &mut serde_json::Deserializer::from_slice(&body);
+            serde_path_to_error::deserialize(deserializer).map_err(field_error)
         }
-    })
+        parsed => parsed.map_err(field_error),
+    }
+}
+
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| !number.is_i64() && !number.is_u64())
+                && float.fract() == 0.0
+                && float.abs() < 9.0e15
+            {
+                // Exact: |float| < 2^53.
+                *value = serde_json::Value::from(float as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
+fn field_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    match inner.classify() {
+        serde_json::error::Category::Data => {
+            let message = inner.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+            // serde reports a missing field at its parent's path; the
+            // field itself is only in the message.
+            let field = match (missing_field(&message), path.as_str()) {
+                (Some(name), "." | "") => name.to_owned(),
+                (Some(name), parent) => format!("{parent}.{name}"),
+                (None, ".") => String::new(),
+                (None, path) => path.to_owned(),
+            };
+            ApiError::field(&field, sentence(&message))
+        }
+        _ => ApiError::MalformedBody(inner.to_string()),
+    }
 }
 
 fn missing_field(message: &str) -> Option<&str> {
@@ -154,5 +192,37 @@ impl FromRequestParts<AppState> for AdvisorId {
             (ApiTokenRole::Advisor, Some(advisor_id)) => Ok(AdvisorId(advisor_id)),
             _ => Err(ApiError::Forbidden),
         }
+    }
+}
+
+#[cfg(test)]
+mod integral_floats {
+    use serde::Deserialize;
+
+    use super::parse_json;
+    use crate::error::ApiError;
+
+    #[derive(Debug, Deserialize)]
+    struct Move {
+        slot_id: i64,
+        seats: Vec<i64>,
+        ratio: f64,
+    }
+
+    #[test]
+    fn a_body_is_an_object_not_the_fields_in_order() {
+        let refused = parse_json::<Move>(br#" [1, [2], 0.5]"#).unwrap_err();
+        assert!(matches!(&refused, ApiError::Validation(_)), "{refused:?}");
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_fraction_is_an_integer_and_a_real_fraction_is_not() {
+        let moved: Move = parse_json(br#"{"slot_id": -472.0, "seats": [1.0, 2], "ratio": 0.5}"#).unwrap();
+        assert_eq!((moved.slot_id, moved.seats, moved.ratio), (-472, vec![1, 2], 0.5));
+        let refused = parse_json::<Move>(br#"{"slot_id": 4.5, "seats": [], "ratio": 1}"#).unwrap_err();
+        assert!(
+            matches!(&refused, ApiError::Validation(errors) if errors.errors()[0].field == "slot_id"),
+            "{refused:?}"
+        );
     }
 }

@@ -169,6 +169,155 @@ pub mod params {
         })
     );
 
+    /// Characters a one-line text refuses: control characters and the
+    /// bidirectional controls (see `turnout_domain::Text`).
+    const NOT_IN_A_LINE: &str = "\\u0000-\\u001F\\u007F-\\u009F\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069";
+
+    fn text(pattern: String, min: usize, max: usize) -> Schema {
+        Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(min))
+                .max_length(Some(max))
+                .pattern(Some(pattern))
+                .build(),
+        )
+    }
+
+    /// One line with something in it, at most `max` characters.
+    fn line(max: usize) -> Schema {
+        text(
+            format!("^[^{NOT_IN_A_LINE}]*[^\\s{NOT_IN_A_LINE}][^{NOT_IN_A_LINE}]*$"),
+            1,
+            max,
+        )
+    }
+
+    /// One line, perhaps empty.
+    fn optional_line(max: usize) -> Schema {
+        text(format!("^[^{NOT_IN_A_LINE}]*$"), 0, max)
+    }
+
+    /// Several lines, perhaps empty: newlines and tabs are kept.
+    fn optional_lines(max: usize) -> Schema {
+        let forbidden = NOT_IN_A_LINE.replace("\\u0000-\\u001F", "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F");
+        text(format!("^[^{forbidden}]*$"), 0, max)
+    }
+
+    fn integer(range: std::ops::RangeInclusive<i64>) -> Schema {
+        Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(*range.start()))
+                .maximum(Some(*range.end()))
+                .build(),
+        )
+    }
+
+    use turnout_domain::webinar::limits;
+
+    /// 1 to 80 lowercase letters, digits and single hyphens.
+    pub fn slug() -> Schema {
+        text("^[a-z0-9]+(-[a-z0-9]+)*$".to_owned(), 1, turnout_domain::Slug::MAX_LEN)
+    }
+
+    pub fn webinar_title() -> Schema {
+        line(limits::TITLE_CHARS)
+    }
+
+    pub fn webinar_summary() -> Schema {
+        optional_lines(limits::SUMMARY_CHARS)
+    }
+
+    pub fn host_name() -> Schema {
+        line(limits::NAME_CHARS)
+    }
+
+    pub fn host_title() -> Schema {
+        optional_line(limits::TITLE_CHARS)
+    }
+
+    pub fn highlight() -> Schema {
+        line(limits::HIGHLIGHT_CHARS)
+    }
+
+    pub fn highlights() -> Schema {
+        Schema::Array(
+            utoipa::openapi::schema::ArrayBuilder::new()
+                .items(RefOr::T(highlight()))
+                .max_items(Some(limits::HIGHLIGHTS))
+                .build(),
+        )
+    }
+
+    pub fn hosts() -> Schema {
+        Schema::Array(
+            utoipa::openapi::schema::ArrayBuilder::new()
+                .items(utoipa::openapi::Ref::from_schema_name("HostRequest"))
+                .max_items(Some(limits::HOSTS))
+                .build(),
+        )
+    }
+
+    pub fn webinar_status() -> RefOr<Schema> {
+        one_of(
+            "`draft`, `published` or `archived`",
+            turnout_domain::WebinarStatus::ALL.iter().map(|s| s.as_str()),
+        )
+    }
+
+    pub fn slot_status() -> RefOr<Schema> {
+        one_of(
+            "`open` or `closed`",
+            turnout_domain::SlotStatus::ALL.iter().map(|s| s.as_str()),
+        )
+    }
+
+    pub fn duration_minutes() -> Schema {
+        integer(limits::DURATION_MINUTES)
+    }
+
+    pub fn capacity() -> Schema {
+        integer(limits::CAPACITY)
+    }
+
+    /// `schema`, or null: an optional field may be sent as null.
+    fn nullable(schema: impl Into<RefOr<Schema>>) -> Schema {
+        Schema::OneOf(
+            utoipa::openapi::schema::OneOfBuilder::new()
+                .item(schema)
+                .item(ObjectBuilder::new().schema_type(Type::Null))
+                .build(),
+        )
+    }
+
+    macro_rules! nullable_versions {
+        ($($nullable:ident => $schema:ident),+ $(,)?) => {
+            $(
+                pub fn $nullable() -> Schema {
+                    nullable($schema())
+                }
+            )+
+        };
+    }
+
+    nullable_versions!(
+        nullable_webinar_title => webinar_title,
+        nullable_webinar_summary => webinar_summary,
+        nullable_time_zone => time_zone,
+        nullable_duration_minutes => duration_minutes,
+        nullable_hosts => hosts,
+        nullable_highlights => highlights,
+        nullable_webinar_status => webinar_status,
+        nullable_slot_status => slot_status,
+        nullable_capacity => capacity,
+    );
+
+    /// A time zone field of a request body.
+    pub fn time_zone() -> RefOr<Schema> {
+        RefOr::Ref(utoipa::openapi::Ref::from_schema_name(TimeZoneName::name()))
+    }
+
     /// The components above, to add to the document.
     pub(super) fn components() -> [(Cow<'static, str>, RefOr<Schema>); 4] {
         [
@@ -222,6 +371,11 @@ fn declare_common_problems(doc: &mut utoipa::openapi::OpenApi) {
     for (name, schema) in params::components() {
         components.schemas.insert(name.into_owned(), schema);
     }
+    // Referenced only through `params::hosts`, so not collected by itself.
+    components.schemas.insert(
+        <admin::HostRequest as utoipa::ToSchema>::name().into_owned(),
+        <admin::HostRequest as utoipa::PartialSchema>::schema(),
+    );
     for (_, name, description) in COMMON {
         let problem = Content::new(Some(Ref::from_schema_name("Problem")));
         let response = ResponseBuilder::new()

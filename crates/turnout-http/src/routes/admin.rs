@@ -23,26 +23,36 @@ use crate::routes::webinars::HostView;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostRequest {
+    #[schema(schema_with = crate::openapi::params::host_name)]
     pub name: String,
+    #[schema(schema_with = crate::openapi::params::host_title)]
     pub title: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebinarRequest {
+    #[schema(schema_with = crate::openapi::params::slug)]
     pub slug: String,
+    #[schema(schema_with = crate::openapi::params::webinar_title)]
     pub title: String,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::params::webinar_summary)]
     pub summary: String,
     /// The organiser's IANA zone; recurrences are in it.
+    #[schema(schema_with = crate::openapi::params::time_zone)]
     pub time_zone: String,
+    #[schema(schema_with = crate::openapi::params::duration_minutes)]
     pub duration_minutes: i64,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::params::hosts)]
     pub hosts: Vec<HostRequest>,
     /// "25,000+ professionals trained"
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::params::highlights)]
     pub highlights: Vec<String>,
     /// `draft` (the default), `published` or `archived`.
+    #[schema(schema_with = crate::openapi::params::nullable_webinar_status, required = false)]
     pub status: Option<String>,
 }
 
@@ -50,12 +60,19 @@ pub struct CreateWebinarRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebinarRequest {
+    #[schema(schema_with = crate::openapi::params::nullable_webinar_title, required = false)]
     pub title: Option<String>,
+    #[schema(schema_with = crate::openapi::params::nullable_webinar_summary, required = false)]
     pub summary: Option<String>,
+    #[schema(schema_with = crate::openapi::params::nullable_time_zone, required = false)]
     pub time_zone: Option<String>,
+    #[schema(schema_with = crate::openapi::params::nullable_duration_minutes, required = false)]
     pub duration_minutes: Option<i64>,
+    #[schema(schema_with = crate::openapi::params::nullable_hosts, required = false)]
     pub hosts: Option<Vec<HostRequest>>,
+    #[schema(schema_with = crate::openapi::params::nullable_highlights, required = false)]
     pub highlights: Option<Vec<String>>,
+    #[schema(schema_with = crate::openapi::params::nullable_webinar_status, required = false)]
     pub status: Option<String>,
 }
 
@@ -372,6 +389,7 @@ pub struct CreateSlotsRequest {
     /// RFC 3339 with an offset, e.g. `2026-04-18T12:30:00Z`.
     pub starts_at: Option<String>,
     pub recurrence: Option<RecurrenceRequest>,
+    #[schema(schema_with = crate::openapi::params::capacity)]
     pub capacity: i64,
 }
 
@@ -588,8 +606,10 @@ pub async fn list_slots(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSlotRequest {
+    #[schema(schema_with = crate::openapi::params::nullable_capacity, required = false)]
     pub capacity: Option<i64>,
     /// `open` or `closed`.
+    #[schema(schema_with = crate::openapi::params::nullable_slot_status, required = false)]
     pub status: Option<String>,
 }
 
