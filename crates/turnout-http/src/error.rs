@@ -11,11 +11,165 @@ use turnout_domain::ValidationErrors;
 use turnout_store::StoreError;
 use utoipa::ToSchema;
 
+/// Every problem `type` Turnout answers, in one place: the part after
+/// `/problems/` and the title a client sees with it. The OpenAPI document
+/// lists them all as the values of `Problem.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemType {
+    Validation,
+    BotSuspected,
+    MalformedRequest,
+    BadRequest,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    UnsupportedFileType,
+    Unauthorized,
+    Forbidden,
+    ForbiddenOrigin,
+    NotFound,
+    MethodNotAllowed,
+    RequestTimeout,
+    SlotFull,
+    SlotClosed,
+    /// A write that met another one; retrying it is safe.
+    Conflict,
+    SlugTaken,
+    SlotExists,
+    CapacityBelowSeatsTaken,
+    EmailTaken,
+    WindowFull,
+    AdvisorFull,
+    RegistrationNotConfirmed,
+    NotRetryable,
+    RateLimited,
+    Unavailable,
+    Overloaded,
+    Internal,
+}
+
+impl ProblemType {
+    pub const ALL: [ProblemType; 28] = [
+        ProblemType::Validation,
+        ProblemType::BotSuspected,
+        ProblemType::MalformedRequest,
+        ProblemType::BadRequest,
+        ProblemType::UnsupportedMediaType,
+        ProblemType::PayloadTooLarge,
+        ProblemType::UnsupportedFileType,
+        ProblemType::Unauthorized,
+        ProblemType::Forbidden,
+        ProblemType::ForbiddenOrigin,
+        ProblemType::NotFound,
+        ProblemType::MethodNotAllowed,
+        ProblemType::RequestTimeout,
+        ProblemType::SlotFull,
+        ProblemType::SlotClosed,
+        ProblemType::Conflict,
+        ProblemType::SlugTaken,
+        ProblemType::SlotExists,
+        ProblemType::CapacityBelowSeatsTaken,
+        ProblemType::EmailTaken,
+        ProblemType::WindowFull,
+        ProblemType::AdvisorFull,
+        ProblemType::RegistrationNotConfirmed,
+        ProblemType::NotRetryable,
+        ProblemType::RateLimited,
+        ProblemType::Unavailable,
+        ProblemType::Overloaded,
+        ProblemType::Internal,
+    ];
+
+    pub const fn slug(self) -> &'static str {
+        match self {
+            ProblemType::Validation => "validation",
+            ProblemType::BotSuspected => "bot-suspected",
+            ProblemType::MalformedRequest => "malformed-request",
+            ProblemType::BadRequest => "bad-request",
+            ProblemType::UnsupportedMediaType => "unsupported-media-type",
+            ProblemType::PayloadTooLarge => "payload-too-large",
+            ProblemType::UnsupportedFileType => "unsupported-file-type",
+            ProblemType::Unauthorized => "unauthorized",
+            ProblemType::Forbidden => "forbidden",
+            ProblemType::ForbiddenOrigin => "forbidden-origin",
+            ProblemType::NotFound => "not-found",
+            ProblemType::MethodNotAllowed => "method-not-allowed",
+            ProblemType::RequestTimeout => "request-timeout",
+            ProblemType::SlotFull => "slot-full",
+            ProblemType::SlotClosed => "slot-closed",
+            ProblemType::Conflict => "conflict",
+            ProblemType::SlugTaken => "slug-taken",
+            ProblemType::SlotExists => "slot-exists",
+            ProblemType::CapacityBelowSeatsTaken => "capacity-below-seats-taken",
+            ProblemType::EmailTaken => "email-taken",
+            ProblemType::WindowFull => "window-full",
+            ProblemType::AdvisorFull => "advisor-full",
+            ProblemType::RegistrationNotConfirmed => "registration-not-confirmed",
+            ProblemType::NotRetryable => "not-retryable",
+            ProblemType::RateLimited => "rate-limited",
+            ProblemType::Unavailable => "unavailable",
+            ProblemType::Overloaded => "overloaded",
+            ProblemType::Internal => "internal",
+        }
+    }
+
+    pub const fn title(self) -> &'static str {
+        match self {
+            ProblemType::Validation => "The request has invalid fields",
+            ProblemType::BotSuspected => "The form was not filled in the way a person fills it",
+            ProblemType::MalformedRequest => "The request body is not valid JSON",
+            ProblemType::BadRequest => "The request is malformed",
+            ProblemType::UnsupportedMediaType => "This content type is not accepted here",
+            ProblemType::PayloadTooLarge => "The request body is too large",
+            ProblemType::UnsupportedFileType => "Upload a PDF or DOCX file",
+            ProblemType::Unauthorized => "A valid credential is required",
+            ProblemType::Forbidden => "This credential may not do this",
+            ProblemType::ForbiddenOrigin => {
+                "Pages on this site may not call the API; its origin must be listed in cors_origins"
+            }
+            ProblemType::NotFound => "Not found",
+            ProblemType::MethodNotAllowed => "This method is not allowed here",
+            ProblemType::RequestTimeout => "The request took too long",
+            ProblemType::SlotFull => "This webinar slot is full",
+            ProblemType::SlotClosed => "This webinar slot no longer takes registrations",
+            ProblemType::Conflict
+            | ProblemType::SlugTaken
+            | ProblemType::SlotExists
+            | ProblemType::CapacityBelowSeatsTaken
+            | ProblemType::EmailTaken
+            | ProblemType::WindowFull
+            | ProblemType::AdvisorFull
+            | ProblemType::RegistrationNotConfirmed
+            | ProblemType::NotRetryable => "The request conflicts with the current state",
+            ProblemType::RateLimited => "Too many requests; try again later",
+            ProblemType::Unavailable => "The service is temporarily unavailable",
+            ProblemType::Overloaded => "The service is busy; try again in a moment",
+            ProblemType::Internal => "Something went wrong on our side",
+        }
+    }
+
+    /// The `type` of a problem: `/problems/{slug}`.
+    pub fn uri(self) -> String {
+        format!("/problems/{}", self.slug())
+    }
+
+    /// A problem of this type with nothing more to say.
+    pub fn problem(self, status: StatusCode, detail: Option<String>) -> Problem {
+        Problem {
+            kind: self.uri(),
+            title: self.title().to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors: Vec::new(),
+        }
+    }
+}
+
 /// A problem as the client sees it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
     /// Stable identifier of the kind of problem, e.g. `/problems/slot-full`.
     #[serde(rename = "type")]
+    #[schema(schema_with = crate::openapi::params::problem_type)]
     pub kind: String,
     pub title: String,
     pub status: u16,
@@ -65,7 +219,7 @@ pub enum ApiError {
     SlotClosed,
     /// A conflict with the current state, under its own problem type.
     #[error("{detail}")]
-    Conflict { kind: &'static str, detail: String },
+    Conflict { kind: ProblemType, detail: String },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// More work than this instance takes at once; try again shortly.
@@ -104,41 +258,35 @@ impl ApiError {
         }
     }
 
-    /// The stable `type` and a human title.
-    fn kind_and_title(&self) -> (&'static str, &'static str) {
+    /// The stable `type`, and with it the title.
+    fn problem_type(&self) -> ProblemType {
         match self {
-            ApiError::Validation(_) => ("validation", "The request has invalid fields"),
-            ApiError::BotSuspected(_) => ("bot-suspected", "The form was not filled in the way a person fills it"),
-            ApiError::MalformedBody(_) => ("malformed-request", "The request body is not valid JSON"),
-            ApiError::UnsupportedMediaType => (
-                "unsupported-media-type",
-                "Send JSON with Content-Type: application/json",
-            ),
-            ApiError::PayloadTooLarge => ("payload-too-large", "The request body is too large"),
-            ApiError::UnsupportedFileType => ("unsupported-file-type", "Upload a PDF or DOCX file"),
-            ApiError::Unauthorized => ("unauthorized", "A valid credential is required"),
-            ApiError::Forbidden => ("forbidden", "This credential may not do this"),
-            ApiError::ForbiddenOrigin => (
-                "forbidden-origin",
-                "Pages on this site may not call the API; its origin must be listed in cors_origins",
-            ),
-            ApiError::NotFound(_) => ("not-found", "Not found"),
-            ApiError::SlotFull => ("slot-full", "This webinar slot is full"),
-            ApiError::SlotClosed => ("slot-closed", "This webinar slot no longer takes registrations"),
-            ApiError::Conflict { kind, .. } => (kind, "The request conflicts with the current state"),
-            ApiError::Unavailable(_) => ("unavailable", "The service is temporarily unavailable"),
-            ApiError::RateLimited { .. } => ("rate-limited", "Too many requests; try again later"),
-            ApiError::Overloaded => ("overloaded", "The service is busy; try again in a moment"),
-            ApiError::Internal(_) => ("internal", "Something went wrong on our side"),
+            ApiError::Validation(_) => ProblemType::Validation,
+            ApiError::BotSuspected(_) => ProblemType::BotSuspected,
+            ApiError::MalformedBody(_) => ProblemType::MalformedRequest,
+            ApiError::UnsupportedMediaType => ProblemType::UnsupportedMediaType,
+            ApiError::PayloadTooLarge => ProblemType::PayloadTooLarge,
+            ApiError::UnsupportedFileType => ProblemType::UnsupportedFileType,
+            ApiError::Unauthorized => ProblemType::Unauthorized,
+            ApiError::Forbidden => ProblemType::Forbidden,
+            ApiError::ForbiddenOrigin => ProblemType::ForbiddenOrigin,
+            ApiError::NotFound(_) => ProblemType::NotFound,
+            ApiError::SlotFull => ProblemType::SlotFull,
+            ApiError::SlotClosed => ProblemType::SlotClosed,
+            ApiError::Conflict { kind, .. } => *kind,
+            ApiError::Unavailable(_) => ProblemType::Unavailable,
+            ApiError::RateLimited { .. } => ProblemType::RateLimited,
+            ApiError::Overloaded => ProblemType::Overloaded,
+            ApiError::Internal(_) => ProblemType::Internal,
         }
     }
 
     fn problem(&self) -> Problem {
         let status = self.status();
-        let (kind, title) = self.kind_and_title();
         let detail = match self {
             ApiError::MalformedBody(detail) | ApiError::Conflict { detail, .. } => Some(detail.clone()),
             ApiError::NotFound(what) => Some(format!("No {what} matches this request")),
+            ApiError::UnsupportedMediaType => Some("Send JSON with Content-Type: application/json".into()),
             ApiError::RateLimited {
                 policy, retry_after, ..
             } => Some(format!(
@@ -159,11 +307,8 @@ impl ApiError {
             _ => Vec::new(),
         };
         Problem {
-            kind: format!("/problems/{kind}"),
-            title: title.to_owned(),
-            status: status.as_u16(),
-            detail,
             errors,
+            ..self.problem_type().problem(status, detail)
         }
     }
 }
@@ -235,12 +380,27 @@ impl From<StoreError> for ApiError {
                 // The constraint names our schema: the log has it, the client does not.
                 tracing::warn!(%constraint, "a write conflicted with another");
                 ApiError::Conflict {
-                    kind: "conflict",
+                    kind: ProblemType::Conflict,
                     detail: "The record changed while this request ran; retry it".into(),
                 }
             }
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             StoreError::Other(cause) => ApiError::Internal(cause),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_problem_type_has_its_own_slug_and_a_title() {
+        let mut slugs: Vec<&str> = ProblemType::ALL.iter().map(|t| t.slug()).collect();
+        slugs.sort_unstable();
+        slugs.dedup();
+        assert_eq!(slugs.len(), ProblemType::ALL.len());
+        assert!(ProblemType::ALL.iter().all(|t| !t.title().is_empty()));
+        assert_eq!(ApiError::SlotFull.problem().kind, "/problems/slot-full");
     }
 }

@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::Problem;
+use crate::error::ProblemType;
 
 /// What the headers depend on, from the settings.
 #[derive(Debug, Clone)]
@@ -136,16 +136,10 @@ async fn as_problem(response: Response) -> Response {
     }
     let (mut parts, body) = response.into_parts();
     let text = axum::body::to_bytes(body, MAX_REJECTION_BODY).await.unwrap_or_default();
-    let (kind, title) = kind_and_title(status);
     let detail = String::from_utf8_lossy(&text).trim().to_owned();
-    let problem = Problem {
-        kind: format!("/problems/{kind}"),
-        title: title.to_owned(),
-        status: status.as_u16(),
-        // A 5xx says nothing of its cause.
-        detail: (!detail.is_empty() && status.is_client_error()).then_some(detail),
-        errors: Vec::new(),
-    };
+    // A 5xx says nothing of its cause.
+    let detail = (!detail.is_empty() && status.is_client_error()).then_some(detail);
+    let problem = problem_type(status).problem(status, detail);
     let body = serde_json::to_vec(&problem).expect("problems always serialise");
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
@@ -155,18 +149,18 @@ async fn as_problem(response: Response) -> Response {
     Response::from_parts(parts, Body::from(body)).into_response()
 }
 
-fn kind_and_title(status: StatusCode) -> (&'static str, &'static str) {
+fn problem_type(status: StatusCode) -> ProblemType {
     match status {
-        StatusCode::BAD_REQUEST => ("bad-request", "The request is malformed"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "This method is not allowed here"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", "This content type is not accepted here"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "The request body is too large"),
-        StatusCode::REQUEST_TIMEOUT => ("request-timeout", "The request took too long"),
-        StatusCode::UNPROCESSABLE_ENTITY => ("validation", "The request has invalid fields"),
-        StatusCode::NOT_FOUND => ("not-found", "Not found"),
-        StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "The service is temporarily unavailable"),
-        status if status.is_server_error() => ("internal", "Something went wrong on our side"),
-        _ => ("bad-request", "The request was refused"),
+        StatusCode::BAD_REQUEST => ProblemType::BadRequest,
+        StatusCode::METHOD_NOT_ALLOWED => ProblemType::MethodNotAllowed,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ProblemType::UnsupportedMediaType,
+        StatusCode::PAYLOAD_TOO_LARGE => ProblemType::PayloadTooLarge,
+        StatusCode::REQUEST_TIMEOUT => ProblemType::RequestTimeout,
+        StatusCode::UNPROCESSABLE_ENTITY => ProblemType::Validation,
+        StatusCode::NOT_FOUND => ProblemType::NotFound,
+        StatusCode::SERVICE_UNAVAILABLE => ProblemType::Unavailable,
+        status if status.is_server_error() => ProblemType::Internal,
+        _ => ProblemType::BadRequest,
     }
 }
 

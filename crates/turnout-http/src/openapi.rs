@@ -313,6 +313,20 @@ pub mod params {
         nullable_capacity => capacity,
     );
 
+    /// Every problem `type`, from `ProblemType`.
+    pub fn problem_type() -> Schema {
+        let uris: Vec<String> = crate::error::ProblemType::ALL.iter().map(|t| t.uri()).collect();
+        Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(
+                    "Stable identifier of the kind of problem, e.g. `/problems/slot-full`",
+                ))
+                .enum_values(Some(uris))
+                .build(),
+        )
+    }
+
     /// A time zone field of a request body.
     pub fn time_zone() -> RefOr<Schema> {
         RefOr::Ref(utoipa::openapi::Ref::from_schema_name(TimeZoneName::name()))

@@ -49,8 +49,10 @@ impl Default for TransportLimits {
 }
 
 /// What an instance over its connection cap says before it closes.
-const TOO_MANY_CONNECTIONS: &str = "{\"type\":\"/problems/overloaded\",\"title\":\"The service is busy; \
-    try again in a moment\",\"status\":503}";
+static TOO_MANY_CONNECTIONS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let problem = crate::error::ProblemType::Overloaded.problem(axum::http::StatusCode::SERVICE_UNAVAILABLE, None);
+    serde_json::to_string(&problem).expect("problems always serialise")
+});
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops
 /// accepting and lets open requests finish.
@@ -107,8 +109,9 @@ pub async fn run(
 async fn refuse(mut stream: TcpStream) {
     let answer = format!(
         "HTTP/1.1 503 Service Unavailable\r\nretry-after: 1\r\ncontent-type: application/problem+json\r\n\
-         connection: close\r\ncontent-length: {}\r\n\r\n{TOO_MANY_CONNECTIONS}",
-        TOO_MANY_CONNECTIONS.len()
+         connection: close\r\ncontent-length: {}\r\n\r\n{}",
+        TOO_MANY_CONNECTIONS.len(),
+        *TOO_MANY_CONNECTIONS
     );
     let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(answer.as_bytes())).await;
     let _ = stream.shutdown().await;

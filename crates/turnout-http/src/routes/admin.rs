@@ -253,7 +253,7 @@ fn webinar_error(error: WebinarError) -> ApiError {
     match error {
         WebinarError::NotFound => ApiError::NotFound("webinar"),
         WebinarError::SlugTaken => ApiError::Conflict {
-            kind: "slug-taken",
+            kind: crate::error::ProblemType::SlugTaken,
             detail: "A webinar with this slug exists".into(),
         },
         WebinarError::Store(error) => error.into(),
@@ -494,11 +494,11 @@ fn slot_error(error: SlotError) -> ApiError {
         SlotError::WebinarNotFound => ApiError::NotFound("webinar"),
         SlotError::NotFound => ApiError::NotFound("slot"),
         SlotError::Duplicate => ApiError::Conflict {
-            kind: "slot-exists",
+            kind: crate::error::ProblemType::SlotExists,
             detail: "This webinar already has a slot at that instant".into(),
         },
         SlotError::CapacityBelowSeatsTaken { capacity, seats_taken } => ApiError::Conflict {
-            kind: "capacity-below-seats-taken",
+            kind: crate::error::ProblemType::CapacityBelowSeatsTaken,
             detail: format!("Capacity {capacity} is below the {seats_taken} seats already taken"),
         },
         SlotError::Store(error) => error.into(),

@@ -412,7 +412,7 @@ pub async fn reassign(
             ReassignError::AdvisorNotFound => ApiError::field("advisor_id", "No such advisor"),
             ReassignError::NotCovering => ApiError::field("advisor_id", "This advisor does not work the whole window"),
             ReassignError::AdvisorFull => ApiError::Conflict {
-                kind: "advisor-full",
+                kind: crate::error::ProblemType::AdvisorFull,
                 detail: "This advisor has no room left in the window".into(),
             },
             ReassignError::Store(error) => error.into(),

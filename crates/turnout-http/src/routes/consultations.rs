@@ -241,7 +241,7 @@ pub async fn create_consultation(
                 ApiError::field("window_id", "This window has started or is not offered yet")
             }
             ConsultationError::WindowFull => ApiError::Conflict {
-                kind: "window-full",
+                kind: crate::error::ProblemType::WindowFull,
                 detail: "Every advisor is busy in this window; choose another".into(),
             },
             ConsultationError::Store(error) => error.into(),
@@ -406,7 +406,7 @@ fn advisor_error(error: AdvisorError) -> ApiError {
     match error {
         AdvisorError::NotFound => ApiError::NotFound("advisor"),
         AdvisorError::EmailTaken => ApiError::Conflict {
-            kind: "email-taken",
+            kind: crate::error::ProblemType::EmailTaken,
             detail: "An advisor with this email exists".into(),
         },
         AdvisorError::Store(error) => error.into(),

@@ -453,7 +453,7 @@ fn registration_error(error: RegistrationError) -> ApiError {
         RegistrationError::SlotFull => ApiError::SlotFull,
         RegistrationError::NotFound => ApiError::NotFound("registration"),
         RegistrationError::NotConfirmed(status) => ApiError::Conflict {
-            kind: "registration-not-confirmed",
+            kind: crate::error::ProblemType::RegistrationNotConfirmed,
             detail: format!("The registration is {status}"),
         },
         RegistrationError::Store(error) => error.into(),

@@ -235,7 +235,7 @@ pub async fn retry_delivery(
         Ok(delivery) => Ok(Json(delivery.into())),
         Err(StoreError::NotFound) => Err(ApiError::NotFound("delivery")),
         Err(StoreError::Conflict { constraint }) => Err(ApiError::Conflict {
-            kind: "not-retryable",
+            kind: crate::error::ProblemType::NotRetryable,
             detail: format!("Only failed and dead deliveries are retried; this {constraint}"),
         }),
         Err(error) => Err(error.into()),
