@@ -39,6 +39,7 @@ use turnout_store::{
     ClaimedDelivery, ConsultationContact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventFilter,
     EventRecord, RegistrationContact, Router, WebhookChanges, WebhookEndpoint,
 };
+use turnout_store::{Constraint, UniqueKey};
 use uuid::Uuid;
 
 use batch::Batcher;
@@ -323,9 +324,6 @@ async fn insert_lead(
     Ok(person_id)
 }
 
-/// The constraint that settles two concurrent registrations of one person.
-const ONE_SEAT_PER_PERSON: &str = "registrations_one_seat_per_person";
-
 fn local_time(text: &str) -> Result<jiff::civil::Time, StoreError> {
     text.parse().map_err(StoreError::other)
 }
@@ -539,7 +537,7 @@ async fn reassign(connection: &mut PgConnection, change: &Reassignment) -> Resul
         .map_err(StoreError::from)?;
     if moved.rows_affected() != 1 {
         return Err(StoreError::Conflict {
-            constraint: "consultation changed concurrently".into(),
+            constraint: Constraint::ChangedConcurrently("consultation"),
         }
         .into());
     }
@@ -845,12 +843,7 @@ impl Store for PostgresStore {
         // failed as a whole: once more alone, which finds the winner.
         let alone = batch::register_batch(&self.pool, std::slice::from_ref(registration)).await?;
         match alone.into_iter().next() {
-            Some(attempt) => attempt?.unwrap_or_else(|| {
-                Err(StoreError::Conflict {
-                    constraint: ONE_SEAT_PER_PERSON.into(),
-                }
-                .into())
-            }),
+            Some(attempt) => attempt?.unwrap_or_else(|| Err(StoreError::unique(UniqueKey::OneSeatPerPerson).into())),
             None => Err(StoreError::other("turnout_register_set answered nothing").into()),
         }
     }
@@ -923,7 +916,7 @@ impl Store for PostgresStore {
             // Someone moved or cancelled it since we read it; dropping the
             // transaction gives the target seat back.
             return Err(StoreError::Conflict {
-                constraint: "registration changed concurrently".into(),
+                constraint: Constraint::ChangedConcurrently("registration"),
             }
             .into());
         }
@@ -1048,9 +1041,9 @@ impl Store for PostgresStore {
         for _ in 0..2 {
             let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
             match consult(&mut tx, consultation).await {
-                Err(ConsultationError::Store(StoreError::Conflict { constraint }))
-                    if constraint.contains("lead_id") =>
-                {
+                Err(ConsultationError::Store(StoreError::Conflict {
+                    constraint: Constraint::Unique(UniqueKey::ConsultationLead),
+                })) => {
                     continue;
                 }
                 Err(error) => return Err(error),
@@ -1060,10 +1053,7 @@ impl Store for PostgresStore {
                 }
             }
         }
-        Err(StoreError::Conflict {
-            constraint: "consultations_lead_id_key".into(),
-        }
-        .into())
+        Err(StoreError::unique(UniqueKey::ConsultationLead).into())
     }
 
     async fn consultation_for_lead(

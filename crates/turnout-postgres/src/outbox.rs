@@ -11,6 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Row};
 use tokio::sync::Notify;
 use turnout_domain::RegistrationStatus;
+use turnout_store::Constraint;
 use turnout_store::columns::{json_column, parsed_column, to_json_column, zone_column};
 use turnout_store::outcome::{disabled_reason, endpoint_outcomes};
 use turnout_store::{
@@ -297,7 +298,7 @@ pub(crate) async fn retry_delivery(pool: &PgPool, message_id: Uuid, now: Timesta
     let delivery = find_delivery(&mut tx, message_id).await?.ok_or(StoreError::NotFound)?;
     if changed == 0 {
         return Err(StoreError::Conflict {
-            constraint: format!("delivery is {}", delivery.status),
+            constraint: Constraint::DeliveryState(delivery.status.clone()),
         });
     }
     tx.commit().await?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rusqlite::types::ToSql;
 use rusqlite::{CachedStatement, Connection, ErrorCode, OpenFlags, Row, TransactionBehavior};
 use tokio::sync::Semaphore;
-use turnout_store::StoreError;
+use turnout_store::{Constraint, StoreError, UniqueKey};
 
 /// Prepares (from the statement cache) and binds parameters by name: SQLite
 /// numbers `$n` parameters in order of first appearance, which is not always
@@ -92,11 +92,19 @@ pub fn store_error(error: rusqlite::Error) -> StoreError {
     match &error {
         rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
         rusqlite::Error::SqliteFailure(failure, message) => match failure.code {
-            ErrorCode::ConstraintViolation => StoreError::Conflict {
+            ErrorCode::ConstraintViolation => {
                 // SQLite names the columns in the message ("UNIQUE constraint
                 // failed: webinars.slug"), not the constraint.
-                constraint: message.clone().unwrap_or_else(|| error.to_string()),
-            },
+                let message = message.clone().unwrap_or_else(|| error.to_string());
+                let constraint = match failure.extended_code {
+                    rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                        Constraint::Unique(UniqueKey::from_database(&message))
+                    }
+                    rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => Constraint::ForeignKey(message),
+                    _ => Constraint::Check(message),
+                };
+                StoreError::Conflict { constraint }
+            }
             ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::CannotOpen | ErrorCode::DiskFull => {
                 StoreError::Unavailable(error.to_string())
             }
@@ -108,7 +116,7 @@ pub fn store_error(error: rusqlite::Error) -> StoreError {
 
 /// Whether an error is a unique or primary-key violation.
 pub fn is_unique_violation(error: &StoreError) -> bool {
-    matches!(error, StoreError::Conflict { constraint } if constraint.starts_with("UNIQUE") || constraint.contains("PRIMARY KEY"))
+    error.is_unique_violation()
 }
 
 /// The file named by a `sqlite:` URL (`sqlite://data/turnout.db`,

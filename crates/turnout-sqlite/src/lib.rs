@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 use turnout_domain::ConsultationStatus;
 use turnout_domain::consultation::{WeeklyRange, WindowDefinition, covers, parse_weekday, weekday_name};
 use turnout_domain::{Email, NewLead, RegistrationStatus, SlotStatus, Slug, Text, TimeZone, TokenHash, WebinarStatus};
+use turnout_store::Constraint;
 use turnout_store::assignment::{assignment_order, offered_window};
 use turnout_store::columns::to_json_column;
 use turnout_store::events::{EventType, OutboxEvent};
@@ -472,7 +473,7 @@ fn reschedule(
     )?;
     if moved != 1 {
         return Err(StoreError::Conflict {
-            constraint: "registration changed concurrently".into(),
+            constraint: Constraint::ChangedConcurrently("registration"),
         }
         .into());
     }
@@ -679,7 +680,7 @@ fn reassign(connection: &Connection, change: &Reassignment) -> Result<Consultati
     let params: [&dyn ToSql; 4] = [&id, &current.advisor_id, &target.id, &micros(change.now)];
     if execute(connection, sql::MOVE_CONSULTATION, &params)? != 1 {
         return Err(StoreError::Conflict {
-            constraint: "consultation changed concurrently".into(),
+            constraint: Constraint::ChangedConcurrently("consultation"),
         }
         .into());
     }

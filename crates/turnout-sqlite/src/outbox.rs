@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row};
 use turnout_domain::{RegistrationStatus, TimeZone};
+use turnout_store::Constraint;
 use turnout_store::columns::to_json_column;
 use turnout_store::outcome::{disabled_reason, endpoint_outcomes};
 use turnout_store::{
@@ -235,7 +236,7 @@ pub(crate) fn retry_delivery(
     let delivery = find_delivery(connection, message_id)?.ok_or(StoreError::NotFound)?;
     if changed == 0 {
         return Err(StoreError::Conflict {
-            constraint: format!("delivery is {}", delivery.status),
+            constraint: Constraint::DeliveryState(delivery.status.clone()),
         });
     }
     Ok(delivery)

@@ -5,9 +5,9 @@ use thiserror::Error;
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    /// A constraint refused the change; the name says which.
-    #[error("conflict on {constraint}")]
-    Conflict { constraint: String },
+    /// The database or the state of a row refused the change.
+    #[error("conflict: {constraint}")]
+    Conflict { constraint: Constraint },
     /// The database could not be reached or timed out; retrying may help.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -15,7 +15,81 @@ pub enum StoreError {
     Other(Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// What refused a write. Callers match on it; the database's own wording
+/// goes only into the text, for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Constraint {
+    /// Another row already holds this unique key.
+    Unique(UniqueKey),
+    /// A reference to a row that does not exist.
+    ForeignKey(String),
+    /// A value a CHECK constraint refuses.
+    Check(String),
+    /// The row changed between being read and being written.
+    ChangedConcurrently(&'static str),
+    /// A delivery in a state that does not allow the change (its status).
+    DeliveryState(String),
+}
+
+/// The unique keys callers tell apart; the rest are `Other` with the
+/// database's name for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UniqueKey {
+    /// `registrations_one_seat_per_person`: a person's confirmed seat in a webinar.
+    OneSeatPerPerson,
+    /// `consultations.lead_id`: one callback per lead.
+    ConsultationLead,
+    Other(String),
+}
+
+impl UniqueKey {
+    /// The key a database names in a unique violation: PostgreSQL gives the
+    /// constraint's name, SQLite its columns ("UNIQUE constraint failed:
+    /// consultations.lead_id"). The one place that reads either wording.
+    pub fn from_database(name: &str) -> Self {
+        let columns = name.strip_prefix("UNIQUE constraint failed: ").unwrap_or(name);
+        match columns {
+            "registrations_one_seat_per_person" | "registrations.person_id, registrations.webinar_id" => {
+                UniqueKey::OneSeatPerPerson
+            }
+            "consultations_lead_id_key" | "consultations.lead_id" => UniqueKey::ConsultationLead,
+            _ => UniqueKey::Other(name.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for Constraint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Constraint::Unique(UniqueKey::OneSeatPerPerson) => f.write_str("unique registrations_one_seat_per_person"),
+            Constraint::Unique(UniqueKey::ConsultationLead) => f.write_str("unique consultations.lead_id"),
+            Constraint::Unique(UniqueKey::Other(name)) => write!(f, "unique {name}"),
+            Constraint::ForeignKey(name) => write!(f, "foreign key {name}"),
+            Constraint::Check(name) => write!(f, "check {name}"),
+            Constraint::ChangedConcurrently(what) => write!(f, "the {what} changed concurrently"),
+            Constraint::DeliveryState(status) => write!(f, "delivery is {status}"),
+        }
+    }
+}
+
 impl StoreError {
+    /// A unique violation of `key`.
+    pub fn unique(key: UniqueKey) -> Self {
+        StoreError::Conflict {
+            constraint: Constraint::Unique(key),
+        }
+    }
+
+    /// Whether this is a unique violation, the signal of a lost race.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Conflict {
+                constraint: Constraint::Unique(_)
+            }
+        )
+    }
+
     pub fn other(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         StoreError::Other(error.into())
     }
@@ -133,4 +207,30 @@ pub enum ReassignError {
     AdvisorFull,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_dialects_name_the_keys_callers_tell_apart() {
+        for name in [
+            "registrations_one_seat_per_person",
+            "UNIQUE constraint failed: registrations.person_id, registrations.webinar_id",
+        ] {
+            assert_eq!(UniqueKey::from_database(name), UniqueKey::OneSeatPerPerson, "{name}");
+        }
+        for name in [
+            "consultations_lead_id_key",
+            "UNIQUE constraint failed: consultations.lead_id",
+        ] {
+            assert_eq!(UniqueKey::from_database(name), UniqueKey::ConsultationLead, "{name}");
+        }
+        assert_eq!(
+            UniqueKey::from_database("UNIQUE constraint failed: webinars.slug"),
+            UniqueKey::Other("UNIQUE constraint failed: webinars.slug".into())
+        );
+        assert!(StoreError::unique(UniqueKey::ConsultationLead).is_unique_violation());
+    }
 }

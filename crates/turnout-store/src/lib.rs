@@ -20,8 +20,8 @@ use turnout_domain::{ConsultationStatus, LinkKey, NewLead, Slug, TokenHash};
 use uuid::Uuid;
 
 pub use error::{
-    AdvisorError, ArticleError, ConsultationError, LeadError, ReassignError, RegistrationError, SlotError, StoreError,
-    WebinarError,
+    AdvisorError, ArticleError, Constraint, ConsultationError, LeadError, ReassignError, RegistrationError, SlotError,
+    StoreError, UniqueKey, WebinarError,
 };
 pub use model::*;
 

@@ -7,22 +7,23 @@ use sqlx::SqlSafeStr;
 use sqlx::error::ErrorKind;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-use crate::StoreError;
+use crate::{Constraint, StoreError, UniqueKey};
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match error {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(db) => match db.kind() {
-                ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation | ErrorKind::CheckViolation => {
-                    StoreError::Conflict {
-                        // PostgreSQL names the constraint; SQLite only says it
-                        // in the message ("UNIQUE constraint failed: t.c").
-                        constraint: db
-                            .constraint()
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| db.message().to_owned()),
-                    }
+                kind @ (ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation | ErrorKind::CheckViolation) => {
+                    // PostgreSQL names the constraint; SQLite only says it
+                    // in the message ("UNIQUE constraint failed: t.c").
+                    let name = db.constraint().unwrap_or_else(|| db.message()).to_owned();
+                    let constraint = match kind {
+                        ErrorKind::UniqueViolation => Constraint::Unique(UniqueKey::from_database(&name)),
+                        ErrorKind::ForeignKeyViolation => Constraint::ForeignKey(name),
+                        _ => Constraint::Check(name),
+                    };
+                    StoreError::Conflict { constraint }
                 }
                 _ => StoreError::Other(Box::new(sqlx::Error::Database(db))),
             },

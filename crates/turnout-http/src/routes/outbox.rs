@@ -234,9 +234,11 @@ pub async fn retry_delivery(
     match state.store.retry_delivery(message_id, now()).await {
         Ok(delivery) => Ok(Json(delivery.into())),
         Err(StoreError::NotFound) => Err(ApiError::NotFound("delivery")),
-        Err(StoreError::Conflict { constraint }) => Err(ApiError::Conflict {
+        Err(StoreError::Conflict {
+            constraint: turnout_store::Constraint::DeliveryState(status),
+        }) => Err(ApiError::Conflict {
             kind: crate::error::ProblemType::NotRetryable,
-            detail: format!("Only failed and dead deliveries are retried; this {constraint}"),
+            detail: format!("Only failed and dead deliveries are retried; this delivery is {status}"),
         }),
         Err(error) => Err(error.into()),
     }
