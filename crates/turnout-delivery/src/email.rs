@@ -17,10 +17,9 @@ use serde_json::{Value, json};
 use turnout_domain::calendar::{Invite, Itip};
 use turnout_domain::labels::{day_label, local_label};
 use turnout_store::events::EventType;
-use turnout_store::{Channel, ClaimedDelivery, Store};
+use turnout_store::{Channel, ClaimedDelivery, DeliveryKind, Store};
 
 use crate::message::{ConsultationEvent, Links, RegistrationEvent, live_reminder, parse, starts_in, zone};
-use crate::router::reminder_offset;
 use crate::templates::Templates;
 use crate::{Allowance, Attempt};
 
@@ -116,7 +115,7 @@ impl Mailer {
             Err(attempt) => return attempt,
         };
         // Advisors are staff: their callback notes are not capped.
-        if delivery.kind != "assignment" {
+        if DeliveryKind::parse(&delivery.kind) != Some(DeliveryKind::Assignment) {
             let address = letter.to.email.to_string().to_lowercase();
             if let Err(attempt) = allowance.take(store, Channel::Email, &address, delivery, now).await {
                 return attempt;
@@ -138,29 +137,30 @@ impl Mailer {
         let zone = zone(&event.time_zone)?;
         let mut context = event.context(&self.links, &zone);
         let to = mailbox(&event.name, &event.email)?;
-        if let Some(offset) = reminder_offset(&delivery.kind) {
-            live_reminder(store, delivery, &event, now).await?;
-            context["starts_in"] = json!(starts_in(offset, event.starts_at, now));
-            return Ok(Letter {
-                to,
-                template: "reminder",
-                context,
-                invite: None,
-            });
-        }
-        if delivery.kind == "manage-link" {
-            return Ok(Letter {
-                to,
-                template: "manage-link",
-                context,
-                invite: None,
-            });
-        }
-        let (template, cancelled) = match delivery.kind.as_str() {
-            "confirmation" => ("confirmation", false),
-            "rescheduled" => ("rescheduled", false),
-            "cancellation" => ("cancellation", true),
-            other => return Err(Attempt::Skip(format!("unknown email {other}"))),
+        let unknown = || Attempt::Skip(format!("no registration email is a {}", delivery.kind));
+        let (template, cancelled) = match DeliveryKind::parse(&delivery.kind).ok_or_else(unknown)? {
+            DeliveryKind::Reminder(offset) => {
+                live_reminder(store, delivery, &event, now).await?;
+                context["starts_in"] = json!(starts_in(offset, event.starts_at, now));
+                return Ok(Letter {
+                    to,
+                    template: "reminder",
+                    context,
+                    invite: None,
+                });
+            }
+            DeliveryKind::ManageLink => {
+                return Ok(Letter {
+                    to,
+                    template: "manage-link",
+                    context,
+                    invite: None,
+                });
+            }
+            DeliveryKind::Confirmation => ("confirmation", false),
+            DeliveryKind::Rescheduled => ("rescheduled", false),
+            DeliveryKind::Cancellation => ("cancellation", true),
+            DeliveryKind::Consultation | DeliveryKind::Assignment | DeliveryKind::Webhook => return Err(unknown()),
         };
         let uid = format!("{}@turnout", event.registration_id);
         let manage_url = event.manage_url(&self.links);
@@ -203,8 +203,9 @@ impl Mailer {
             return Err(Attempt::Skip("the consultation was reassigned or moved since".into()));
         }
         let site = json!({"site_name": self.links.site_name, "public_url": self.links.public_url});
-        let (to, template, mut context) = match delivery.kind.as_str() {
-            "consultation" => {
+        let unknown = || Attempt::Skip(format!("no consultation email is a {}", delivery.kind));
+        let (to, template, mut context) = match DeliveryKind::parse(&delivery.kind).ok_or_else(unknown)? {
+            DeliveryKind::Consultation => {
                 let visitor = &contact.visitor;
                 (
                     mailbox(&visitor.name, &visitor.email)?,
@@ -219,7 +220,7 @@ impl Mailer {
                     }),
                 )
             }
-            "assignment" => {
+            DeliveryKind::Assignment => {
                 let zone = &contact.advisor_time_zone;
                 let start = local_label(event.starts_at, zone);
                 let end = local_label(event.ends_at, zone);
@@ -236,7 +237,12 @@ impl Mailer {
                     }),
                 )
             }
-            other => return Err(Attempt::Skip(format!("unknown email {other}"))),
+            DeliveryKind::Confirmation
+            | DeliveryKind::Rescheduled
+            | DeliveryKind::Cancellation
+            | DeliveryKind::ManageLink
+            | DeliveryKind::Reminder(_)
+            | DeliveryKind::Webhook => return Err(unknown()),
         };
         merge(&mut context, site);
         Ok(Letter {

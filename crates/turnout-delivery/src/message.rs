@@ -8,11 +8,10 @@ use serde_json::{Value, json};
 use turnout_domain::calendar::{EventText, google_link, outlook_link};
 use turnout_domain::labels::local_label;
 use turnout_domain::{LinkKey, RegistrationStatus, TimeZone};
-use turnout_store::{ClaimedDelivery, RegistrationContact, Store};
+use turnout_store::{ClaimedDelivery, DeliveryKind, RegistrationContact, Store};
 use uuid::Uuid;
 
 use crate::Attempt;
-use crate::router::reminder_offset;
 
 /// A `registration.*` event's payload.
 #[derive(Debug, Clone, Deserialize)]
@@ -107,7 +106,9 @@ pub async fn live_reminder(
     event: &RegistrationEvent,
     now: Timestamp,
 ) -> Result<RegistrationContact, Attempt> {
-    let offset = reminder_offset(&delivery.kind).ok_or_else(|| Attempt::Skip("not a reminder".into()))?;
+    let offset = DeliveryKind::parse(&delivery.kind)
+        .and_then(DeliveryKind::reminder_offset)
+        .ok_or_else(|| Attempt::Skip("not a reminder".into()))?;
     let contact = store
         .registration_contact(event.registration_id)
         .await

@@ -15,7 +15,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use turnout_store::events::EventType;
-use turnout_store::{Channel, EventRecord, NewDelivery, Router, WebhookEndpoint};
+use turnout_store::{Channel, DeliveryKind, EventRecord, NewDelivery, Router, WebhookEndpoint};
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
@@ -31,32 +31,11 @@ struct Slot {
     starts_at: Timestamp,
 }
 
-/// `reminder-24h`, `reminder-90m`.
-pub fn reminder_kind(offset: SignedDuration) -> String {
-    let minutes = offset.as_mins();
-    match minutes % 60 {
-        0 => format!("reminder-{}h", minutes / 60),
-        _ => format!("reminder-{minutes}m"),
-    }
-}
-
-/// The offset a reminder kind names.
-pub fn reminder_offset(kind: &str) -> Option<SignedDuration> {
-    let amount = kind.strip_prefix("reminder-")?;
-    let (number, unit) = amount.split_at(amount.len().checked_sub(1)?);
-    let number: i64 = number.parse().ok()?;
-    match unit {
-        "h" => Some(SignedDuration::from_hours(number)),
-        "m" => Some(SignedDuration::from_mins(number)),
-        _ => None,
-    }
-}
-
-fn delivery(channel: Channel, kind: &str, recipient: &str, due_at: Timestamp) -> NewDelivery {
+fn delivery(channel: Channel, kind: DeliveryKind, recipient: &str, due_at: Timestamp) -> NewDelivery {
     NewDelivery {
         message_id: Uuid::now_v7(),
         channel,
-        kind: kind.to_owned(),
+        kind: kind.as_name().into_owned(),
         recipient: recipient.to_owned(),
         endpoint_id: None,
         due_at,
@@ -66,15 +45,15 @@ fn delivery(channel: Channel, kind: &str, recipient: &str, due_at: Timestamp) ->
 impl FunnelRouter {
     fn messages(&self, event: &EventRecord) -> Vec<NewDelivery> {
         let now = event.created_at;
-        let email = |kind: &str, recipient: &str| delivery(Channel::Email, kind, recipient, now);
+        let email = |kind: DeliveryKind, recipient: &str| delivery(Channel::Email, kind, recipient, now);
         let Some(event_type) = EventType::parse(&event.event_type) else {
             return Vec::new();
         };
         match event_type {
             EventType::RegistrationConfirmed | EventType::RegistrationRescheduled => {
                 let kind = match event_type {
-                    EventType::RegistrationConfirmed => "confirmation",
-                    _ => "rescheduled",
+                    EventType::RegistrationConfirmed => DeliveryKind::Confirmation,
+                    _ => DeliveryKind::Rescheduled,
                 };
                 let mut messages = vec![email(kind, "visitor")];
                 if let Ok(slot) = serde_json::from_str::<Slot>(&event.payload) {
@@ -83,18 +62,21 @@ impl FunnelRouter {
                         if due <= now {
                             continue;
                         }
-                        let kind = reminder_kind(*offset);
-                        messages.push(delivery(Channel::Email, &kind, "visitor", due));
+                        let kind = DeliveryKind::Reminder(*offset);
+                        messages.push(delivery(Channel::Email, kind, "visitor", due));
                         if self.sms {
-                            messages.push(delivery(Channel::Sms, &kind, "visitor", due));
+                            messages.push(delivery(Channel::Sms, kind, "visitor", due));
                         }
                     }
                 }
                 messages
             }
-            EventType::RegistrationCancelled => vec![email("cancellation", "visitor")],
-            EventType::RegistrationManageLinkRequested => vec![email("manage-link", "visitor")],
-            EventType::ConsultationAssigned => vec![email("consultation", "visitor"), email("assignment", "advisor")],
+            EventType::RegistrationCancelled => vec![email(DeliveryKind::Cancellation, "visitor")],
+            EventType::RegistrationManageLinkRequested => vec![email(DeliveryKind::ManageLink, "visitor")],
+            EventType::ConsultationAssigned => vec![
+                email(DeliveryKind::Consultation, "visitor"),
+                email(DeliveryKind::Assignment, "advisor"),
+            ],
             // For webhooks only.
             EventType::LeadCreated
             | EventType::ConsultationRequested
@@ -111,7 +93,12 @@ impl Router for FunnelRouter {
             .filter(|endpoint| endpoint.wants(&event.event_type))
             .map(|endpoint| NewDelivery {
                 endpoint_id: Some(endpoint.id),
-                ..delivery(Channel::Webhook, "webhook", &endpoint.id.to_string(), event.created_at)
+                ..delivery(
+                    Channel::Webhook,
+                    DeliveryKind::Webhook,
+                    &endpoint.id.to_string(),
+                    event.created_at,
+                )
             });
         let mut deliveries = self.messages(event);
         deliveries.extend(webhooks);
@@ -176,16 +163,32 @@ mod tests {
     }
 
     #[test]
-    fn reminder_kinds_name_their_offsets() {
+    fn delivery_kinds_read_back_from_their_names() {
         for offset in [
             SignedDuration::from_hours(24),
             SignedDuration::from_hours(1),
             SignedDuration::from_mins(90),
         ] {
-            assert_eq!(reminder_offset(&reminder_kind(offset)), Some(offset));
+            let kind = DeliveryKind::Reminder(offset);
+            assert_eq!(DeliveryKind::parse(&kind.as_name()), Some(kind));
         }
-        assert_eq!(reminder_kind(SignedDuration::from_mins(90)), "reminder-90m");
-        assert_eq!(reminder_offset("confirmation"), None);
-        assert_eq!(reminder_offset("reminder-x"), None);
+        assert_eq!(
+            DeliveryKind::Reminder(SignedDuration::from_mins(90)).as_name(),
+            "reminder-90m"
+        );
+        for kind in [
+            DeliveryKind::Confirmation,
+            DeliveryKind::Rescheduled,
+            DeliveryKind::Cancellation,
+            DeliveryKind::ManageLink,
+            DeliveryKind::Consultation,
+            DeliveryKind::Assignment,
+            DeliveryKind::Webhook,
+        ] {
+            assert_eq!(DeliveryKind::parse(&kind.as_name()), Some(kind));
+            assert_eq!(kind.reminder_offset(), None);
+        }
+        assert_eq!(DeliveryKind::parse("reminder-x"), None);
+        assert_eq!(DeliveryKind::parse("postcard"), None);
     }
 }

@@ -13,10 +13,9 @@ use minijinja::Environment;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use turnout_domain::Phone;
-use turnout_store::{Channel, ClaimedDelivery, Store};
+use turnout_store::{Channel, ClaimedDelivery, DeliveryKind, Store};
 
 use crate::message::{Links, RegistrationEvent, live_reminder, parse, starts_in, zone};
-use crate::router::reminder_offset;
 use crate::templates::Templates;
 use crate::{Allowance, Attempt};
 
@@ -111,7 +110,9 @@ impl SmsSender {
         delivery: &ClaimedDelivery,
         now: Timestamp,
     ) -> Result<(String, String), Attempt> {
-        let offset = reminder_offset(&delivery.kind).ok_or_else(|| Attempt::Skip("only reminders go by SMS".into()))?;
+        let offset = DeliveryKind::parse(&delivery.kind)
+            .and_then(DeliveryKind::reminder_offset)
+            .ok_or_else(|| Attempt::Skip("only reminders go by SMS".into()))?;
         let event: RegistrationEvent = parse(delivery)?;
         let contact = live_reminder(store, delivery, &event, now).await?;
         if !contact.person.sms_consent {

@@ -464,6 +464,77 @@ impl Channel {
 /// The states of a delivery in the ledger.
 pub const DELIVERY_STATUSES: [&str; 6] = ["pending", "sending", "sent", "failed", "dead", "skipped"];
 
+/// Which message a delivery is. Stored as its name (`as_name`), which the
+/// ledger shows; senders parse it back and match every kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryKind {
+    Confirmation,
+    Rescheduled,
+    Cancellation,
+    ManageLink,
+    /// The visitor's note about their callback.
+    Consultation,
+    /// The advisor's note about a callback assigned to them.
+    Assignment,
+    /// A reminder this long before the slot starts: `reminder-24h`, `reminder-90m`.
+    Reminder(jiff::SignedDuration),
+    Webhook,
+}
+
+impl DeliveryKind {
+    pub fn as_name(self) -> std::borrow::Cow<'static, str> {
+        use std::borrow::Cow;
+        match self {
+            DeliveryKind::Confirmation => Cow::Borrowed("confirmation"),
+            DeliveryKind::Rescheduled => Cow::Borrowed("rescheduled"),
+            DeliveryKind::Cancellation => Cow::Borrowed("cancellation"),
+            DeliveryKind::ManageLink => Cow::Borrowed("manage-link"),
+            DeliveryKind::Consultation => Cow::Borrowed("consultation"),
+            DeliveryKind::Assignment => Cow::Borrowed("assignment"),
+            DeliveryKind::Webhook => Cow::Borrowed("webhook"),
+            DeliveryKind::Reminder(offset) => {
+                let minutes = offset.as_mins();
+                Cow::Owned(match minutes % 60 {
+                    0 => format!("reminder-{}h", minutes / 60),
+                    _ => format!("reminder-{minutes}m"),
+                })
+            }
+        }
+    }
+
+    /// The kind a stored name stands for; `None` for one this build does
+    /// not know.
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "confirmation" => DeliveryKind::Confirmation,
+            "rescheduled" => DeliveryKind::Rescheduled,
+            "cancellation" => DeliveryKind::Cancellation,
+            "manage-link" => DeliveryKind::ManageLink,
+            "consultation" => DeliveryKind::Consultation,
+            "assignment" => DeliveryKind::Assignment,
+            "webhook" => DeliveryKind::Webhook,
+            other => {
+                let amount = other.strip_prefix("reminder-")?;
+                let (number, unit) = amount.split_at(amount.len().checked_sub(1)?);
+                let number: i64 = number.parse().ok()?;
+                DeliveryKind::Reminder(match unit {
+                    "h" => jiff::SignedDuration::from_hours(number),
+                    "m" => jiff::SignedDuration::from_mins(number),
+                    _ => return None,
+                })
+            }
+        })
+    }
+
+    /// How long before the slot a reminder is due; `None` for other kinds.
+    pub fn reminder_offset(self) -> Option<jiff::SignedDuration> {
+        match self {
+            DeliveryKind::Reminder(offset) => Some(offset),
+            _ => None,
+        }
+    }
+}
+
 /// One message to send because of an event.
 #[derive(Debug, Clone)]
 pub struct NewDelivery {
