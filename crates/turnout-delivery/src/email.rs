@@ -19,7 +19,9 @@ use turnout_domain::labels::{day_label, local_label};
 use turnout_store::events::EventType;
 use turnout_store::{Channel, ClaimedDelivery, DeliveryKind, Store};
 
-use crate::message::{ConsultationEvent, Links, RegistrationEvent, live_reminder, parse, starts_in, zone};
+use crate::message::{
+    ConsultationEvent, Links, RegistrationEvent, RegistrationMessage, live_reminder, parse, starts_in, zone,
+};
 use crate::templates::Templates;
 use crate::{Allowance, Attempt};
 

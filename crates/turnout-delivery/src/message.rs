@@ -3,42 +3,19 @@
 //! from going out for a registration that was cancelled or moved since.
 
 use jiff::{SignedDuration, Timestamp};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use turnout_domain::calendar::{EventText, google_link, outlook_link};
 use turnout_domain::labels::local_label;
 use turnout_domain::{LinkKey, RegistrationStatus, TimeZone};
 use turnout_store::{ClaimedDelivery, DeliveryKind, RegistrationContact, Store};
-use uuid::Uuid;
 
 use crate::Attempt;
 
-/// A `registration.*` event's payload.
-#[derive(Debug, Clone, Deserialize)]
-pub struct RegistrationEvent {
-    pub registration_id: Uuid,
-    pub sequence: i64,
-    pub webinar: String,
-    pub webinar_title: String,
-    pub starts_at: Timestamp,
-    pub duration_minutes: i64,
-    pub time_zone: String,
-    pub name: String,
-    pub email: String,
-}
+/// A `registration.*` event's payload, as the store wrote it.
+pub use turnout_store::events::RegistrationChanged as RegistrationEvent;
 
-/// A `consultation.*` event's payload.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ConsultationEvent {
-    pub consultation_id: Uuid,
-    pub advisor_id: i64,
-    pub advisor_name: String,
-    pub window_label: String,
-    pub window_date: jiff::civil::Date,
-    pub starts_at: Timestamp,
-    pub ends_at: Timestamp,
-    pub time_zone: String,
-}
+/// A `consultation.*` event's payload, as the store wrote it.
+pub use turnout_store::events::ConsultationChanged as ConsultationEvent;
 
 pub fn parse<T: serde::de::DeserializeOwned>(delivery: &ClaimedDelivery) -> Result<T, Attempt> {
     serde_json::from_str(&delivery.event.payload)
@@ -57,12 +34,20 @@ pub struct Links {
     pub link_key: LinkKey,
 }
 
-impl RegistrationEvent {
-    pub fn ends_at(&self) -> Timestamp {
+/// What messages say about a registration event.
+pub trait RegistrationMessage {
+    fn ends_at(&self) -> Timestamp;
+    fn manage_url(&self, links: &Links) -> String;
+    /// Everything a registration's templates may use.
+    fn context(&self, links: &Links, zone: &TimeZone) -> Value;
+}
+
+impl RegistrationMessage for RegistrationEvent {
+    fn ends_at(&self) -> Timestamp {
         self.starts_at + SignedDuration::from_mins(self.duration_minutes)
     }
 
-    pub fn manage_url(&self, links: &Links) -> String {
+    fn manage_url(&self, links: &Links) -> String {
         format!(
             "{}/registrations/{}?token={}",
             links.public_url,
@@ -71,8 +56,7 @@ impl RegistrationEvent {
         )
     }
 
-    /// Everything a registration's templates may use.
-    pub fn context(&self, links: &Links, zone: &TimeZone) -> Value {
+    fn context(&self, links: &Links, zone: &TimeZone) -> Value {
         let manage_url = self.manage_url(links);
         let details = format!("Manage your registration: {manage_url}");
         let text = EventText {

@@ -15,7 +15,7 @@ use serde_json::json;
 use turnout_domain::Phone;
 use turnout_store::{Channel, ClaimedDelivery, DeliveryKind, Store};
 
-use crate::message::{Links, RegistrationEvent, live_reminder, parse, starts_in, zone};
+use crate::message::{Links, RegistrationEvent, RegistrationMessage, live_reminder, parse, starts_in, zone};
 use crate::templates::Templates;
 use crate::{Allowance, Attempt};
 

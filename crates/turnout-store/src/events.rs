@@ -2,7 +2,9 @@
 //! per event, shared by both backends, so a payload cannot differ by
 //! database.
 
-use serde_json::{Value, json};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
 use turnout_domain::{ConsultationStatus, NewLead};
 use uuid::Uuid;
 
@@ -80,6 +82,73 @@ pub const EVENT_TYPES: [&str; 8] = [
 /// The manage-link event's name, for SQL and tests.
 pub const MANAGE_LINK_REQUESTED: &str = EventType::RegistrationManageLinkRequested.as_str();
 
+/// `lead.created`: step 1 of the funnel, with the contact details typed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadCreated {
+    pub lead_id: Uuid,
+    pub webinar: String,
+    pub name: String,
+    pub email: String,
+    /// E.164.
+    pub phone: String,
+    pub time_zone: String,
+    pub sms_consent: bool,
+}
+
+/// `registration.confirmed`, `.cancelled`, `.rescheduled` and the internal
+/// manage-link request: the registration as it stood.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationChanged {
+    pub registration_id: Uuid,
+    pub status: String,
+    /// Grows with every change, for calendar updates.
+    pub sequence: i64,
+    pub webinar: String,
+    pub webinar_title: String,
+    pub slot_id: i64,
+    pub starts_at: Timestamp,
+    pub duration_minutes: i64,
+    /// The registrant's zone.
+    pub time_zone: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// `consultation.requested` and `consultation.assigned`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsultationChanged {
+    pub consultation_id: Uuid,
+    pub lead_id: Uuid,
+    pub advisor_id: i64,
+    pub advisor_name: String,
+    pub window_label: String,
+    /// The visitor's local date of the window.
+    pub window_date: Date,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub time_zone: String,
+    pub status: String,
+}
+
+/// `consultation.updated`: an advisor's or admin's outcome and notes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsultationUpdated {
+    pub consultation_id: Uuid,
+    pub actor: String,
+    pub status: String,
+    pub notes: Option<String>,
+}
+
+/// `resume.uploaded`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResumeUploaded {
+    pub consultation_id: Uuid,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+}
+
 /// One event for the outbox. Each delivery made from it (an email, a
 /// webhook call) gets its own message id when the event is routed.
 #[derive(Debug, Clone)]
@@ -90,66 +159,61 @@ pub struct OutboxEvent {
 }
 
 impl OutboxEvent {
-    fn new(event_type: EventType, payload: Value) -> Self {
+    fn new(event_type: EventType, payload: &impl Serialize) -> Self {
         Self {
             event_id: Uuid::now_v7(),
             event_type,
-            payload: payload.to_string(),
+            payload: serde_json::to_string(payload).expect("event payloads always serialise"),
         }
     }
 
     pub fn lead_created(lead_id: Uuid, lead: &NewLead) -> Self {
-        Self::new(
-            EventType::LeadCreated,
-            json!({
-                "lead_id": lead_id,
-                "webinar": lead.webinar.as_str(),
-                "name": lead.person.name.as_str(),
-                "email": lead.person.email.as_str(),
-                "phone": lead.person.phone.as_e164(),
-                "time_zone": lead.time_zone.name(),
-                "sms_consent": lead.consent.sms,
-            }),
-        )
+        let payload = LeadCreated {
+            lead_id,
+            webinar: lead.webinar.as_str().to_owned(),
+            name: lead.person.name.as_str().to_owned(),
+            email: lead.person.email.as_str().to_owned(),
+            phone: lead.person.phone.as_e164().to_owned(),
+            time_zone: lead.time_zone.name().to_owned(),
+            sms_consent: lead.consent.sms,
+        };
+        Self::new(EventType::LeadCreated, &payload)
     }
 
-    /// `registration.confirmed`, `.cancelled` or `.rescheduled`.
+    /// `registration.confirmed`, `.cancelled`, `.rescheduled` or the
+    /// manage-link request.
     pub fn registration(event_type: EventType, registration: &Registration) -> Self {
-        Self::new(
-            event_type,
-            json!({
-                "registration_id": registration.id,
-                "status": registration.status.as_str(),
-                "sequence": registration.sequence,
-                "webinar": registration.webinar.slug.as_str(),
-                "webinar_title": registration.webinar.title,
-                "slot_id": registration.slot.id,
-                "starts_at": registration.slot.starts_at.to_string(),
-                "duration_minutes": registration.webinar.duration_minutes,
-                "time_zone": registration.time_zone.name(),
-                "name": registration.person_name,
-                "email": registration.person_email.as_str(),
-            }),
-        )
+        let payload = RegistrationChanged {
+            registration_id: registration.id,
+            status: registration.status.as_str().to_owned(),
+            sequence: registration.sequence,
+            webinar: registration.webinar.slug.as_str().to_owned(),
+            webinar_title: registration.webinar.title.clone(),
+            slot_id: registration.slot.id,
+            starts_at: registration.slot.starts_at,
+            duration_minutes: registration.webinar.duration_minutes,
+            time_zone: registration.time_zone.name().to_owned(),
+            name: registration.person_name.clone(),
+            email: registration.person_email.as_str().to_owned(),
+        };
+        Self::new(event_type, &payload)
     }
 
     /// `consultation.requested` or `consultation.assigned`.
     pub fn consultation(event_type: EventType, consultation: &Consultation) -> Self {
-        Self::new(
-            event_type,
-            json!({
-                "consultation_id": consultation.id,
-                "lead_id": consultation.lead_id,
-                "advisor_id": consultation.advisor_id,
-                "advisor_name": consultation.advisor_name,
-                "window_label": consultation.window_label,
-                "window_date": consultation.window_date.to_string(),
-                "starts_at": consultation.starts_at.to_string(),
-                "ends_at": consultation.ends_at.to_string(),
-                "time_zone": consultation.time_zone.name(),
-                "status": consultation.status.as_str(),
-            }),
-        )
+        let payload = ConsultationChanged {
+            consultation_id: consultation.id,
+            lead_id: consultation.lead_id,
+            advisor_id: consultation.advisor_id,
+            advisor_name: consultation.advisor_name.clone(),
+            window_label: consultation.window_label.clone(),
+            window_date: consultation.window_date,
+            starts_at: consultation.starts_at,
+            ends_at: consultation.ends_at,
+            time_zone: consultation.time_zone.name().to_owned(),
+            status: consultation.status.as_str().to_owned(),
+        };
+        Self::new(event_type, &payload)
     }
 
     pub fn consultation_updated(
@@ -158,28 +222,24 @@ impl OutboxEvent {
         status: ConsultationStatus,
         notes: Option<&str>,
     ) -> Self {
-        Self::new(
-            EventType::ConsultationUpdated,
-            json!({
-                "consultation_id": consultation_id,
-                "actor": actor,
-                "status": status.as_str(),
-                "notes": notes,
-            }),
-        )
+        let payload = ConsultationUpdated {
+            consultation_id,
+            actor: actor.to_owned(),
+            status: status.as_str().to_owned(),
+            notes: notes.map(str::to_owned),
+        };
+        Self::new(EventType::ConsultationUpdated, &payload)
     }
 
     pub fn resume_uploaded(resume: &NewResume) -> Self {
-        Self::new(
-            EventType::ResumeUploaded,
-            json!({
-                "consultation_id": resume.consultation_id,
-                "file_name": resume.display_name,
-                "content_type": resume.content_type,
-                "size_bytes": resume.size_bytes,
-                "sha256": resume.sha256,
-            }),
-        )
+        let payload = ResumeUploaded {
+            consultation_id: resume.consultation_id,
+            file_name: resume.display_name.clone(),
+            content_type: resume.content_type.clone(),
+            size_bytes: resume.size_bytes,
+            sha256: resume.sha256.clone(),
+        };
+        Self::new(EventType::ResumeUploaded, &payload)
     }
 }
 
