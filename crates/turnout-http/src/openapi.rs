@@ -25,6 +25,7 @@ use crate::routes::{admin, advisor, articles, consultations, funnel, ops, outbox
         (name = "advisor", description = "A program advisor's own queue; needs an advisor token"),
         (name = "admin", description = "Organiser API; needs an admin token"),
         (name = "operations", description = "Health and readiness"),
+        (name = "webhooks", description = "What Turnout POSTs to the webhook endpoints an admin registers"),
     )
 )]
 struct ApiDoc;
@@ -356,6 +357,66 @@ pub fn spec() -> utoipa::openapi::OpenApi {
     split().1
 }
 
+/// The webhook calls Turnout makes, one per event type an endpoint can
+/// subscribe to: a POST of `{type, timestamp, event_id, data}` signed the
+/// Standard Webhooks way, `data` being the event's payload struct.
+fn declare_webhooks(doc: &mut utoipa::openapi::OpenApi) {
+    use turnout_store::events::{EventType, payload_schemas};
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, PathItem};
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{Content, PathsBuilder, Ref, ResponseBuilder};
+
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (name, schema) in payload_schemas() {
+        components.schemas.insert(name, schema);
+    }
+    let mut webhooks = PathsBuilder::new();
+    for event_type in EventType::ALL.into_iter().filter(|t| t.subscribable()) {
+        let envelope = ObjectBuilder::new()
+            .property(
+                "type",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([event_type.as_str()])),
+            )
+            .required("type")
+            .property(
+                "timestamp",
+                ObjectBuilder::new().schema_type(Type::String).format(Some(
+                    utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::DateTime),
+                )),
+            )
+            .required("timestamp")
+            .property(
+                "event_id",
+                ObjectBuilder::new().schema_type(Type::String).format(Some(
+                    utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Uuid),
+                )),
+            )
+            .required("event_id")
+            .property("data", Ref::from_schema_name(event_type.payload_schema()))
+            .required("data");
+        let operation = OperationBuilder::new()
+            .summary(Some(format!("`{}`, sent to subscribed endpoints", event_type.as_str())))
+            .description(Some(
+                "Signed with the endpoint's secret as Standard Webhooks do (`webhook-id`, \
+                 `webhook-timestamp`, `webhook-signature`); any 2xx acknowledges it, anything else is retried \
+                 with backoff.",
+            ))
+            .tag("webhooks")
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .content("application/json", Content::new(Some(envelope)))
+                    .build(),
+            ))
+            .response("2XX", ResponseBuilder::new().description("Received").build())
+            .build();
+        webhooks = webhooks.path(event_type.as_str(), PathItem::new(HttpMethod::Post, operation));
+    }
+    doc.webhooks = Some(webhooks.build());
+}
+
 /// Problems that answer whole groups of operations, declared once as
 /// components and referenced from every operation they apply to (unless an
 /// operation documents that status itself):
@@ -398,6 +459,7 @@ fn declare_common_problems(doc: &mut utoipa::openapi::OpenApi) {
             .build();
         components.responses.insert(name.to_owned(), RefOr::T(response));
     }
+    declare_webhooks(doc);
     for item in doc.paths.paths.values_mut() {
         let operations = [
             &mut item.get,

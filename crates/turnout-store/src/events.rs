@@ -61,6 +61,20 @@ impl EventType {
         Self::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 
+    /// The name of its payload's schema (one of this module's structs).
+    pub const fn payload_schema(self) -> &'static str {
+        match self {
+            EventType::LeadCreated => "LeadCreated",
+            EventType::RegistrationConfirmed
+            | EventType::RegistrationCancelled
+            | EventType::RegistrationRescheduled
+            | EventType::RegistrationManageLinkRequested => "RegistrationChanged",
+            EventType::ConsultationRequested | EventType::ConsultationAssigned => "ConsultationChanged",
+            EventType::ConsultationUpdated => "ConsultationUpdated",
+            EventType::ResumeUploaded => "ResumeUploaded",
+        }
+    }
+
     /// Whether webhook endpoints may subscribe to it.
     pub const fn subscribable(self) -> bool {
         !matches!(self, EventType::RegistrationManageLinkRequested)
@@ -79,11 +93,23 @@ pub const EVENT_TYPES: [&str; 8] = [
     EventType::ResumeUploaded.as_str(),
 ];
 
+/// Every payload's schema, for the OpenAPI document's webhooks.
+pub fn payload_schemas() -> Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::Schema>)> {
+    use utoipa::{PartialSchema, ToSchema};
+    vec![
+        (LeadCreated::name().into_owned(), LeadCreated::schema()),
+        (RegistrationChanged::name().into_owned(), RegistrationChanged::schema()),
+        (ConsultationChanged::name().into_owned(), ConsultationChanged::schema()),
+        (ConsultationUpdated::name().into_owned(), ConsultationUpdated::schema()),
+        (ResumeUploaded::name().into_owned(), ResumeUploaded::schema()),
+    ]
+}
+
 /// The manage-link event's name, for SQL and tests.
 pub const MANAGE_LINK_REQUESTED: &str = EventType::RegistrationManageLinkRequested.as_str();
 
 /// `lead.created`: step 1 of the funnel, with the contact details typed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LeadCreated {
     pub lead_id: Uuid,
     pub webinar: String,
@@ -97,7 +123,7 @@ pub struct LeadCreated {
 
 /// `registration.confirmed`, `.cancelled`, `.rescheduled` and the internal
 /// manage-link request: the registration as it stood.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RegistrationChanged {
     pub registration_id: Uuid,
     pub status: String,
@@ -106,6 +132,7 @@ pub struct RegistrationChanged {
     pub webinar: String,
     pub webinar_title: String,
     pub slot_id: i64,
+    #[schema(value_type = String, format = DateTime)]
     pub starts_at: Timestamp,
     pub duration_minutes: i64,
     /// The registrant's zone.
@@ -115,7 +142,7 @@ pub struct RegistrationChanged {
 }
 
 /// `consultation.requested` and `consultation.assigned`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsultationChanged {
     pub consultation_id: Uuid,
     pub lead_id: Uuid,
@@ -123,15 +150,18 @@ pub struct ConsultationChanged {
     pub advisor_name: String,
     pub window_label: String,
     /// The visitor's local date of the window.
+    #[schema(value_type = String, format = Date)]
     pub window_date: Date,
+    #[schema(value_type = String, format = DateTime)]
     pub starts_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub ends_at: Timestamp,
     pub time_zone: String,
     pub status: String,
 }
 
 /// `consultation.updated`: an advisor's or admin's outcome and notes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsultationUpdated {
     pub consultation_id: Uuid,
     pub actor: String,
@@ -140,7 +170,7 @@ pub struct ConsultationUpdated {
 }
 
 /// `resume.uploaded`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResumeUploaded {
     pub consultation_id: Uuid,
     pub file_name: String,
