@@ -314,6 +314,28 @@ pub mod params {
         nullable_capacity => capacity,
     );
 
+    /// Event types a webhook endpoint may subscribe to.
+    pub fn subscribable_event_types() -> Schema {
+        Schema::Array(
+            utoipa::openapi::schema::ArrayBuilder::new()
+                .items(one_of(
+                    "An event type a webhook endpoint may subscribe to",
+                    turnout_store::events::EVENT_TYPES,
+                ))
+                .build(),
+        )
+    }
+
+    pub fn nullable_subscribable_event_types() -> Schema {
+        nullable(subscribable_event_types())
+    }
+
+    /// A token's label: one line, at most 120 characters, or null for the
+    /// role's default.
+    pub fn token_label() -> Schema {
+        nullable(line(crate::routes::tokens::LABEL_CHARS))
+    }
+
     /// Every problem `type`, from `ProblemType`.
     pub fn problem_type() -> Schema {
         let uris: Vec<String> = crate::error::ProblemType::ALL.iter().map(|t| t.uri()).collect();

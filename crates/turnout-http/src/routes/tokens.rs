@@ -79,6 +79,9 @@ pub enum TokenRole {
     Advisor,
 }
 
+/// The longest label a token may have.
+pub const LABEL_CHARS: usize = 120;
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenRequest {
@@ -86,7 +89,7 @@ pub struct NewTokenRequest {
     /// Required with `role: advisor`, refused otherwise.
     pub advisor_id: Option<i64>,
     /// What the token is for, e.g. "CRM sync".
-    #[schema(max_length = 120)]
+    #[schema(schema_with = crate::openapi::params::token_label, required = false)]
     pub label: Option<String>,
     /// Days until it expires, 1 to 3650; 0 for never. Default 90.
     #[schema(minimum = 0, maximum = 3650, default = 90)]
@@ -148,7 +151,7 @@ pub async fn create_token(
         _ => {}
     }
     let label = request.label.unwrap_or_else(|| format!("{} token", role.as_str()));
-    let label = Text::required(&label, 120).map_err(|message| ApiError::field("label", message))?;
+    let label = Text::required(&label, LABEL_CHARS).map_err(|message| ApiError::field("label", message))?;
     let days = request.expires_in_days.unwrap_or(NewApiToken::DEFAULT_DAYS);
     if !(0..=NewApiToken::MAX_DAYS).contains(&days) {
         return Err(ApiError::field(

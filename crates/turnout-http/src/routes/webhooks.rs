@@ -28,6 +28,7 @@ pub struct CreateWebhookRequest {
     pub url: String,
     /// Event types to receive; empty or absent for all.
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::params::subscribable_event_types)]
     pub event_types: Vec<String>,
     #[serde(default)]
     pub description: String,
@@ -39,6 +40,7 @@ pub struct CreateWebhookRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhookRequest {
     pub url: Option<String>,
+    #[schema(schema_with = crate::openapi::params::nullable_subscribable_event_types, required = false)]
     pub event_types: Option<Vec<String>>,
     pub description: Option<String>,
     pub enabled: Option<bool>,
