@@ -282,8 +282,26 @@ pub mod params {
         integer(limits::CAPACITY)
     }
 
-    /// `schema`, or null: an optional field may be sent as null.
-    fn nullable(schema: impl Into<RefOr<Schema>>) -> Schema {
+    /// `schema`, or null: an optional field may be sent as null. A plain
+    /// object schema gets `null` among its types (what schemathesis reads
+    /// best); anything else becomes `oneOf: [schema, null]`.
+    pub fn nullable(schema: impl Into<RefOr<Schema>>) -> Schema {
+        let schema = schema.into();
+        if let RefOr::T(Schema::Object(mut object)) = schema {
+            if let utoipa::openapi::schema::SchemaType::Type(own) = object.schema_type {
+                object.schema_type = utoipa::openapi::schema::SchemaType::from_iter([own, Type::Null]);
+                // An enum lists every value the field takes, null included.
+                if let Some(values) = object.enum_values.as_mut() {
+                    values.push(serde_json::Value::Null);
+                }
+                return Schema::Object(object);
+            }
+            return one_of_null(RefOr::T(Schema::Object(object)));
+        }
+        one_of_null(schema)
+    }
+
+    fn one_of_null(schema: RefOr<Schema>) -> Schema {
         Schema::OneOf(
             utoipa::openapi::schema::OneOfBuilder::new()
                 .item(schema)

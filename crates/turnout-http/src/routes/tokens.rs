@@ -82,18 +82,72 @@ pub enum TokenRole {
 /// The longest label a token may have.
 pub const LABEL_CHARS: usize = 120;
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// A credential to issue. Its schema is written by hand below: an advisor's
+/// token names its advisor and a staff token names none, which the derived
+/// schema cannot say.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenRequest {
     pub role: TokenRole,
     /// Required with `role: advisor`, refused otherwise.
     pub advisor_id: Option<i64>,
     /// What the token is for, e.g. "CRM sync".
-    #[schema(schema_with = crate::openapi::params::token_label, required = false)]
     pub label: Option<String>,
     /// Days until it expires, 1 to 3650; 0 for never. Default 90.
-    #[schema(minimum = 0, maximum = 3650, default = 90)]
     pub expires_in_days: Option<i64>,
+}
+
+impl utoipa::PartialSchema for NewTokenRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::Schema;
+        use utoipa::openapi::schema::AdditionalProperties;
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+
+        use crate::openapi::params;
+
+        let days = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(NewApiToken::MAX_DAYS))
+                .description(Some("Days until it expires; 0 for never. Default 90."))
+        };
+        let token = |roles: &[&str], advisor: bool| {
+            let role = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(roles.to_vec()));
+            let mut object = ObjectBuilder::new()
+                .property("role", role)
+                .required("role")
+                .property("label", params::token_label())
+                .property("expires_in_days", params::nullable(days()))
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+            if advisor {
+                object = object
+                    .property(
+                        "advisor_id",
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .description(Some("The advisor the token acts for")),
+                    )
+                    .required("advisor_id");
+            }
+            object
+        };
+        utoipa::openapi::RefOr::T(Schema::OneOf(
+            OneOfBuilder::new()
+                .item(token(&["admin", "editor"], false))
+                .item(token(&["advisor"], true))
+                .description(Some("A staff token names no advisor; an advisor's token names theirs."))
+                .build(),
+        ))
+    }
+}
+
+impl utoipa::ToSchema for NewTokenRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("NewTokenRequest")
+    }
 }
 
 /// Every credential, revoked and expired ones included, oldest first.
