@@ -2,6 +2,7 @@
 //! domain types, call the [`Store`], and map the result to JSON or a
 //! problem. The OpenAPI document is generated from the same router.
 
+mod application;
 pub mod bots;
 mod caching;
 mod catalog;
@@ -26,11 +27,12 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use object_store::ObjectStore;
-use tokio::net::TcpListener;
+use turnout_app::{Change, Changes, Turnout};
 use turnout_delivery::AddressPolicy;
 use turnout_domain::{LinkKey, TokenHash};
 use turnout_store::Store;
 
+pub use application::{Application, Parts};
 pub use bots::{BotSettings, CaptchaSettings};
 pub use client::TrustedProxies;
 pub use cors::AllowedOrigins;
@@ -113,6 +115,9 @@ impl Default for Settings {
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
+    /// Every write goes through a use case here.
+    pub turnout: Turnout,
+    /// For reads.
     pub store: Arc<dyn Store>,
     /// Where uploaded files (résumés) live: a local folder or a bucket.
     pub uploads: Arc<dyn ObjectStore>,
@@ -129,16 +134,47 @@ impl AppState {
         // Install the recorder before the first request records anything.
         telemetry::prometheus();
         let catalog = Arc::new(catalog::Catalog::new(settings.slot_cache_ttl));
+        let pages = Arc::new(pages::Pages::new());
         let limits = Arc::new(Limits::in_memory(settings.limits.clone()));
         limits.spawn_sweeper(LIMIT_SWEEP);
+        let caches = Arc::new(Caches {
+            catalog: Arc::clone(&catalog),
+            pages: Arc::clone(&pages),
+        });
+        let turnout = Turnout::new(
+            Arc::clone(&store),
+            Arc::clone(&uploads),
+            settings.link_key.clone(),
+            caches,
+        );
         Self {
+            turnout,
             store,
             uploads,
             settings: Arc::new(settings),
             catalog,
-            pages: Arc::new(pages::Pages::new()),
+            pages,
             limits,
             uploads_in_flight: Arc::new(tokio::sync::Semaphore::new(UPLOADS_IN_FLIGHT)),
+        }
+    }
+}
+
+/// This instance's caches, told of every change made through it.
+struct Caches {
+    catalog: Arc<catalog::Catalog>,
+    pages: Arc<pages::Pages>,
+}
+
+impl Changes for Caches {
+    fn changed(&self, change: &Change) {
+        match change {
+            Change::Slots { webinar_id } => self.catalog.invalidate_slots(*webinar_id),
+            Change::Webinar { slug, .. } => {
+                self.catalog.forget_webinar(slug);
+                self.pages.forget_all();
+            }
+            Change::Article { slug } => self.pages.forget(&format!("/articles/{slug}")),
         }
     }
 }
@@ -188,14 +224,4 @@ pub fn app(state: AppState) -> Router {
     // The fastest level: a cached page is compressed again on every request.
     .layer(tower_http::compression::CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
     .layer(axum::middleware::map_response(hygiene::weaken_encoded_etag))
-}
-
-/// Serves until `shutdown` resolves, then lets in-flight requests finish.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let transport = state.settings.transport.clone();
-    server::run(listener, app(state), &transport, shutdown).await
 }

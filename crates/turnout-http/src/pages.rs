@@ -97,6 +97,12 @@ impl Pages {
         cache.remove(&format!("/api/v1{path}"));
         cache.remove("/");
     }
+
+    /// Forgets every page: a webinar shows on its own page, the home page
+    /// and the articles that invite to it.
+    pub fn forget_all(&self) {
+        self.cache.write().expect("page cache lock").clear();
+    }
 }
 
 impl Default for Pages {

@@ -407,7 +407,7 @@ fn register(
     }
     let slot = match take_seat(connection, &target.slot, new.now) {
         Ok(slot) => slot,
-        Err(refused @ (RegistrationError::SlotFull | RegistrationError::SlotClosed)) => return Ok(Err(refused)),
+        Err(refused) if refused.keeps_lead() => return Ok(Err(refused)),
         Err(error) => return Err(error),
     };
     let lead_id = match &new.lead {

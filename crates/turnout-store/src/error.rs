@@ -166,6 +166,17 @@ pub enum RegistrationError {
     Store(#[from] StoreError),
 }
 
+impl RegistrationError {
+    /// Whether a new lead sent with the seat request stays recorded: a
+    /// visitor turned away by a full or closed slot is still a lead. Every
+    /// other refusal (bad input) changes nothing. PostgreSQL's
+    /// `turnout_register_set` says the same in SQL; the conformance table
+    /// holds both to it.
+    pub fn keeps_lead(&self) -> bool {
+        matches!(self, Self::SlotFull | Self::SlotClosed)
+    }
+}
+
 #[derive(Debug, Error)]
 pub enum AdvisorError {
     #[error("no such advisor")]

@@ -17,7 +17,7 @@ use turnout_delivery::{
     WorkerSettings,
 };
 use turnout_domain::{LinkKey, TokenHash};
-use turnout_http::{AppState, Settings};
+use turnout_http::{Application, Parts, Settings};
 use turnout_postgres::PostgresStore;
 use turnout_sqlite::SqliteStore;
 use turnout_store::{Backend, Store};
@@ -478,8 +478,15 @@ impl TestApp {
             .expect("the link key");
         let link_key = settings.link_key.clone();
         let (files, uploads_dir) = upload_store().await;
-        let state = AppState::new(Arc::clone(&database.store), Arc::clone(&files), settings);
-        tokio::spawn(turnout_http::serve(listener, state, std::future::pending()));
+        // The worker is the test's to drive, with its own clock (`worker`).
+        let application = Application::build(Parts {
+            store: Arc::clone(&database.store),
+            uploads: Arc::clone(&files),
+            settings,
+            listener,
+            worker: None,
+        });
+        tokio::spawn(application.run_until(std::future::pending()));
         Self {
             files,
             _uploads_dir: uploads_dir,

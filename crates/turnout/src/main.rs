@@ -12,12 +12,13 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use turnout::config::{Config, LogFormat, ProcessEnvironment};
 use turnout::database::{self, Migrations};
+use turnout_app::{NoCaches, Turnout};
 use turnout_delivery::{
     AddressPolicy, Channels, EmailTransport, Links, Mailer, SmsSender, Templates, WebhookSender, Worker,
 };
 use turnout_domain::TokenHash;
 use turnout_http::uploads::{self, S3Settings};
-use turnout_http::{AllowedOrigins, AppState, PrivacyPolicy, Settings, TrustedProxies};
+use turnout_http::{AllowedOrigins, Application, Parts, PrivacyPolicy, Settings, TrustedProxies};
 use turnout_store::{ApiTokenRole, NewApiToken, Store};
 
 #[derive(Debug, Parser)]
@@ -140,7 +141,9 @@ async fn main() -> anyhow::Result<()> {
             command: AdminCommand::Token { command },
         } => {
             let store = database::open(&config.database_url(), Migrations::Apply).await?;
-            tokens(store.as_ref(), command).await
+            let link_key = turnout_store::link_key(store.as_ref()).await?;
+            let turnout = Turnout::new(store, uploads(&config)?, link_key, Arc::new(NoCaches));
+            tokens(&turnout, command).await
         }
     }
 }
@@ -189,7 +192,26 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         docs = format!("{}/docs", settings.public_url),
         "serving"
     );
-    let uploads = match &config.s3.bucket {
+    let uploads = uploads(&config)?;
+    let worker = match config.worker.in_serve {
+        true => Some(worker(&config, Arc::clone(&store)).await?),
+        false => None,
+    };
+    let application = Application::build(Parts {
+        store,
+        uploads,
+        settings,
+        listener,
+        worker,
+    });
+    application.run_until(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Where résumés go: the configured bucket, or `uploads` in the data folder.
+fn uploads(config: &Config) -> anyhow::Result<Arc<dyn uploads::ObjectStore>> {
+    match &config.s3.bucket {
         Some(bucket) => {
             let s3 = S3Settings {
                 bucket: bucket.clone(),
@@ -203,46 +225,18 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
                     .map(|s| s.expose_secret().to_owned()),
             };
             tracing::info!(bucket, "résumés go to an S3-compatible bucket");
-            uploads::s3(&s3).context("configuring the S3 bucket")?
+            uploads::s3(&s3).context("configuring the S3 bucket")
         }
         None => {
             let dir = config.data_dir.join("uploads");
-            uploads::local(&dir).with_context(|| format!("opening {} for uploads", dir.display()))?
+            uploads::local(&dir).with_context(|| format!("opening {} for uploads", dir.display()))
         }
-    };
-    let state = AppState::new(Arc::clone(&store), uploads, settings);
-    // One signal stops both the HTTP server and the worker.
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = match config.worker.in_serve {
-        true => {
-            let worker = worker(&config, Arc::clone(&store)).await?;
-            let mut stopped = stopped.clone();
-            Some(tokio::spawn(worker.run(async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            })))
-        }
-        false => None,
-    };
-    let mut http_stopped = stopped;
-    let signal = async move {
-        tokio::select! {
-            () = shutdown_signal() => {}
-            _ = http_stopped.wait_for(|stop| *stop) => {}
-        }
-    };
-    let served = turnout_http::serve(listener, state, signal).await;
-    let _ = stop.send(true);
-    if let Some(worker) = worker {
-        let _ = worker.await;
     }
-    served?;
-    tracing::info!("stopped");
-    Ok(())
 }
 
 /// `turnout admin token …`.
-async fn tokens(store: &dyn Store, command: TokenCommand) -> anyhow::Result<()> {
-    let now = Timestamp::now();
+async fn tokens(turnout: &Turnout, command: TokenCommand) -> anyhow::Result<()> {
+    let store = turnout.store();
     match command {
         TokenCommand::Create {
             label,
@@ -254,9 +248,8 @@ async fn tokens(store: &dyn Store, command: TokenCommand) -> anyhow::Result<()> 
             if (role == ApiTokenRole::Advisor) != advisor_id.is_some() {
                 anyhow::bail!("--advisor-id goes with --role advisor, and only with it");
             }
-            let (new, secret) = NewApiToken::issue(role, advisor_id, &label, expires_in_days, now);
-            store
-                .create_api_token(&new, now)
+            let (_, secret) = turnout
+                .issue_token(role, advisor_id, &label, expires_in_days)
                 .await
                 .map_err(|error| anyhow::anyhow!("{error}"))?;
             println!("{}", secret.expose());
@@ -279,7 +272,7 @@ async fn tokens(store: &dyn Store, command: TokenCommand) -> anyhow::Result<()> 
             }
         }
         TokenCommand::Revoke { id } => {
-            let revoked = store.revoke_api_token(id, now).await.context("revoking the token")?;
+            let revoked = turnout.revoke_token(id).await.context("revoking the token")?;
             println!("revoked token {} ({})", revoked.id, revoked.label);
         }
     }

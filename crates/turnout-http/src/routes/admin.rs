@@ -279,11 +279,7 @@ pub async fn create_webinar(
     ApiJson(request): ApiJson<CreateWebinarRequest>,
 ) -> Result<(StatusCode, Json<AdminWebinar>), ApiError> {
     let webinar = request.validate()?;
-    let created = state
-        .store
-        .create_webinar(&webinar, now())
-        .await
-        .map_err(webinar_error)?;
+    let created = state.turnout.create_webinar(&webinar).await.map_err(webinar_error)?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -325,12 +321,10 @@ pub async fn update_webinar(
     let slug = path_slug(&slug)?;
     let changes = request.validate()?;
     let updated = state
-        .store
-        .update_webinar(&slug, &changes, now())
+        .turnout
+        .update_webinar(&slug, &changes)
         .await
         .map_err(webinar_error)?;
-    state.catalog.forget_webinar(&updated.slug);
-    state.catalog.invalidate_slots(updated.id);
     Ok(Json(updated.into()))
 }
 
@@ -352,17 +346,7 @@ pub async fn archive_webinar(
     Path(slug): Path<String>,
 ) -> Result<Json<AdminWebinar>, ApiError> {
     let slug = path_slug(&slug)?;
-    let changes = WebinarChanges {
-        status: Some(WebinarStatus::Archived),
-        ..WebinarChanges::default()
-    };
-    let archived = state
-        .store
-        .update_webinar(&slug, &changes, now())
-        .await
-        .map_err(webinar_error)?;
-    state.catalog.forget_webinar(&archived.slug);
-    state.catalog.invalidate_slots(archived.id);
+    let archived = state.turnout.archive_webinar(&slug).await.map_err(webinar_error)?;
     Ok(Json(archived.into()))
 }
 
@@ -534,8 +518,7 @@ pub async fn create_slots(
         .ok_or(ApiError::NotFound("webinar"))?;
     let now = now();
     let (slots, single) = request.validate(&webinar.time_zone, now)?;
-    let ids = state.store.create_slots(&slug, &slots, now).await.map_err(slot_error)?;
-    state.catalog.invalidate_slots(webinar.id);
+    let ids = state.turnout.create_slots(&webinar, &slots).await.map_err(slot_error)?;
     let created = match (single, ids.as_slice()) {
         (true, [slot_id]) => SlotsCreated::One { slot_id: *slot_id },
         _ => SlotsCreated::Many { slot_ids: ids },
@@ -670,11 +653,6 @@ pub async fn close_slot(
 
 async fn change_slot(state: &AppState, slot_id: &str, changes: SlotChanges) -> Result<Json<AdminSlot>, ApiError> {
     let slot_id = path_id(slot_id, "slot")?;
-    let slot = state
-        .store
-        .update_slot(slot_id, &changes, now())
-        .await
-        .map_err(slot_error)?;
-    state.catalog.invalidate_slots(slot.webinar_id);
+    let slot = state.turnout.update_slot(slot_id, &changes).await.map_err(slot_error)?;
     Ok(Json(slot.into()))
 }

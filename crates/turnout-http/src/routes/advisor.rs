@@ -245,14 +245,10 @@ pub async fn report_call(
         notes,
         now: now(),
     };
-    let status = state
-        .store
-        .update_consultation(&update)
-        .await
-        .map_err(|error| match error {
-            StoreError::NotFound => ApiError::NotFound("consultation"),
-            error => error.into(),
-        })?;
+    let status = state.turnout.report_call(&update).await.map_err(|error| match error {
+        StoreError::NotFound => ApiError::NotFound("consultation"),
+        error => error.into(),
+    })?;
     Ok(Json(CallRecorded {
         consultation_id,
         status,
@@ -403,20 +399,16 @@ pub async fn reassign(
         advisor_id: request.advisor_id,
         now: now(),
     };
-    let moved = state
-        .store
-        .reassign_consultation(&change)
-        .await
-        .map_err(|error| match error {
-            ReassignError::NotFound => ApiError::NotFound("consultation"),
-            ReassignError::AdvisorNotFound => ApiError::field("advisor_id", "No such advisor"),
-            ReassignError::NotCovering => ApiError::field("advisor_id", "This advisor does not work the whole window"),
-            ReassignError::AdvisorFull => ApiError::Conflict {
-                kind: crate::error::ProblemType::AdvisorFull,
-                detail: "This advisor has no room left in the window".into(),
-            },
-            ReassignError::Store(error) => error.into(),
-        })?;
+    let moved = state.turnout.reassign(&change).await.map_err(|error| match error {
+        ReassignError::NotFound => ApiError::NotFound("consultation"),
+        ReassignError::AdvisorNotFound => ApiError::field("advisor_id", "No such advisor"),
+        ReassignError::NotCovering => ApiError::field("advisor_id", "This advisor does not work the whole window"),
+        ReassignError::AdvisorFull => ApiError::Conflict {
+            kind: crate::error::ProblemType::AdvisorFull,
+            detail: "This advisor has no room left in the window".into(),
+        },
+        ReassignError::Store(error) => error.into(),
+    })?;
     Ok(Json(ConsultationView::from(&moved)))
 }
 
@@ -505,7 +497,7 @@ pub async fn review_resume(
         now: now(),
     };
     let reviews = state
-        .store
+        .turnout
         .review_resume(&review)
         .await?
         .ok_or(ApiError::NotFound("résumé"))?;

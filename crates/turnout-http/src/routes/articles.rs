@@ -14,7 +14,7 @@ use turnout_domain::{Slug, Text, ValidationErrors};
 use turnout_store::{Article, ArticleChanges, ArticleCursor, ArticleError, ArticleFilter, NewArticle};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{now, path_slug};
+use super::path_slug;
 use crate::AppState;
 use crate::caching::{PUBLISHED, Tagged, conditional};
 use crate::error::{ApiError, Problem};
@@ -566,12 +566,7 @@ pub async fn create_article(
     ApiJson(request): ApiJson<CreateArticleRequest>,
 ) -> Result<(StatusCode, Json<EditorArticle>), ApiError> {
     let article = request.validate()?;
-    let created = state
-        .store
-        .create_article(&article, now())
-        .await
-        .map_err(article_error)?;
-    state.pages.forget(&format!("/articles/{}", created.slug));
+    let created = state.turnout.create_article(&article).await.map_err(article_error)?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -645,26 +640,10 @@ pub async fn update_article(
     let slug = article_slug(&slug)?;
     let changes = request.validate()?;
     let updated = state
-        .store
-        .update_article(&slug, &changes, now())
+        .turnout
+        .update_article(&slug, &changes)
         .await
         .map_err(article_error)?;
-    state.pages.forget(&format!("/articles/{slug}"));
-    Ok(Json(updated.into()))
-}
-
-async fn set_status(state: &AppState, slug: &str, status: ArticleStatus) -> Result<Json<EditorArticle>, ApiError> {
-    let slug = article_slug(slug)?;
-    let changes = ArticleChanges {
-        status: Some(status),
-        ..ArticleChanges::default()
-    };
-    let updated = state
-        .store
-        .update_article(&slug, &changes, now())
-        .await
-        .map_err(article_error)?;
-    state.pages.forget(&format!("/articles/{slug}"));
     Ok(Json(updated.into()))
 }
 
@@ -685,7 +664,9 @@ pub async fn publish_article(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<EditorArticle>, ApiError> {
-    set_status(&state, &slug, ArticleStatus::Published).await
+    let slug = article_slug(&slug)?;
+    let published = state.turnout.publish_article(&slug).await.map_err(article_error)?;
+    Ok(Json(published.into()))
 }
 
 /// Takes an article back to draft: readers no longer see it.
@@ -705,5 +686,7 @@ pub async fn unpublish_article(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Json<EditorArticle>, ApiError> {
-    set_status(&state, &slug, ArticleStatus::Draft).await
+    let slug = article_slug(&slug)?;
+    let unpublished = state.turnout.unpublish_article(&slug).await.map_err(article_error)?;
+    Ok(Json(unpublished.into()))
 }

@@ -9,18 +9,15 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::civil::{Date, Time};
 use jiff::{SignedDuration, Timestamp};
-use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStoreExt, PutPayload};
 use serde::{Deserialize, Serialize};
+use turnout_app::{ResumeError, UploadedResume};
 use turnout_domain::consultation::{WeeklyRange, WindowDefinition, parse_weekday, weekday_name};
 use turnout_domain::labels::day_label;
-use turnout_domain::resume::{MAX_RESUME_BYTES, display_name, sniff};
-use turnout_domain::token::sha256_hex;
+use turnout_domain::resume::MAX_RESUME_BYTES;
 use turnout_domain::{ConsultationStatus, Email, SecretToken, Slug, Text, TimeZone, ValidationErrors};
 use turnout_store::assignment::{OfferedWindow, has_room};
 use turnout_store::{
-    Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, LeadKey, NewAdvisor, NewConsultation,
-    NewResume, WindowSettings,
+    Advisor, AdvisorError, Consultation, ConsultationError, ConsultationOutcome, LeadKey, NewAdvisor, WindowSettings,
 };
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -220,19 +217,15 @@ pub async fn create_consultation(
     ApiJson(request): ApiJson<ConsultationRequest>,
 ) -> Result<Response, ApiError> {
     let (date, window_key) = parse_window_id(&request.window_id).map_err(|m| ApiError::field("window_id", m))?;
-    let new = NewConsultation {
-        id: Uuid::now_v7(),
-        lead: LeadKey {
-            id: request.lead_id,
-            token: SecretToken::from_presented(request.lead_token).hash(),
-        },
-        window_key,
-        date,
-        now: now(),
+    let lead = LeadKey {
+        id: request.lead_id,
+        token: SecretToken::from_presented(request.lead_token).hash(),
     };
-    let outcome = state.store.create_consultation(&new).await.map_err(|error| {
-        metrics::counter!("turnout_consultations_total", "outcome" => consultation_outcome(&error)).increment(1);
-        match error {
+    let outcome = state
+        .turnout
+        .request_callback(lead, date, window_key)
+        .await
+        .map_err(|error| match error {
             ConsultationError::LeadNotFound => {
                 ApiError::field("lead_token", "No lead matches this lead_id and lead_token")
             }
@@ -245,27 +238,12 @@ pub async fn create_consultation(
                 detail: "Every advisor is busy in this window; choose another".into(),
             },
             ConsultationError::Store(error) => error.into(),
-        }
-    })?;
+        })?;
     let (status, consultation) = match outcome {
         ConsultationOutcome::Created(consultation) => (StatusCode::CREATED, consultation),
         ConsultationOutcome::Existing(consultation) => (StatusCode::OK, consultation),
     };
-    let outcome = if status == StatusCode::CREATED {
-        "created"
-    } else {
-        "existing"
-    };
-    metrics::counter!("turnout_consultations_total", "outcome" => outcome).increment(1);
     Ok((status, Json(ConsultationView::from(&consultation))).into_response())
-}
-
-fn consultation_outcome(error: &ConsultationError) -> &'static str {
-    match error {
-        ConsultationError::WindowFull => "window_full",
-        ConsultationError::Store(_) => "error",
-        _ => "invalid",
-    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -394,11 +372,7 @@ pub async fn create_advisor(
     ApiJson(request): ApiJson<CreateAdvisorRequest>,
 ) -> Result<(StatusCode, Json<AdvisorView>), ApiError> {
     let advisor = request.validate()?;
-    let created = state
-        .store
-        .create_advisor(&advisor, now())
-        .await
-        .map_err(advisor_error)?;
+    let created = state.turnout.create_advisor(&advisor).await.map_err(advisor_error)?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -569,7 +543,7 @@ pub async fn put_window_settings(
     ApiJson(body): ApiJson<WindowSettingsBody>,
 ) -> Result<Json<WindowSettingsBody>, ApiError> {
     let settings = body.validate()?;
-    state.store.set_window_settings(&settings).await?;
+    state.turnout.set_window_settings(&settings).await?;
     Ok(Json(settings.into()))
 }
 
@@ -655,50 +629,22 @@ pub async fn upload_resume(
     let bytes = axum::body::to_bytes(body, MAX_RESUME_BYTES)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;
-    // Typing and hashing (a DOCX is unzipped) is CPU work: off the executor.
-    let (bytes, kind, sha256) = tokio::task::spawn_blocking(move || {
-        let kind = sniff(&bytes);
-        let sha256 = sha256_hex(&bytes);
-        (bytes, kind, sha256)
-    })
-    .await
-    .map_err(|error| ApiError::Internal(Box::new(error)))?;
-    let kind = kind.ok_or(ApiError::UnsupportedFileType)?;
-    let object_key = format!("resumes/{consultation_id}/{sha256}.{}", kind.extension());
-    let resume = NewResume {
+    let upload = UploadedResume {
         consultation_id,
-        object_key: object_key.clone(),
-        sha256,
-        size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
-        content_type: kind.content_type().to_owned(),
-        display_name: display_name(client_file_name(query, &headers).as_deref(), kind),
-        uploaded_at: now(),
+        bytes,
+        client_name: client_file_name(query, &headers),
     };
-    let location = ObjectPath::from(object_key.as_str());
-    state
-        .uploads
-        .put(&location, PutPayload::from_bytes(bytes))
-        .await
-        .map_err(|error| ApiError::Internal(Box::new(error)))?;
-    let replaced = match state.store.replace_resume(&resume).await {
-        Ok(replaced) => replaced,
-        Err(error) => {
-            // Nothing may point at the file: remove it rather than orphan it.
-            let _ = state.uploads.delete(&location).await;
-            return Err(error.into());
-        }
-    };
-    if let Some(previous) = replaced.as_deref().filter(|previous| *previous != object_key)
-        && let Err(error) = state.uploads.delete(&ObjectPath::from(previous)).await
-    {
-        tracing::warn!(%error, previous, "could not delete a replaced résumé");
-    }
-    metrics::counter!("turnout_resumes_total").increment(1);
-    let status = if replaced.is_some() {
+    let stored = state.turnout.store_resume(upload).await.map_err(|error| match error {
+        ResumeError::UnsupportedType => ApiError::UnsupportedFileType,
+        ResumeError::Files(error) => ApiError::Internal(error),
+        ResumeError::Store(error) => error.into(),
+    })?;
+    let status = if stored.replaced {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
+    let resume = stored.resume;
     let view = ResumeView {
         consultation_id,
         file_name: resume.display_name,

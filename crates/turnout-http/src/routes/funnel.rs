@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
+use turnout_app::{Applicant, Registered};
 use turnout_domain::calendar::Invite;
 use turnout_domain::labels::local_label;
 use turnout_domain::webinar::limits;
@@ -14,14 +15,10 @@ use turnout_domain::{
     Attribution, Consent, Country, Email, FieldError, NewLead, Person, Phone, RegistrationStatus, SecretToken, Slug,
     Text, TimeZone, ValidationErrors,
 };
-use turnout_store::{
-    Consultation, LeadError, LeadKey, ManageKey, NewRegistration, Registration, RegistrationError, RegistrationLead,
-    RegistrationOutcome,
-};
+use turnout_store::{Consultation, LeadError, LeadKey, ManageKey, Registration, RegistrationError};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::now;
 use crate::bots::{self, BotFields};
 use crate::client::ClientIp;
 use crate::error::{ApiError, Problem};
@@ -214,38 +211,21 @@ pub async fn create_lead(
     let lead = request.validate(&state.settings.privacy_policy, client)?;
     state.limits.signup(&lead.person.email.normalised())?;
     bots::check(&state, &bot_fields, &lead.person.email, address).await?;
-    let (key, token) = record_lead(&state, &lead).await?;
+    let recorded = state.turnout.record_lead(&lead).await.map_err(lead_error)?;
     Ok((
         StatusCode::CREATED,
         Json(LeadCreated {
-            lead_id: key.id,
-            lead_token: token.expose().to_owned(),
+            lead_id: recorded.lead_id,
+            lead_token: recorded.lead_token.expose().to_owned(),
         }),
     ))
 }
 
-/// A new lead's identity and the secret that will prove it.
-fn new_lead_key() -> (LeadKey, SecretToken) {
-    let token = SecretToken::generate();
-    let key = LeadKey {
-        id: Uuid::now_v7(),
-        token: token.hash(),
-    };
-    (key, token)
-}
-
-async fn record_lead(state: &AppState, lead: &NewLead) -> Result<(LeadKey, SecretToken), ApiError> {
-    let (key, token) = new_lead_key();
-    state
-        .store
-        .create_lead(lead, &key, now())
-        .await
-        .map_err(|error| match error {
-            LeadError::WebinarNotFound => ApiError::field("webinar", "No published webinar has this slug"),
-            LeadError::Store(error) => error.into(),
-        })?;
-    metrics::counter!("turnout_leads_total").increment(1);
-    Ok((key, token))
+fn lead_error(error: LeadError) -> ApiError {
+    match error {
+        LeadError::WebinarNotFound => ApiError::field("webinar", "No published webinar has this slug"),
+        LeadError::Store(error) => error.into(),
+    }
 }
 
 /// Step 2: a slot plus either the lead from step 1 or the lead's fields.
@@ -460,15 +440,6 @@ fn registration_error(error: RegistrationError) -> ApiError {
     }
 }
 
-fn outcome_label(error: &RegistrationError) -> &'static str {
-    match error {
-        RegistrationError::SlotFull => "slot_full",
-        RegistrationError::SlotClosed => "slot_closed",
-        RegistrationError::Store(_) => "error",
-        _ => "invalid",
-    }
-}
-
 /// Step 2: takes a seat in the slot ("Webinar slot blocked").
 ///
 /// A person who already holds a seat in this webinar is answered 200 with
@@ -493,8 +464,8 @@ pub async fn create_registration(
     ApiJson(request): ApiJson<RegistrationRequest>,
 ) -> Result<Response, ApiError> {
     let slot_id = request.slot_id;
-    let lead = match (request.lead_id, request.lead_token.as_deref()) {
-        (Some(id), Some(token)) if !request.has_inline_lead() => RegistrationLead::Known(LeadKey {
+    let applicant = match (request.lead_id, request.lead_token.as_deref()) {
+        (Some(id), Some(token)) if !request.has_inline_lead() => Applicant::Lead(LeadKey {
             id,
             token: SecretToken::from_presented(token).hash(),
         }),
@@ -505,10 +476,7 @@ pub async fn create_registration(
             let lead = inline.validate(&state.settings.privacy_policy, client)?;
             state.limits.signup(&lead.person.email.normalised())?;
             bots::check(&state, &bot_fields, &lead.person.email, address).await?;
-            RegistrationLead::New {
-                lead: Box::new(lead),
-                key: new_lead_key().0,
-            }
+            Applicant::New(Box::new(lead))
         }
         (Some(_), Some(_)) => {
             return Err(ApiError::field(
@@ -519,39 +487,21 @@ pub async fn create_registration(
         (None, Some(_)) => return Err(ApiError::field("lead_id", "Required with lead_token")),
         (Some(_), None) => return Err(ApiError::field("lead_token", "Required with lead_id")),
     };
-    let records_lead = matches!(lead, RegistrationLead::New { .. });
-    let id = Uuid::now_v7();
-    let manage_token = state.settings.link_key.manage_token(id);
-    let new = NewRegistration {
-        id,
-        slot_id,
-        lead,
-        manage_token: manage_token.hash(),
-        now: now(),
-    };
-    let outcome = state.store.create_registration(&new).await;
-    if records_lead
-        && matches!(
-            outcome,
-            Ok(_) | Err(RegistrationError::SlotFull | RegistrationError::SlotClosed)
-        )
+    let view = match state
+        .turnout
+        .register(slot_id, applicant)
+        .await
+        .map_err(registration_error)?
     {
-        metrics::counter!("turnout_leads_total").increment(1);
-    }
-    let outcome = outcome.map_err(|error| {
-        metrics::counter!("turnout_registrations_total", "outcome" => outcome_label(&error)).increment(1);
-        registration_error(error)
-    })?;
-    let view = match outcome {
-        RegistrationOutcome::Created(registration) => {
-            state.catalog.invalidate_slots(registration.webinar.id);
-            metrics::counter!("turnout_registrations_total", "outcome" => "created").increment(1);
+        Registered::Created {
+            registration,
+            manage_token,
+        } => {
             let mut view = RegistrationView::new(&registration, &state.settings);
             view.manage_token = Some(manage_token.expose().to_owned());
             view
         }
-        RegistrationOutcome::Existing(registration) => {
-            metrics::counter!("turnout_registrations_total", "outcome" => "existing").increment(1);
+        Registered::Existing(registration) => {
             return Ok((StatusCode::OK, Json(AlreadyRegistered::new(&registration))).into_response());
         }
     };
@@ -662,28 +612,14 @@ async fn spend_change(state: &AppState, key: &ManageKey) -> Result<(), ApiError>
 /// Cancels a registration: the one path the API and the manage page share.
 pub(crate) async fn cancel(state: &AppState, key: &ManageKey) -> Result<Registration, ApiError> {
     spend_change(state, key).await?;
-    let registration = state
-        .store
-        .cancel_registration(key, now())
-        .await
-        .map_err(registration_error)?;
-    state.catalog.invalidate_slots(registration.webinar.id);
-    metrics::counter!("turnout_registrations_total", "outcome" => "cancelled").increment(1);
-    Ok(registration)
+    state.turnout.cancel(key).await.map_err(registration_error)
 }
 
 /// Moves a registration to another slot: the one path the API and the
 /// manage page share.
 pub(crate) async fn reschedule(state: &AppState, key: &ManageKey, slot_id: i64) -> Result<Registration, ApiError> {
     spend_change(state, key).await?;
-    let registration = state
-        .store
-        .reschedule_registration(key, slot_id, now())
-        .await
-        .map_err(registration_error)?;
-    state.catalog.invalidate_slots(registration.webinar.id);
-    metrics::counter!("turnout_registrations_total", "outcome" => "rescheduled").increment(1);
-    Ok(registration)
+    state.turnout.reschedule(key, slot_id).await.map_err(registration_error)
 }
 
 /// Cancels the registration and frees its seat. Cancelling again is harmless.

@@ -13,7 +13,6 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::Admin;
-use crate::routes::now;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -231,7 +230,7 @@ pub async fn retry_delivery(
     Path(message_id): Path<String>,
 ) -> Result<Json<DeliveryItem>, ApiError> {
     let message_id = Uuid::parse_str(&message_id).map_err(|_| ApiError::NotFound("delivery"))?;
-    match state.store.retry_delivery(message_id, now()).await {
+    match state.turnout.retry_delivery(message_id).await {
         Ok(delivery) => Ok(Json(delivery.into())),
         Err(StoreError::NotFound) => Err(ApiError::NotFound("delivery")),
         Err(StoreError::Conflict {

@@ -224,16 +224,16 @@ pub(crate) async fn issue(
     label: &str,
     days: i64,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
-    let (new, secret) = NewApiToken::issue(role, advisor_id, label, days, now());
-    let stored = state
-        .store
-        .create_api_token(&new, now())
-        .await
-        .map_err(|error| match error {
-            AdvisorError::NotFound => ApiError::NotFound("advisor"),
-            AdvisorError::EmailTaken => ApiError::Internal("a token insert reported an advisor's email".into()),
-            AdvisorError::Store(error) => error.into(),
-        })?;
+    let (stored, secret) =
+        state
+            .turnout
+            .issue_token(role, advisor_id, label, days)
+            .await
+            .map_err(|error| match error {
+                AdvisorError::NotFound => ApiError::NotFound("advisor"),
+                AdvisorError::EmailTaken => ApiError::Internal("a token insert reported an advisor's email".into()),
+                AdvisorError::Store(error) => error.into(),
+            })?;
     Ok((
         StatusCode::CREATED,
         Json(IssuedToken {
@@ -263,8 +263,8 @@ pub async fn revoke_token(
 ) -> Result<Json<TokenView>, ApiError> {
     let token_id = path_id(&token_id, "token")?;
     let revoked = state
-        .store
-        .revoke_api_token(token_id, now())
+        .turnout
+        .revoke_token(token_id)
         .await
         .map_err(|error| match error {
             turnout_store::StoreError::NotFound => ApiError::NotFound("token"),

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use turnout_app::NewWebhook;
 use turnout_domain::ValidationErrors;
 use turnout_store::events::EVENT_TYPES;
 use turnout_store::{StoreError, WebhookChanges, WebhookEndpoint};
@@ -16,7 +17,6 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Admin, ApiJson};
-use crate::routes::now;
 
 const DESCRIPTION_CHARS: usize = 200;
 
@@ -160,20 +160,12 @@ pub async fn create_webhook(
     let (Some(url), Some(event_types), Some(description)) = (url, event_types, description) else {
         return Err(errors.into());
     };
-    let now = now();
-    let endpoint = WebhookEndpoint {
-        id: Uuid::now_v7(),
+    let webhook = NewWebhook {
         url: url.to_string(),
         description,
         event_types,
-        secret: turnout_delivery::signing::generate_secret(),
-        enabled: true,
-        consecutive_failures: 0,
-        disabled_reason: None,
-        created_at: now,
-        updated_at: now,
     };
-    state.store.create_webhook(&endpoint).await?;
+    let endpoint = state.turnout.create_webhook(webhook).await?;
     let secret = endpoint.secret.clone();
     let mut view = WebhookView::from(endpoint);
     view.secret = Some(secret);
@@ -268,11 +260,7 @@ pub async fn update_webhook(
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let updated = state
-        .store
-        .update_webhook(id, &changes, now())
-        .await
-        .map_err(not_found)?;
+    let updated = state.turnout.update_webhook(id, &changes).await.map_err(not_found)?;
     Ok(Json(updated.into()))
 }
 
@@ -294,7 +282,7 @@ pub async fn delete_webhook(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = path_webhook(&id)?;
-    state.store.delete_webhook(id, now()).await.map_err(not_found)?;
+    state.turnout.delete_webhook(id).await.map_err(not_found)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -321,8 +309,8 @@ pub async fn replay_webhook(
 ) -> Result<Json<Replayed>, ApiError> {
     let id = path_webhook(&id)?;
     let replayed = state
-        .store
-        .replay_webhook(id, request.since, now())
+        .turnout
+        .replay_webhook(id, request.since)
         .await
         .map_err(not_found)?;
     Ok(Json(Replayed { replayed }))

@@ -240,3 +240,22 @@ async fn capacity_never_goes_below_the_seats_taken() {
         .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_changed_webinar_shows_on_its_page_at_once() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/webinars/launch").await.status(), StatusCode::NOT_FOUND);
+    app.published_webinar("launch", "Europe/Berlin").await;
+    assert_eq!(app.get("/webinars/launch").await.status(), StatusCode::OK);
+    // The page is now kept in memory; the change must reach it anyway.
+    let renamed = app
+        .admin_patch("/api/v1/admin/webinars/launch", &json!({"title": "Launch, renamed"}))
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let page = app.get("/webinars/launch").await.text().await.unwrap();
+    assert!(page.contains("Launch, renamed"), "the page still shows the old title");
+    assert_eq!(
+        json_body(app.get("/api/v1/webinars/launch").await).await["title"],
+        "Launch, renamed"
+    );
+}
