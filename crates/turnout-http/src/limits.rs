@@ -292,8 +292,13 @@ pub(crate) fn rate_limit_headers(headers: &mut HeaderMap, policy: &Policy, remai
 /// not under the authenticated admin and advisor APIs. New public routes
 /// are limited without anyone having to remember to.
 pub(crate) fn is_public_write(request: &Request) -> bool {
-    let path = request.uri().path();
-    !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+    is_public_write_to(request.method(), request.uri().path())
+}
+
+/// The same rule by method and path, for the OpenAPI document, which
+/// declares the 429 on exactly the operations the middleware limits.
+pub(crate) fn is_public_write_to(method: &Method, path: &str) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
         && !path.starts_with("/api/v1/admin/")
         && !path.starts_with("/api/v1/advisor/")
 }

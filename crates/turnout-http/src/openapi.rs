@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::routes::{admin, advisor, articles, consultations, funnel, ops, outbox, tokens, webhooks, webinars};
+use crate::routes::{admin, advisor, ops, public};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -48,55 +48,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
-        .routes(routes!(webinars::list_webinars))
-        .routes(routes!(webinars::get_webinar))
-        .routes(routes!(webinars::list_slots))
-        .routes(routes!(crate::bots::form_token))
-        .routes(routes!(funnel::create_lead))
-        .routes(routes!(funnel::create_registration))
-        .routes(routes!(funnel::get_registration))
-        .routes(routes!(funnel::cancel_registration))
-        .routes(routes!(funnel::reschedule_registration))
-        .routes(routes!(funnel::registration_calendar))
-        .routes(routes!(admin::create_webinar, admin::list_webinars))
-        .routes(routes!(admin::update_webinar))
-        .routes(routes!(tokens::list_tokens, tokens::create_token))
-        .routes(routes!(tokens::revoke_token))
-        .routes(routes!(admin::archive_webinar))
-        .routes(routes!(admin::create_slots, admin::list_slots))
-        .routes(routes!(admin::update_slot))
-        .routes(routes!(admin::close_slot))
-        .routes(routes!(consultations::list_windows))
-        .routes(routes!(consultations::create_consultation))
-        .routes(routes!(consultations::upload_resume))
-        .routes(routes!(advisor::queue))
-        .routes(routes!(advisor::report_call))
-        .routes(routes!(advisor::download_resume))
-        .routes(routes!(advisor::review_resume, advisor::resume_reviews))
-        .routes(routes!(advisor::all_consultations))
-        .routes(routes!(advisor::reassign))
-        .routes(routes!(articles::list_articles))
-        .routes(routes!(articles::get_article))
-        .routes(routes!(articles::create_article, articles::list_all_articles))
-        .routes(routes!(articles::get_editor_article, articles::update_article))
-        .routes(routes!(articles::publish_article))
-        .routes(routes!(articles::unpublish_article))
-        .routes(routes!(outbox::list_events))
-        .routes(routes!(outbox::list_outbox))
-        .routes(routes!(outbox::retry_delivery))
-        .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
-        .routes(routes!(
-            webhooks::get_webhook,
-            webhooks::update_webhook,
-            webhooks::delete_webhook
-        ))
-        .routes(routes!(webhooks::replay_webhook))
-        .routes(routes!(consultations::create_advisor, consultations::list_advisors))
-        .routes(routes!(consultations::create_advisor_token))
-        .routes(routes!(
-            consultations::get_window_settings,
-            consultations::put_window_settings
-        ))
+        .merge(public::router())
+        .merge(advisor::router())
+        .merge(admin::router())
 }
 
 /// Values of query parameters the server checks more narrowly than their
@@ -351,7 +305,7 @@ pub mod params {
     /// A token's label: one line, at most 120 characters, or null for the
     /// role's default.
     pub fn token_label() -> Schema {
-        nullable(line(crate::routes::tokens::LABEL_CHARS))
+        nullable(line(crate::routes::admin::tokens::LABEL_CHARS))
     }
 
     /// Every problem `type`, from `ProblemType`.
@@ -463,11 +417,13 @@ fn declare_webhooks(doc: &mut utoipa::openapi::OpenApi) {
 /// - 400 wherever a path, a query string or a body is parsed;
 /// - 415 wherever a JSON body is expected;
 /// - 401 and 403 wherever a credential is required;
+/// - 429 on every public write, which the middleware limits per client;
 /// - 503 everywhere: the server sheds load and the database can be away.
 fn declare_common_problems(doc: &mut utoipa::openapi::OpenApi) {
+    use axum::http::Method;
     use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 
-    const COMMON: [(&str, &str, &str); 5] = [
+    const COMMON: [(&str, &str, &str); 6] = [
         ("400", "Malformed", "The path, query string or body could not be parsed"),
         (
             "415",
@@ -476,6 +432,7 @@ fn declare_common_problems(doc: &mut utoipa::openapi::OpenApi) {
         ),
         ("401", "Unauthorized", "No valid credential was sent"),
         ("403", "Forbidden", "The credential may not do this"),
+        ("429", "RateLimited", "Over a rate limit; retry after `Retry-After` seconds"),
         (
             "503",
             "Unavailable",
@@ -488,8 +445,8 @@ fn declare_common_problems(doc: &mut utoipa::openapi::OpenApi) {
     }
     // Referenced only through `params::hosts`, so not collected by itself.
     components.schemas.insert(
-        <admin::HostRequest as utoipa::ToSchema>::name().into_owned(),
-        <admin::HostRequest as utoipa::PartialSchema>::schema(),
+        <admin::webinars::HostRequest as utoipa::ToSchema>::name().into_owned(),
+        <admin::webinars::HostRequest as utoipa::PartialSchema>::schema(),
     );
     for (_, name, description) in COMMON {
         let problem = Content::new(Some(Ref::from_schema_name("Problem")));
@@ -500,15 +457,17 @@ fn declare_common_problems(doc: &mut utoipa::openapi::OpenApi) {
         components.responses.insert(name.to_owned(), RefOr::T(response));
     }
     declare_webhooks(doc);
-    for item in doc.paths.paths.values_mut() {
+    for (path, item) in &mut doc.paths.paths {
         let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
+            (Method::GET, &mut item.get),
+            (Method::PUT, &mut item.put),
+            (Method::POST, &mut item.post),
+            (Method::DELETE, &mut item.delete),
+            (Method::PATCH, &mut item.patch),
         ];
-        for operation in operations.into_iter().flatten() {
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            let limited = crate::limits::is_public_write_to(&method, path);
             let parses =
                 operation.parameters.as_ref().is_some_and(|p| !p.is_empty()) || operation.request_body.is_some();
             let json_body = match &operation.request_body {
@@ -527,6 +486,7 @@ fn declare_common_problems(doc: &mut utoipa::openapi::OpenApi) {
                     "400" => parses,
                     "415" => json_body,
                     "401" | "403" => secured,
+                    "429" => limited,
                     _ => true,
                 };
                 if applies && !operation.responses.responses.contains_key(status) {

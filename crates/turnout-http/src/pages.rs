@@ -28,7 +28,8 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::caching::{PUBLISHED, Tagged, conditional};
 use crate::error::ApiError;
-use crate::routes::{funnel, now};
+use crate::routes::now;
+use crate::routes::public::funnel;
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/pages/base.html")),

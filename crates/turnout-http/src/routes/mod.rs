@@ -1,13 +1,10 @@
+//! The API by audience: `public` (anyone), `advisor` (an advisor's own
+//! queue), `admin` (staff), and `ops` (health, readiness, metrics).
+
 pub mod admin;
 pub mod advisor;
-pub mod articles;
-pub mod consultations;
-pub mod funnel;
 pub mod ops;
-pub mod outbox;
-pub mod tokens;
-pub mod webhooks;
-pub mod webinars;
+pub mod public;
 
 use jiff::Timestamp;
 use turnout_domain::Slug;

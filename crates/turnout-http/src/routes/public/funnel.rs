@@ -198,7 +198,6 @@ fn validate_attribution(request: AttributionRequest, errors: &mut ValidationErro
     responses(
         (status = 201, body = LeadCreated),
         (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over a rate limit; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_lead(
@@ -455,7 +454,6 @@ fn registration_error(error: RegistrationError) -> ApiError {
         (status = 200, description = "The address already holds a seat in this webinar; its owner is emailed the manage link", body = AlreadyRegistered),
         (status = 409, description = "The slot is full or closed", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Over a rate limit; see Retry-After", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create_registration(

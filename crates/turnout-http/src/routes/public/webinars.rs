@@ -16,9 +16,9 @@ use turnout_domain::{Host, TimeZone, WebinarStatus};
 use turnout_store::{Slot, Webinar};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{now, path_slug};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
+use crate::routes::{now, path_slug};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HostView {

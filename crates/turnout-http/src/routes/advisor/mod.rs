@@ -1,5 +1,5 @@
 //! The program advisor's side: their queue of callbacks, recording what
-//! happened on each call, and the visitor's résumé.
+//! happened on each call, and the visitor's résumé and its review.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -11,17 +11,24 @@ use object_store::path::Path as ObjectPath;
 use serde::{Deserialize, Serialize};
 use turnout_domain::labels::day_label;
 use turnout_domain::{ConsultationStatus, Text, TimeZone, ValidationErrors};
-use turnout_store::{
-    ConsultationUpdate, NewReview, QueueFilter, QueueItem, ReassignError, Reassignment, ResumeReviews, StoreError,
-};
+use turnout_store::{ConsultationUpdate, NewReview, QueueFilter, QueueItem, ResumeReviews, StoreError};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::now;
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Admin, AdvisorId, ApiJson};
-use crate::routes::consultations::ConsultationView;
+use crate::extract::{AdvisorId, ApiJson};
+use crate::routes::now;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(queue))
+        .routes(routes!(report_call))
+        .routes(routes!(download_resume))
+        .routes(routes!(review_resume, resume_reviews))
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -315,101 +322,6 @@ pub async fn download_resume(
     }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok(response)
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AdminQueueQuery {
-    /// Only this advisor's consultations.
-    pub advisor_id: Option<i64>,
-    /// Only consultations with this status.
-    #[param(value_type = Option<crate::openapi::params::ConsultationStatusName>)]
-    pub status: Option<String>,
-    /// Only windows starting on this day (`YYYY-MM-DD`) in `tz`.
-    #[param(format = Date)]
-    pub date: Option<String>,
-    /// The zone `date` is read in; UTC when absent.
-    #[param(value_type = Option<crate::openapi::params::TimeZoneName>)]
-    pub tz: Option<String>,
-}
-
-/// Every consultation, filtered by advisor, status and day, by window start.
-#[utoipa::path(
-    get,
-    path = "/api/v1/admin/consultations",
-    tag = "admin",
-    params(AdminQueueQuery),
-    security(("admin_token" = [])),
-    responses(
-        (status = 200, body = QueueView),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn all_consultations(
-    _: Admin,
-    State(state): State<AppState>,
-    Query(query): Query<AdminQueueQuery>,
-) -> Result<Json<QueueView>, ApiError> {
-    let queue = QueueQuery {
-        status: query.status,
-        date: query.date,
-        tz: query.tz,
-    };
-    let filter = QueueFilter {
-        advisor_id: query.advisor_id,
-        ..queue.filter()?
-    };
-    let items = state.store.consultation_queue(&filter).await?;
-    Ok(Json(QueueView {
-        items: items.into_iter().map(Into::into).collect(),
-    }))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReassignRequest {
-    pub advisor_id: i64,
-}
-
-/// Moves a consultation to another advisor who works the whole window and
-/// has room in it; the first advisor's call is given back.
-#[utoipa::path(
-    post,
-    path = "/api/v1/admin/consultations/{id}/reassign",
-    tag = "admin",
-    params(("id" = Uuid, Path)),
-    request_body = ReassignRequest,
-    security(("admin_token" = [])),
-    responses(
-        (status = 200, body = ConsultationView),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn reassign(
-    _: Admin,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    ApiJson(request): ApiJson<ReassignRequest>,
-) -> Result<Json<ConsultationView>, ApiError> {
-    let consultation_id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound("consultation"))?;
-    let change = Reassignment {
-        consultation_id,
-        advisor_id: request.advisor_id,
-        now: now(),
-    };
-    let moved = state.turnout.reassign(&change).await.map_err(|error| match error {
-        ReassignError::NotFound => ApiError::NotFound("consultation"),
-        ReassignError::AdvisorNotFound => ApiError::field("advisor_id", "No such advisor"),
-        ReassignError::NotCovering => ApiError::field("advisor_id", "This advisor does not work the whole window"),
-        ReassignError::AdvisorFull => ApiError::Conflict {
-            kind: crate::error::ProblemType::AdvisorFull,
-            detail: "This advisor has no room left in the window".into(),
-        },
-        ReassignError::Store(error) => error.into(),
-    })?;
-    Ok(Json(ConsultationView::from(&moved)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

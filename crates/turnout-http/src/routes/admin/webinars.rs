@@ -14,11 +14,11 @@ use turnout_domain::{Host, SlotStatus, Slug, Text, TimeZone, ValidationErrors, W
 use turnout_store::{NewSlot, NewWebinar, Slot, SlotChanges, SlotError, Webinar, WebinarChanges, WebinarError};
 use utoipa::ToSchema;
 
-use super::{now, path_id, path_slug};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Admin, ApiJson};
-use crate::routes::webinars::HostView;
+use crate::routes::public::webinars::HostView;
+use crate::routes::{now, path_id, path_slug};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

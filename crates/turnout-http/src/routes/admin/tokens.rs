@@ -12,10 +12,10 @@ use turnout_domain::Text;
 use turnout_store::{AdvisorError, ApiToken, ApiTokenRole, NewApiToken};
 use utoipa::ToSchema;
 
-use super::{now, path_id};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Admin, ApiJson};
+use crate::routes::{now, path_id};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokenView {

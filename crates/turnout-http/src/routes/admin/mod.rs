@@ -1,0 +1,45 @@
+//! Staff routes under `/api/v1/admin`: every one needs an admin credential,
+//! except the articles, which an editor's also opens.
+
+pub mod articles;
+pub mod callbacks;
+pub mod outbox;
+pub mod tokens;
+pub mod webhooks;
+pub mod webinars;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(webinars::create_webinar, webinars::list_webinars))
+        .routes(routes!(webinars::update_webinar))
+        .routes(routes!(webinars::archive_webinar))
+        .routes(routes!(webinars::create_slots, webinars::list_slots))
+        .routes(routes!(webinars::update_slot))
+        .routes(routes!(webinars::close_slot))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
+        .routes(routes!(callbacks::all_consultations))
+        .routes(routes!(callbacks::reassign))
+        .routes(routes!(callbacks::create_advisor, callbacks::list_advisors))
+        .routes(routes!(callbacks::create_advisor_token))
+        .routes(routes!(callbacks::get_window_settings, callbacks::put_window_settings))
+        .routes(routes!(articles::create_article, articles::list_all_articles))
+        .routes(routes!(articles::get_editor_article, articles::update_article))
+        .routes(routes!(articles::publish_article))
+        .routes(routes!(articles::unpublish_article))
+        .routes(routes!(outbox::list_events))
+        .routes(routes!(outbox::list_outbox))
+        .routes(routes!(outbox::retry_delivery))
+        .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
+        .routes(routes!(
+            webhooks::get_webhook,
+            webhooks::update_webhook,
+            webhooks::delete_webhook
+        ))
+        .routes(routes!(webhooks::replay_webhook))
+}

@@ -1,0 +1,33 @@
+//! What anyone on the internet may call: the catalogue, the funnel, the
+//! callback and résumé steps, and published articles. Writes here are
+//! limited per client address by the middleware; the ones that record a
+//! lead also per email address and through the bot checks.
+
+pub mod articles;
+pub mod callbacks;
+pub mod funnel;
+pub mod webinars;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(webinars::list_webinars))
+        .routes(routes!(webinars::get_webinar))
+        .routes(routes!(webinars::list_slots))
+        .routes(routes!(crate::bots::form_token))
+        .routes(routes!(funnel::create_lead))
+        .routes(routes!(funnel::create_registration))
+        .routes(routes!(funnel::get_registration))
+        .routes(routes!(funnel::cancel_registration))
+        .routes(routes!(funnel::reschedule_registration))
+        .routes(routes!(funnel::registration_calendar))
+        .routes(routes!(callbacks::list_windows))
+        .routes(routes!(callbacks::create_consultation))
+        .routes(routes!(callbacks::upload_resume))
+        .routes(routes!(articles::list_articles))
+        .routes(routes!(articles::get_article))
+}
