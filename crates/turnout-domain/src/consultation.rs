@@ -97,6 +97,21 @@ pub fn covers(ranges: &[WeeklyRange], zone: &TimeZone, start: Timestamp, end: Ti
         })
 }
 
+/// What an admin may set for the callback team.
+pub mod limits {
+    use std::ops::RangeInclusive;
+
+    pub const ADVISOR_NAME_CHARS: usize = 100;
+    /// Weekly ranges of one advisor's hours.
+    pub const RANGES: RangeInclusive<usize> = 1..=50;
+    pub const CALLS_PER_WINDOW: RangeInclusive<i64> = 1..=1_000;
+    /// How many days ahead windows are offered.
+    pub const DAYS_AHEAD: RangeInclusive<i64> = 1..=60;
+    /// Windows offered each day.
+    pub const WINDOWS: RangeInclusive<usize> = 1..=10;
+    pub const WINDOW_NAME_CHARS: usize = 60;
+}
+
 /// Parses "tuesday", "tue" (any case) into a weekday.
 pub fn parse_weekday(name: &str) -> Result<Weekday, String> {
     let name = name.trim().to_ascii_lowercase();
@@ -113,6 +128,29 @@ pub fn parse_weekday(name: &str) -> Result<Weekday, String> {
         .find(|(full, _)| name == *full || (name.len() == 3 && full.starts_with(name.as_str())))
         .map(|(_, day)| *day)
         .ok_or_else(|| "Use a weekday name such as tuesday".into())
+}
+
+/// What [`parse_weekday`] accepts, as a JSON Schema (ECMA-262) pattern:
+/// a full or three-letter English name in any case, with white space around.
+pub fn weekday_pattern() -> String {
+    let any_case = |text: &str| -> String {
+        text.chars()
+            .map(|c| format!("[{}{}]", c.to_ascii_uppercase(), c))
+            .collect()
+    };
+    let names: Vec<String> = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .map(|name| format!("{}({})?", any_case(&name[..3]), any_case(&name[3..])))
+    .collect();
+    format!("^\\s*({})\\s*$", names.join("|"))
 }
 
 /// The lowercase English name of a weekday, as stored.

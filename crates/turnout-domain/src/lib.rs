@@ -4,6 +4,7 @@
 
 pub mod article;
 pub mod calendar;
+pub mod civil;
 pub mod consultation;
 pub mod funnel;
 pub mod labels;

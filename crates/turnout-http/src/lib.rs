@@ -179,8 +179,10 @@ impl Changes for Caches {
     }
 }
 
-/// Largest JSON body accepted anywhere.
-const MAX_JSON_BODY: usize = 64 * 1024;
+/// Largest JSON body accepted, but for article writes.
+pub(crate) const MAX_JSON_BODY: usize = 64 * 1024;
+/// An article's Markdown may be 200,000 characters; its writes take this.
+pub(crate) const MAX_ARTICLE_BODY: usize = 1024 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Résumés received at once per instance (each up to 4 MiB in memory).
 const UPLOADS_IN_FLIGHT: usize = 16;

@@ -153,10 +153,40 @@ pub mod params {
         text(format!("^[^{NOT_IN_A_LINE}]*$"), 0, max)
     }
 
+    /// What several lines may not hold: control characters but newlines
+    /// and tabs, and the bidirectional controls.
+    fn not_in_lines() -> String {
+        NOT_IN_A_LINE.replace("\\u0000-\\u001F", "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F")
+    }
+
     /// Several lines, perhaps empty: newlines and tabs are kept.
     fn optional_lines(max: usize) -> Schema {
-        let forbidden = NOT_IN_A_LINE.replace("\\u0000-\\u001F", "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F");
-        text(format!("^[^{forbidden}]*$"), 0, max)
+        text(format!("^[^{}]*$", not_in_lines()), 0, max)
+    }
+
+    /// Several lines with something in them.
+    fn lines(max: usize) -> Schema {
+        let forbidden = not_in_lines();
+        text(format!("^[^{forbidden}]*[^\\s{forbidden}][^{forbidden}]*$"), 1, max)
+    }
+
+    fn array_between(items: impl Into<RefOr<Schema>>, count: std::ops::RangeInclusive<usize>) -> Schema {
+        Schema::Array(
+            utoipa::openapi::schema::ArrayBuilder::new()
+                .items(items.into())
+                .min_items(Some(*count.start()))
+                .max_items(Some(*count.end()))
+                .build(),
+        )
+    }
+
+    fn array(items: impl Into<RefOr<Schema>>, max: usize) -> Schema {
+        Schema::Array(
+            utoipa::openapi::schema::ArrayBuilder::new()
+                .items(items.into())
+                .max_items(Some(max))
+                .build(),
+        )
     }
 
     fn integer(range: std::ops::RangeInclusive<i64>) -> Schema {
@@ -285,6 +315,267 @@ pub mod params {
         nullable_slot_status => slot_status,
         nullable_capacity => capacity,
     );
+
+    /// `HH:MM`, 24-hour (`turnout_domain::civil::parse_clock`).
+    pub fn clock() -> Schema {
+        Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(turnout_domain::civil::CLOCK_PATTERN))
+                .build(),
+        )
+    }
+
+    /// `YYYY-MM-DD` (`turnout_domain::civil::parse_date`).
+    pub fn date() -> Schema {
+        Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Date,
+                )))
+                .pattern(Some("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
+                .build(),
+        )
+    }
+
+    /// A weekday's English name, full or in three letters, any case.
+    pub fn weekday() -> Schema {
+        Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(turnout_domain::consultation::weekday_pattern()))
+                .build(),
+        )
+    }
+
+    pub fn weekdays() -> Schema {
+        Schema::Array(
+            utoipa::openapi::schema::ArrayBuilder::new()
+                .items(RefOr::T(weekday()))
+                .min_items(Some(1))
+                .build(),
+        )
+    }
+
+    pub fn recurrence_count() -> Schema {
+        integer(1..=i64::try_from(turnout_domain::schedule::Recurrence::MAX_COUNT).unwrap_or(i64::MAX))
+    }
+
+    /// An email address (`turnout_domain::Email`): a domain with a dot.
+    pub fn email() -> Schema {
+        Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Email,
+                )))
+                .pattern(Some("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"))
+                .max_length(Some(turnout_domain::Email::MAX_LEN))
+                .build(),
+        )
+    }
+
+    /// An http(s) URL; whether its host is allowed is decided when it is
+    /// resolved.
+    pub fn webhook_url() -> Schema {
+        Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
+                .pattern(Some("^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\\s]+([/?#]\\S*)?$"))
+                .build(),
+        )
+    }
+
+    pub fn nullable_webhook_url() -> Schema {
+        nullable(webhook_url())
+    }
+
+    pub fn webhook_description() -> Schema {
+        optional_line(crate::routes::admin::webhooks::DESCRIPTION_CHARS)
+    }
+
+    pub fn nullable_webhook_description() -> Schema {
+        nullable(webhook_description())
+    }
+
+    /// The visitor's details in step 1, inline in step 2 too.
+    pub mod funnel {
+        use turnout_domain::Attribution;
+        use turnout_domain::webinar::limits;
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::{RefOr, Schema};
+
+        use super::{line, nullable, optional_line};
+
+        pub fn name() -> Schema {
+            line(limits::NAME_CHARS)
+        }
+
+        /// Digits as people type them; whether the number exists is
+        /// decided with the country's numbering plan.
+        pub fn phone() -> Schema {
+            Schema::Object(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(32))
+                    .build(),
+            )
+        }
+
+        /// ISO 3166-1 alpha-2, any case; empty for none.
+        pub fn country() -> Schema {
+            nullable(Schema::Object(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^\\s*([A-Za-z]{2})?\\s*$"))
+                    .build(),
+            ))
+        }
+
+        /// `true`: the visitor agrees to the privacy policy.
+        pub fn agreed() -> RefOr<Schema> {
+            RefOr::T(Schema::Object(
+                ObjectBuilder::new()
+                    .schema_type(Type::Boolean)
+                    .enum_values(Some([true]))
+                    .description(Some("Must be `true`"))
+                    .build(),
+            ))
+        }
+
+        pub fn utm() -> Schema {
+            nullable(optional_line(Attribution::FIELD_CHARS))
+        }
+
+        pub fn url() -> Schema {
+            nullable(optional_line(Attribution::URL_CHARS))
+        }
+    }
+
+    /// The callback team: advisors and the windows visitors choose from.
+    pub mod callbacks {
+        use utoipa::openapi::{Ref, Schema};
+
+        use super::{array_between, integer, line, slug};
+        use turnout_domain::consultation::limits;
+
+        pub fn advisor_name() -> Schema {
+            line(limits::ADVISOR_NAME_CHARS)
+        }
+
+        pub fn availability() -> Schema {
+            array_between(Ref::from_schema_name("RangeRequest"), limits::RANGES)
+        }
+
+        pub fn max_calls_per_window() -> Schema {
+            integer(limits::CALLS_PER_WINDOW)
+        }
+
+        pub fn days_ahead() -> Schema {
+            integer(limits::DAYS_AHEAD)
+        }
+
+        pub fn windows() -> Schema {
+            array_between(Ref::from_schema_name("WindowDefinitionBody"), limits::WINDOWS)
+        }
+
+        pub fn window_key() -> Schema {
+            slug()
+        }
+
+        pub fn window_name() -> Schema {
+            line(limits::WINDOW_NAME_CHARS)
+        }
+    }
+
+    /// Articles, as `turnout_domain::article` checks them.
+    pub mod article {
+        use turnout_domain::article::{ArticleStatus, ContributorRole, limits};
+        use utoipa::openapi::{Ref, RefOr, Schema};
+
+        use super::{array, line, lines, nullable, one_of, optional_lines};
+
+        pub fn title() -> Schema {
+            line(limits::TITLE_CHARS)
+        }
+
+        pub fn summary() -> Schema {
+            optional_lines(limits::SUMMARY_CHARS)
+        }
+
+        pub fn body() -> Schema {
+            lines(limits::BODY_CHARS)
+        }
+
+        pub fn contributors() -> Schema {
+            array(Ref::from_schema_name("ContributorRequest"), limits::CONTRIBUTORS)
+        }
+
+        pub fn contributor_name() -> Schema {
+            line(limits::NAME_CHARS)
+        }
+
+        pub fn contributor_role() -> RefOr<Schema> {
+            one_of(
+                "`author`, `guided_by` or `reviewed_by`",
+                ContributorRole::ALL.iter().map(|role| role.as_str()),
+            )
+        }
+
+        pub fn bio() -> Schema {
+            optional_lines(limits::BIO_CHARS)
+        }
+
+        pub fn tags() -> Schema {
+            array(super::slug(), limits::TAGS)
+        }
+
+        pub fn faq() -> Schema {
+            array(Ref::from_schema_name("FaqRequest"), limits::FAQ_ENTRIES)
+        }
+
+        pub fn question() -> Schema {
+            line(limits::QUESTION_CHARS)
+        }
+
+        pub fn answer() -> Schema {
+            lines(limits::ANSWER_CHARS)
+        }
+
+        pub fn status() -> RefOr<Schema> {
+            one_of(
+                "`draft` or `published`",
+                ArticleStatus::ALL.iter().map(|status| status.as_str()),
+            )
+        }
+
+        pub fn nullable_webinar() -> Schema {
+            nullable(super::slug())
+        }
+
+        macro_rules! nullable_versions {
+            ($($nullable:ident => $schema:ident),+ $(,)?) => {
+                $(
+                    pub fn $nullable() -> Schema {
+                        nullable($schema())
+                    }
+                )+
+            };
+        }
+
+        nullable_versions!(
+            nullable_title => title,
+            nullable_summary => summary,
+            nullable_body => body,
+            nullable_contributors => contributors,
+            nullable_tags => tags,
+            nullable_faq => faq,
+            nullable_status => status,
+        );
+    }
 
     /// Event types a webhook endpoint may subscribe to.
     pub fn subscribable_event_types() -> Schema {
@@ -415,7 +706,7 @@ fn declare_webhooks(doc: &mut utoipa::openapi::OpenApi) {
 /// components and referenced from every operation they apply to (unless an
 /// operation documents that status itself):
 /// - 400 wherever a path, a query string or a body is parsed;
-/// - 415 wherever a JSON body is expected;
+/// - 413 and 415 wherever a JSON body is expected;
 /// - 401 and 403 wherever a credential is required;
 /// - 429 on every public write, which the middleware limits per client;
 /// - 503 everywhere: the server sheds load and the database can be away.
@@ -423,8 +714,13 @@ fn declare_common_problems(doc: &mut utoipa::openapi::OpenApi) {
     use axum::http::Method;
     use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 
-    const COMMON: [(&str, &str, &str); 6] = [
+    const COMMON: [(&str, &str, &str); 7] = [
         ("400", "Malformed", "The path, query string or body could not be parsed"),
+        (
+            "413",
+            "PayloadTooLarge",
+            "The body is larger than the operation takes: 64 KiB of JSON (1 MiB for articles)",
+        ),
         (
             "415",
             "UnsupportedMediaType",
@@ -432,7 +728,11 @@ fn declare_common_problems(doc: &mut utoipa::openapi::OpenApi) {
         ),
         ("401", "Unauthorized", "No valid credential was sent"),
         ("403", "Forbidden", "The credential may not do this"),
-        ("429", "RateLimited", "Over a rate limit; retry after `Retry-After` seconds"),
+        (
+            "429",
+            "RateLimited",
+            "Over a rate limit; retry after `Retry-After` seconds",
+        ),
         (
             "503",
             "Unavailable",
@@ -443,11 +743,16 @@ fn declare_common_problems(doc: &mut utoipa::openapi::OpenApi) {
     for (name, schema) in params::components() {
         components.schemas.insert(name.into_owned(), schema);
     }
-    // Referenced only through `params::hosts`, so not collected by itself.
-    components.schemas.insert(
-        <admin::webinars::HostRequest as utoipa::ToSchema>::name().into_owned(),
-        <admin::webinars::HostRequest as utoipa::PartialSchema>::schema(),
-    );
+    // Referenced only through `params` functions, so not collected by themselves.
+    fn insert<T: utoipa::ToSchema>(schemas: &mut std::collections::BTreeMap<String, RefOr<utoipa::openapi::Schema>>) {
+        schemas.insert(T::name().into_owned(), T::schema());
+    }
+    insert::<admin::webinars::HostRequest>(&mut components.schemas);
+    insert::<admin::articles::ContributorRequest>(&mut components.schemas);
+    insert::<admin::articles::FaqRequest>(&mut components.schemas);
+    insert::<admin::callbacks::RangeRequest>(&mut components.schemas);
+    insert::<admin::callbacks::WindowDefinitionBody>(&mut components.schemas);
+    insert::<admin::webinars::RecurrenceRequest>(&mut components.schemas);
     for (_, name, description) in COMMON {
         let problem = Content::new(Some(Ref::from_schema_name("Problem")));
         let response = ResponseBuilder::new()
@@ -484,7 +789,7 @@ fn declare_common_problems(doc: &mut utoipa::openapi::OpenApi) {
             for (status, name, _) in COMMON {
                 let applies = match status {
                     "400" => parses,
-                    "415" => json_body,
+                    "413" | "415" => json_body,
                     "401" | "403" => secured,
                     "429" => limited,
                     _ => true,

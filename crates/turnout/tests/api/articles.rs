@@ -279,3 +279,27 @@ async fn the_content_api_pages_by_cursor_filters_by_tag_and_revalidates() {
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn an_article_as_long_as_the_limit_can_be_written_and_one_longer_is_refused() {
+    let app = TestApp::spawn().await;
+    // 200,000 characters of Markdown, three bytes each: far over the 64 KiB
+    // other JSON bodies may be.
+    let paragraph = format!("{}\n\n", "₹".repeat(998));
+    let mut long = article("the-long-read");
+    long["body"] = json!(paragraph.repeat(200));
+    let response = app.admin_post("/api/v1/admin/articles", &long).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    let mut longer = article("too-long");
+    longer["body"] = json!(format!("{}₹", paragraph.repeat(200)));
+    let response = app.admin_post("/api/v1/admin/articles", &longer).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_body(response).await["errors"][0]["field"], "body");
+
+    // Elsewhere the smaller limit holds.
+    let mut huge_lead = serde_json::Map::new();
+    huge_lead.insert("name".into(), json!("x".repeat(70 * 1024)));
+    let response = app.post("/api/v1/leads", &Value::Object(huge_lead)).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}

@@ -19,40 +19,54 @@ use crate::routes::public::articles::ArticleView;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContributorRequest {
+    #[schema(schema_with = crate::openapi::params::article::contributor_name)]
     pub name: String,
+    #[schema(schema_with = crate::openapi::params::article::contributor_name)]
     pub title: String,
-    /// `author`, `guided_by` or `reviewed_by`.
+    #[schema(schema_with = crate::openapi::params::article::contributor_role)]
     pub role: String,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::params::article::bio)]
     pub bio: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaqRequest {
+    #[schema(schema_with = crate::openapi::params::article::question)]
     pub question: String,
+    #[schema(schema_with = crate::openapi::params::article::answer)]
     pub answer: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateArticleRequest {
+    #[schema(schema_with = crate::openapi::params::slug)]
     pub slug: String,
+    #[schema(schema_with = crate::openapi::params::article::title)]
     pub title: String,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::params::article::summary)]
     pub summary: String,
     /// Markdown; tables, lists and headings render, raw HTML is sanitised.
+    #[schema(schema_with = crate::openapi::params::article::body)]
     pub body: String,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::params::article::contributors)]
     pub contributors: Vec<ContributorRequest>,
     /// Lowercase words and hyphens.
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::params::article::tags)]
     pub tags: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::params::article::faq)]
     pub faq: Vec<FaqRequest>,
     /// The slug of the webinar the call to action promotes.
+    #[schema(schema_with = crate::openapi::params::article::nullable_webinar, required = false)]
     pub webinar: Option<String>,
     /// `draft` (the default) or `published`.
+    #[schema(schema_with = crate::openapi::params::article::nullable_status, required = false)]
     pub status: Option<String>,
 }
 
@@ -67,15 +81,22 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<S
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateArticleRequest {
+    #[schema(schema_with = crate::openapi::params::article::nullable_title, required = false)]
     pub title: Option<String>,
+    #[schema(schema_with = crate::openapi::params::article::nullable_summary, required = false)]
     pub summary: Option<String>,
+    #[schema(schema_with = crate::openapi::params::article::nullable_body, required = false)]
     pub body: Option<String>,
+    #[schema(schema_with = crate::openapi::params::article::nullable_contributors, required = false)]
     pub contributors: Option<Vec<ContributorRequest>>,
+    #[schema(schema_with = crate::openapi::params::article::nullable_tags, required = false)]
     pub tags: Option<Vec<String>>,
+    #[schema(schema_with = crate::openapi::params::article::nullable_faq, required = false)]
     pub faq: Option<Vec<FaqRequest>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::openapi::params::article::nullable_webinar, required = false)]
     pub webinar: Option<Option<String>>,
+    #[schema(schema_with = crate::openapi::params::article::nullable_status, required = false)]
     pub status: Option<String>,
 }
 

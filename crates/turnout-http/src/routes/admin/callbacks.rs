@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use jiff::civil::Time;
 use serde::{Deserialize, Serialize};
-use turnout_domain::consultation::{WeeklyRange, WindowDefinition, parse_weekday, weekday_name};
+use turnout_domain::consultation::{WeeklyRange, WindowDefinition, limits, parse_weekday, weekday_name};
 use turnout_domain::{Email, Slug, Text, TimeZone, ValidationErrors};
 use turnout_store::{Advisor, AdvisorError, NewAdvisor, QueueFilter, ReassignError, Reassignment, WindowSettings};
 use utoipa::{IntoParams, ToSchema};
@@ -23,21 +23,29 @@ use crate::routes::{now, path_id};
 #[serde(deny_unknown_fields)]
 pub struct RangeRequest {
     /// e.g. `monday`
+    #[schema(schema_with = crate::openapi::params::weekday)]
     pub weekday: String,
-    /// `HH:MM` in the advisor's zone.
+    /// `HH:MM` in the advisor's zone; `ends` after `starts`.
+    #[schema(schema_with = crate::openapi::params::clock)]
     pub starts: String,
+    #[schema(schema_with = crate::openapi::params::clock)]
     pub ends: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAdvisorRequest {
+    #[schema(schema_with = crate::openapi::params::callbacks::advisor_name)]
     pub name: String,
+    #[schema(schema_with = crate::openapi::params::email)]
     pub email: String,
     /// The advisor's own IANA zone; availability is in it.
+    #[schema(schema_with = crate::openapi::params::time_zone)]
     pub time_zone: String,
+    #[schema(schema_with = crate::openapi::params::callbacks::availability)]
     pub availability: Vec<RangeRequest>,
     /// The most calls the advisor takes in one window.
+    #[schema(schema_with = crate::openapi::params::callbacks::max_calls_per_window)]
     pub max_calls_per_window: i64,
 }
 
@@ -85,19 +93,19 @@ pub struct AdvisorList {
 }
 
 fn local_time(field: &str, text: &str, errors: &mut ValidationErrors) -> Option<Time> {
-    errors.field(field, text.parse::<Time>().map_err(|_| "Use HH:MM, 24-hour"))
+    errors.field(field, turnout_domain::civil::parse_clock(text))
 }
 
 impl CreateAdvisorRequest {
     fn validate(self) -> Result<NewAdvisor, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        let name = errors.field("name", Text::required(&self.name, 100));
+        let name = errors.field("name", Text::required(&self.name, limits::ADVISOR_NAME_CHARS));
         let email = errors.field("email", Email::parse(&self.email));
         let time_zone = errors.field("time_zone", TimeZone::parse(&self.time_zone));
-        if !(1..=1_000).contains(&self.max_calls_per_window) {
+        if !limits::CALLS_PER_WINDOW.contains(&self.max_calls_per_window) {
             errors.field("max_calls_per_window", Err::<(), _>("Must be between 1 and 1000"));
         }
-        if self.availability.is_empty() || self.availability.len() > 50 {
+        if !limits::RANGES.contains(&self.availability.len()) {
             errors.field("availability", Err::<(), _>("Give between 1 and 50 weekly ranges"));
         }
         let mut availability = Vec::with_capacity(self.availability.len());
@@ -208,11 +216,15 @@ pub async fn create_advisor_token(
 #[serde(deny_unknown_fields)]
 pub struct WindowDefinitionBody {
     /// Stable key used in window ids, e.g. `mornings`.
+    #[schema(schema_with = crate::openapi::params::callbacks::window_key)]
     pub key: String,
     /// "Mornings"
+    #[schema(schema_with = crate::openapi::params::callbacks::window_name)]
     pub name: String,
-    /// `HH:MM` in the visitor's zone.
+    /// `HH:MM` in the visitor's zone; `ends` after `starts`.
+    #[schema(schema_with = crate::openapi::params::clock)]
     pub starts: String,
+    #[schema(schema_with = crate::openapi::params::clock)]
     pub ends: String,
 }
 
@@ -220,7 +232,10 @@ pub struct WindowDefinitionBody {
 #[serde(deny_unknown_fields)]
 pub struct WindowSettingsBody {
     /// How many days ahead windows are offered.
+    #[schema(schema_with = crate::openapi::params::callbacks::days_ahead)]
     pub days_ahead: i64,
+    /// Keys unique.
+    #[schema(schema_with = crate::openapi::params::callbacks::windows)]
     pub windows: Vec<WindowDefinitionBody>,
 }
 
@@ -245,10 +260,10 @@ impl From<WindowSettings> for WindowSettingsBody {
 impl WindowSettingsBody {
     fn validate(self) -> Result<WindowSettings, ValidationErrors> {
         let mut errors = ValidationErrors::new();
-        if !(1..=60).contains(&self.days_ahead) {
+        if !limits::DAYS_AHEAD.contains(&self.days_ahead) {
             errors.field("days_ahead", Err::<(), _>("Must be between 1 and 60"));
         }
-        if self.windows.is_empty() || self.windows.len() > 10 {
+        if !limits::WINDOWS.contains(&self.windows.len()) {
             errors.field("windows", Err::<(), _>("Give between 1 and 10 windows"));
         }
         let mut windows: Vec<WindowDefinition> = Vec::new();
@@ -260,7 +275,10 @@ impl WindowSettingsBody {
             {
                 errors.field(&format!("windows[{i}].key"), Err::<(), _>("Keys must be unique"));
             }
-            let name = errors.field(&format!("windows[{i}].name"), Text::required(&window.name, 60));
+            let name = errors.field(
+                &format!("windows[{i}].name"),
+                Text::required(&window.name, limits::WINDOW_NAME_CHARS),
+            );
             let starts = local_time(&format!("windows[{i}].starts"), &window.starts, &mut errors);
             let ends = local_time(&format!("windows[{i}].ends"), &window.ends, &mut errors);
             if let (Some(key), Some(name), Some(starts), Some(ends)) = (key, name, starts, ends) {

@@ -8,6 +8,7 @@ pub mod tokens;
 pub mod webhooks;
 pub mod webinars;
 
+use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -28,10 +29,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(callbacks::create_advisor, callbacks::list_advisors))
         .routes(routes!(callbacks::create_advisor_token))
         .routes(routes!(callbacks::get_window_settings, callbacks::put_window_settings))
-        .routes(routes!(articles::create_article, articles::list_all_articles))
-        .routes(routes!(articles::get_editor_article, articles::update_article))
-        .routes(routes!(articles::publish_article))
-        .routes(routes!(articles::unpublish_article))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(articles::create_article, articles::list_all_articles))
+                .routes(routes!(articles::get_editor_article, articles::update_article))
+                .routes(routes!(articles::publish_article))
+                .routes(routes!(articles::unpublish_article))
+                .layer(DefaultBodyLimit::max(crate::MAX_ARTICLE_BODY)),
+        )
         .routes(routes!(outbox::list_events))
         .routes(routes!(outbox::list_outbox))
         .routes(routes!(outbox::retry_delivery))

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use turnout_app::NewWebhook;
-use turnout_domain::ValidationErrors;
+use turnout_domain::{Text, ValidationErrors};
 use turnout_store::events::EVENT_TYPES;
 use turnout_store::{StoreError, WebhookChanges, WebhookEndpoint};
 use utoipa::ToSchema;
@@ -18,19 +18,21 @@ use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Admin, ApiJson};
 
-const DESCRIPTION_CHARS: usize = 200;
+pub(crate) const DESCRIPTION_CHARS: usize = 200;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
     /// Where to POST; http(s), and not an internal address unless
     /// allowlisted.
+    #[schema(schema_with = crate::openapi::params::webhook_url)]
     pub url: String,
     /// Event types to receive; empty or absent for all.
     #[serde(default)]
     #[schema(schema_with = crate::openapi::params::subscribable_event_types)]
     pub event_types: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::params::webhook_description)]
     pub description: String,
 }
 
@@ -39,9 +41,11 @@ pub struct CreateWebhookRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhookRequest {
+    #[schema(schema_with = crate::openapi::params::nullable_webhook_url, required = false)]
     pub url: Option<String>,
     #[schema(schema_with = crate::openapi::params::nullable_subscribable_event_types, required = false)]
     pub event_types: Option<Vec<String>>,
+    #[schema(schema_with = crate::openapi::params::nullable_webhook_description, required = false)]
     pub description: Option<String>,
     pub enabled: Option<bool>,
 }
@@ -117,11 +121,7 @@ fn check_event_types(types: &[String]) -> Result<Vec<String>, String> {
 }
 
 fn check_description(text: &str) -> Result<String, String> {
-    let text = text.trim();
-    if text.chars().count() > DESCRIPTION_CHARS {
-        return Err(format!("Must be at most {DESCRIPTION_CHARS} characters"));
-    }
-    Ok(text.to_owned())
+    Text::optional(text, DESCRIPTION_CHARS).map(Text::into_string)
 }
 
 fn path_webhook(id: &str) -> Result<Uuid, ApiError> {

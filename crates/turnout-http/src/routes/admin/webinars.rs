@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use jiff::Timestamp;
-use jiff::civil::{Date, Time};
+
 use serde::{Deserialize, Serialize};
 use turnout_domain::consultation::parse_weekday;
 use turnout_domain::schedule::Recurrence;
@@ -355,26 +355,72 @@ pub async fn archive_webinar(
 #[serde(deny_unknown_fields)]
 pub struct RecurrenceRequest {
     /// The first local date considered, `YYYY-MM-DD`.
+    #[schema(schema_with = crate::openapi::params::date)]
     pub start_date: String,
     /// Wall-clock time in the webinar's zone, `HH:MM`. A time that a
     /// daylight-saving change skips moves later by the gap (02:30 becomes
     /// 03:30); a time it repeats takes the first occurrence.
+    #[schema(schema_with = crate::openapi::params::clock)]
     pub local_time: String,
     /// e.g. `["tuesday", "thursday"]`
+    #[schema(schema_with = crate::openapi::params::weekdays)]
     pub weekdays: Vec<String>,
     /// How many slots to create, at most 366.
+    #[schema(schema_with = crate::openapi::params::recurrence_count)]
     pub count: usize,
 }
 
 /// One slot at `starts_at`, or a recurrence of them.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSlotsRequest {
     /// RFC 3339 with an offset, e.g. `2026-04-18T12:30:00Z`.
     pub starts_at: Option<String>,
     pub recurrence: Option<RecurrenceRequest>,
-    #[schema(schema_with = crate::openapi::params::capacity)]
     pub capacity: i64,
+}
+
+/// Exactly one of `starts_at` and `recurrence`, which serde alone cannot
+/// say: two object shapes, the other field absent or null in each.
+impl utoipa::PartialSchema for CreateSlotsRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+        use utoipa::openapi::{KnownFormat, Ref, RefOr, Schema, SchemaFormat};
+
+        let null = || ObjectBuilder::new().schema_type(Type::Null);
+        let starts_at = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .description(Some("RFC 3339 with an offset, e.g. `2026-04-18T12:30:00Z`"));
+        let shape = |first: (&str, RefOr<Schema>), other: &str| {
+            ObjectBuilder::new()
+                .property(first.0, first.1)
+                .required(first.0)
+                .property(other, null())
+                .property("capacity", crate::openapi::params::capacity())
+                .required("capacity")
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        RefOr::T(Schema::OneOf(
+            OneOfBuilder::new()
+                .item(shape(
+                    ("starts_at", RefOr::T(Schema::Object(starts_at.build()))),
+                    "recurrence",
+                ))
+                .item(shape(
+                    ("recurrence", RefOr::Ref(Ref::from_schema_name("RecurrenceRequest"))),
+                    "starts_at",
+                ))
+                .description(Some("One slot at `starts_at`, or a recurrence of them"))
+                .build(),
+        ))
+    }
+}
+
+impl utoipa::ToSchema for CreateSlotsRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("CreateSlotsRequest")
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -400,11 +446,11 @@ impl RecurrenceRequest {
     fn validate(&self, errors: &mut ValidationErrors) -> Option<Recurrence> {
         let start_date = errors.field(
             "recurrence.start_date",
-            self.start_date.parse::<Date>().map_err(|_| "Use YYYY-MM-DD"),
+            turnout_domain::civil::parse_date(&self.start_date),
         );
         let local_time = errors.field(
             "recurrence.local_time",
-            self.local_time.parse::<Time>().map_err(|_| "Use HH:MM, 24-hour"),
+            turnout_domain::civil::parse_clock(&self.local_time),
         );
         let mut weekdays = Vec::new();
         if self.weekdays.is_empty() {

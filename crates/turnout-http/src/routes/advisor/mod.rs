@@ -138,7 +138,7 @@ impl QueueQuery {
         let date = self
             .date
             .as_deref()
-            .and_then(|date| errors.field("date", date.parse::<Date>().map_err(|_| "Use YYYY-MM-DD")));
+            .and_then(|date| errors.field("date", turnout_domain::civil::parse_date(date)));
         let (from, to) = match (date, zone) {
             (Some(date), Some(zone)) => {
                 let start = |day: Date| {

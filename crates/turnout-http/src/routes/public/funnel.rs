@@ -32,6 +32,7 @@ use turnout_domain::calendar::EventText;
 pub struct ConsentRequest {
     /// Must be `true`: "by sharing your contact details you agree to our
     /// privacy policy".
+    #[schema(schema_with = crate::openapi::params::funnel::agreed)]
     pub privacy_policy: bool,
     /// Reminders by SMS.
     #[serde(default)]
@@ -41,13 +42,20 @@ pub struct ConsentRequest {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttributionRequest {
+    #[schema(schema_with = crate::openapi::params::funnel::utm, required = false)]
     pub utm_source: Option<String>,
+    #[schema(schema_with = crate::openapi::params::funnel::utm, required = false)]
     pub utm_medium: Option<String>,
+    #[schema(schema_with = crate::openapi::params::funnel::utm, required = false)]
     pub utm_campaign: Option<String>,
+    #[schema(schema_with = crate::openapi::params::funnel::utm, required = false)]
     pub utm_term: Option<String>,
+    #[schema(schema_with = crate::openapi::params::funnel::utm, required = false)]
     pub utm_content: Option<String>,
+    #[schema(schema_with = crate::openapi::params::funnel::url, required = false)]
     pub referrer: Option<String>,
     /// The page the widget was on.
+    #[schema(schema_with = crate::openapi::params::funnel::url, required = false)]
     pub page: Option<String>,
 }
 
@@ -56,14 +64,20 @@ pub struct AttributionRequest {
 #[serde(deny_unknown_fields)]
 pub struct LeadRequest {
     /// The webinar's slug.
+    #[schema(schema_with = crate::openapi::params::slug)]
     pub webinar: String,
+    #[schema(schema_with = crate::openapi::params::funnel::name)]
     pub name: String,
+    #[schema(schema_with = crate::openapi::params::email)]
     pub email: String,
     /// International (`+91 98765 43210`) or, with `country`, national form.
+    #[schema(schema_with = crate::openapi::params::funnel::phone)]
     pub phone: String,
     /// ISO 3166-1 alpha-2, used to read a national phone number.
+    #[schema(schema_with = crate::openapi::params::funnel::country, required = false)]
     pub country: Option<String>,
     /// The visitor's IANA time zone.
+    #[schema(schema_with = crate::openapi::params::time_zone)]
     pub time_zone: String,
     pub consent: ConsentRequest,
     pub attribution: Option<AttributionRequest>,
@@ -228,7 +242,7 @@ fn lead_error(error: LeadError) -> ApiError {
 }
 
 /// Step 2: a slot plus either the lead from step 1 or the lead's fields.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationRequest {
     pub slot_id: i64,
@@ -250,6 +264,85 @@ pub struct RegistrationRequest {
     pub website: Option<String>,
     /// With the fields inline: the challenge's response, when configured.
     pub captcha_token: Option<String>,
+}
+
+/// Either a lead from step 1 (`lead_id` and `lead_token`) or the lead's
+/// fields inline, never both: two object shapes.
+impl utoipa::PartialSchema for RegistrationRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Type};
+        use utoipa::openapi::{KnownFormat, Ref, RefOr, Schema, SchemaFormat};
+
+        use crate::openapi::params::{self, funnel};
+
+        let null = || RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(Type::Null).build()));
+        let string = || ObjectBuilder::new().schema_type(Type::String).build();
+        let optional_string = || RefOr::T(params::nullable(Schema::Object(string())));
+        let inline: [(&str, RefOr<Schema>); 6] = [
+            ("webinar", RefOr::T(params::slug())),
+            ("name", RefOr::T(funnel::name())),
+            ("email", RefOr::T(params::email())),
+            ("phone", RefOr::T(funnel::phone())),
+            ("time_zone", params::time_zone()),
+            ("consent", RefOr::Ref(Ref::from_schema_name("ConsentRequest"))),
+        ];
+        let either = |known: bool| {
+            let lead_id = Schema::Object(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                    .build(),
+            );
+            let mut object = ObjectBuilder::new()
+                .property(
+                    "slot_id",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64))),
+                )
+                .required("slot_id")
+                .property("country", funnel::country())
+                .property(
+                    "attribution",
+                    params::nullable(RefOr::Ref(Ref::from_schema_name("AttributionRequest"))),
+                )
+                .property("form_token", optional_string())
+                .property("website", optional_string())
+                .property("captcha_token", optional_string())
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+            if known {
+                object = object
+                    .property("lead_id", lead_id)
+                    .required("lead_id")
+                    .property("lead_token", string())
+                    .required("lead_token");
+                for (name, _) in &inline {
+                    object = object.property(*name, null());
+                }
+            } else {
+                object = object.property("lead_id", null()).property("lead_token", null());
+                for (name, schema) in inline.clone() {
+                    object = object.property(name, schema).required(name);
+                }
+            }
+            object
+        };
+        RefOr::T(Schema::OneOf(
+            OneOfBuilder::new()
+                .item(either(true))
+                .item(either(false))
+                .description(Some(
+                    "A slot, and either the lead recorded in step 1 or the lead's fields inline",
+                ))
+                .build(),
+        ))
+    }
+}
+
+impl utoipa::ToSchema for RegistrationRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("RegistrationRequest")
+    }
 }
 
 impl RegistrationRequest {
