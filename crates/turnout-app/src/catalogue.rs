@@ -1,7 +1,10 @@
 //! What the organiser offers: webinars and their slots.
 
 use turnout_domain::{Slug, WebinarStatus};
-use turnout_store::{NewSlot, NewWebinar, Slot, SlotChanges, SlotError, Webinar, WebinarChanges, WebinarError};
+use turnout_store::{
+    LinkChanges, MeetingLinks, NewSlot, NewWebinar, Slot, SlotChanges, SlotError, StoreError, Webinar, WebinarChanges,
+    WebinarError,
+};
 
 use crate::{Change, Turnout, now};
 
@@ -43,6 +46,17 @@ impl Turnout {
             webinar_id: slot.webinar_id,
         });
         Ok(slot)
+    }
+
+    /// Sets or clears a webinar's join and replay addresses, which only
+    /// registrants' join links and admins see.
+    pub async fn set_webinar_links(&self, webinar_id: i64, changes: &LinkChanges) -> Result<MeetingLinks, StoreError> {
+        self.store.set_webinar_links(webinar_id, changes, now()).await
+    }
+
+    /// Sets or clears a slot's own addresses, which override its webinar's.
+    pub async fn set_slot_links(&self, slot_id: i64, changes: &LinkChanges) -> Result<MeetingLinks, StoreError> {
+        self.store.set_slot_links(slot_id, changes, now()).await
     }
 
     fn announce_webinar(&self, webinar: &Webinar) {

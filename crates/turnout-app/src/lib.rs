@@ -14,6 +14,7 @@ mod callbacks;
 mod catalogue;
 mod content;
 mod funnel;
+mod joining;
 mod operations;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use turnout_store::Store;
 
 pub use callbacks::{ResumeError, StoredResume, UploadedResume};
 pub use funnel::{Applicant, LeadRecorded, Registered};
+pub use joining::Joining;
 pub use operations::NewWebhook;
 
 /// Something that changed what visitors are shown.

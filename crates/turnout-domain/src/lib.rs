@@ -18,5 +18,5 @@ pub mod webinar;
 pub use funnel::{Attribution, Consent, NewLead, Person};
 pub use token::{LinkKey, SecretToken, TokenHash};
 pub use validation::{FieldError, ValidationErrors};
-pub use values::{Country, Email, Phone, Slug, Text, TimeZone};
+pub use values::{Country, Email, MeetingUrl, Phone, Slug, Text, TimeZone};
 pub use webinar::{ConsultationStatus, Host, RegistrationStatus, SlotStatus, WebinarStatus, seats_left};

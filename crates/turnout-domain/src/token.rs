@@ -92,6 +92,31 @@ impl LinkKey {
             .is_ok()
     }
 
+    /// The join token of one registration, the last segment of its
+    /// personal join link: the registration's id and a MAC of it, so the
+    /// link names its registration without anything stored, and cannot be
+    /// made for another.
+    pub fn join_token(&self, registration: Uuid) -> String {
+        let mac = self.mac(JOIN_PURPOSE, registration).finalize().into_bytes();
+        let mut bytes = [0u8; 16 + JOIN_MAC_BYTES];
+        bytes[..16].copy_from_slice(registration.as_bytes());
+        bytes[16..].copy_from_slice(&mac[..JOIN_MAC_BYTES]);
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// The registration a genuine join token names; `None` for anything
+    /// else, compared in constant time.
+    pub fn join_registration(&self, token: &str) -> Option<Uuid> {
+        if token.len() != JOIN_TOKEN_CHARS {
+            return None;
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
+        let (id, mac) = bytes.split_at_checked(16)?;
+        let registration = Uuid::from_slice(id).ok()?;
+        self.mac(JOIN_PURPOSE, registration).verify_truncated_left(mac).ok()?;
+        Some(registration)
+    }
+
     /// A form token: when the form was handed out, signed, so a
     /// submission can show it was filled in over some seconds rather than
     /// posted by a script at once. `<unix milliseconds>.<signature>`.
@@ -128,6 +153,13 @@ impl LinkKey {
         SecretToken(URL_SAFE_NO_PAD.encode(self.mac(purpose, registration).finalize().into_bytes()))
     }
 }
+
+const JOIN_PURPOSE: &[u8] = b"turnout join token\0";
+/// 128 bits of MAC: enough that guessing one is hopeless, short enough for
+/// a link people may read out.
+const JOIN_MAC_BYTES: usize = 16;
+/// Base64 of the id and the MAC, unpadded.
+const JOIN_TOKEN_CHARS: usize = (16 + JOIN_MAC_BYTES) * 4 / 3 + 1;
 
 impl fmt::Debug for LinkKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -182,6 +214,27 @@ mod tests {
         assert_eq!(a.hash(), SecretToken::from_presented(a.expose()).hash());
         assert_eq!(a.hash().as_str().len(), 64);
         assert!(!format!("{a:?}").contains(a.expose()));
+    }
+
+    #[test]
+    fn a_join_token_names_its_registration_and_no_other() {
+        let key = LinkKey::generate();
+        let registration = Uuid::now_v7();
+        let token = key.join_token(registration);
+        assert_eq!(token.len(), 43);
+        assert_eq!(key.join_registration(&token), Some(registration));
+        // Another key, another registration's id with this MAC, a changed
+        // character, a manage token: none opens anything.
+        assert_eq!(LinkKey::generate().join_registration(&token), None);
+        let other = URL_SAFE_NO_PAD.decode(key.join_token(Uuid::now_v7())).unwrap();
+        let mut forged = URL_SAFE_NO_PAD.decode(&token).unwrap();
+        forged[..16].copy_from_slice(&other[..16]);
+        assert_eq!(key.join_registration(&URL_SAFE_NO_PAD.encode(&forged)), None);
+        let mut changed = token.clone().into_bytes();
+        changed[42] = if changed[42] == b'A' { b'B' } else { b'A' };
+        assert_eq!(key.join_registration(std::str::from_utf8(&changed).unwrap()), None);
+        assert_eq!(key.join_registration(key.manage_token(registration).expose()), None);
+        assert_eq!(key.join_registration(""), None);
     }
 
     #[test]

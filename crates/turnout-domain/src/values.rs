@@ -148,6 +148,47 @@ impl fmt::Display for Slug {
     }
 }
 
+/// Where a webinar is held or its recording is: any https address (Zoom,
+/// Meet, Teams, YouTube Live), without a user name or password in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeetingUrl(String);
+
+impl MeetingUrl {
+    pub const MAX_LEN: usize = 2_048;
+
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let text = input.trim();
+        if text.is_empty() {
+            return Err("Give an https address, or null to remove it".into());
+        }
+        if text.len() > Self::MAX_LEN {
+            return Err(format!("Must be at most {} characters", Self::MAX_LEN));
+        }
+        if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("Must not contain spaces or control characters".into());
+        }
+        let url = url::Url::parse(text).map_err(|_| "Not a URL".to_owned())?;
+        if url.scheme() != "https" {
+            return Err("Use an https address".into());
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err("Must name a host".into());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("Must not carry a user name or password".into());
+        }
+        Ok(Self(url.into()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
 /// Free text with its surrounding white space trimmed, no control characters
 /// and a bounded length in characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -280,6 +321,24 @@ impl fmt::Display for TimeZone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meeting_urls_are_https_addresses_without_credentials() {
+        let zoom = MeetingUrl::parse(" https://us02web.zoom.us/j/81234567890?pwd=abc ").unwrap();
+        assert_eq!(zoom.as_str(), "https://us02web.zoom.us/j/81234567890?pwd=abc");
+        assert!(MeetingUrl::parse("https://meet.google.com/abc-defg-hij").is_ok());
+        for refused in [
+            "",
+            "http://zoom.us/j/1",
+            "javascript:alert(1)",
+            "https://user:secret@zoom.us/j/1",
+            "https://zoom.us/j/1 2",
+            "zoom.us/j/1",
+        ] {
+            assert!(MeetingUrl::parse(refused).is_err(), "{refused} was accepted");
+        }
+        assert!(MeetingUrl::parse(&format!("https://example.com/{}", "a".repeat(2_048))).is_err());
+    }
 
     #[test]
     fn a_line_refuses_newlines_and_control_characters_and_a_paragraph_keeps_its_lines() {

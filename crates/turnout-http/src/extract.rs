@@ -195,6 +195,17 @@ impl FromRequestParts<AppState> for AdvisorId {
     }
 }
 
+/// Deserialises a present field, `null` included, as `Some`: with
+/// `#[serde(default)]` it tells "remove" (`null`) from "leave as it is"
+/// (absent) in a partial update.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod integral_floats {
     use serde::Deserialize;

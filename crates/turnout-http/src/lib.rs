@@ -53,6 +53,8 @@ pub struct Settings {
     /// the database is asked again (writes through this instance invalidate
     /// at once).
     pub slot_cache_ttl: Duration,
+    /// How long before a slot starts its registrants' join links open it.
+    pub join_opens_before: Duration,
     /// Which internal addresses webhook endpoints may use.
     pub webhook_policy: Arc<AddressPolicy>,
     /// Makes manage tokens; the worker holds the same key to put them in
@@ -99,6 +101,7 @@ impl Default for Settings {
             admin_token: None,
             privacy_policy: PrivacyPolicy::new("2026-11-01", "# Privacy policy\n\nTurnout default privacy policy.\n"),
             slot_cache_ttl: Duration::from_secs(1),
+            join_opens_before: Duration::from_secs(15 * 60),
             webhook_policy: Arc::new(AddressPolicy::default()),
             link_key: LinkKey::generate(),
             cors_origins: AllowedOrigins::default(),

@@ -388,6 +388,22 @@ pub mod params {
         )
     }
 
+    /// A meeting's or a recording's https address (`turnout_domain::MeetingUrl`).
+    pub fn meeting_url() -> Schema {
+        Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(utoipa::openapi::SchemaFormat::Custom("uri".into())))
+                .pattern(Some("^\\s*[Hh][Tt][Tt][Pp][Ss]://[^/?#@\\s]+([/?#]\\S*)?\\s*$"))
+                .max_length(Some(turnout_domain::MeetingUrl::MAX_LEN))
+                .build(),
+        )
+    }
+
+    pub fn nullable_meeting_url() -> Schema {
+        nullable(meeting_url())
+    }
+
     pub fn nullable_webhook_url() -> Schema {
         nullable(webhook_url())
     }

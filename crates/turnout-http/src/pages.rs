@@ -30,6 +30,7 @@ use crate::caching::{PUBLISHED, Tagged, conditional};
 use crate::error::ApiError;
 use crate::routes::now;
 use crate::routes::public::funnel;
+use turnout_app::Joining;
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/pages/base.html")),
@@ -38,6 +39,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("webinar.html", include_str!("../templates/pages/webinar.html")),
     ("article.html", include_str!("../templates/pages/article.html")),
     ("manage.html", include_str!("../templates/pages/manage.html")),
+    ("join.html", include_str!("../templates/pages/join.html")),
     ("not_found.html", include_str!("../templates/pages/not_found.html")),
     ("privacy.html", include_str!("../templates/pages/privacy.html")),
 ];
@@ -121,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/registrations/{id}", get(manage_page))
         .route("/registrations/{id}/cancel", post(cancel))
         .route("/registrations/{id}/reschedule", post(reschedule))
+        .route("/join/{token}", get(join))
         .route("/static/site.css", get(site_css))
         .route("/static/widget.js", get(widget_js))
         .with_state(state)
@@ -375,6 +378,99 @@ struct ManageQuery {
 }
 
 /// The manage page carries the token: no caching, no referrer, no index.
+/// A registrant's personal join link: the start time before the join
+/// window, the meeting itself inside it (the opening recorded), the replay
+/// after the slot. Never cached; the meeting's address is never put in a
+/// page, only in the redirect to it.
+async fn join(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    let path = "/join";
+    let missing = "This link does not open a webinar. Use the join link from your confirmation email.";
+    let Some(registration_id) = state.settings.link_key.join_registration(&token) else {
+        return not_found(&state, path, missing);
+    };
+    let opens_before = jiff::SignedDuration::try_from(state.settings.join_opens_before).unwrap_or_default();
+    let joining = match state.turnout.open_join_link(registration_id, opens_before).await {
+        Ok(Some(joining)) => joining,
+        Ok(None) => return not_found(&state, path, missing),
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let (target, status, context) = match joining {
+        Joining::Live { target } => match target.links.join_url.as_deref() {
+            Some(url) => {
+                let mut response = StatusCode::FOUND.into_response();
+                let headers = response.headers_mut();
+                if let Ok(location) = HeaderValue::from_str(url) {
+                    headers.insert(header::LOCATION, location);
+                }
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+                headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+                return response;
+            }
+            None => (target, StatusCode::OK, json!({"state": "waiting", "refresh": 30})),
+        },
+        Joining::Early { target, opens_at } => {
+            let registration = &target.registration;
+            let zone = &registration.time_zone;
+            let start = registration.slot.starts_at;
+            let end = start + jiff::SignedDuration::from_mins(registration.webinar.duration_minutes);
+            let details = format!("Join: {}", funnel::join_url(&state.settings, registration.id));
+            let calendar = crate::links::calendar_links(
+                Some(funnel::calendar_url(&state.settings, registration.id)),
+                &turnout_domain::calendar::EventText {
+                    title: &registration.webinar.title,
+                    details: &details,
+                    start,
+                    end,
+                },
+            );
+            // Someone who opens the link early is sent on when it opens.
+            let until_open = now().duration_until(opens_at).as_secs().max(1);
+            let context = json!({
+                "state": "early",
+                "starts_at": machine_time(start),
+                "when": local_label(start, zone).full,
+                "time_zone": zone.name(),
+                "opens_label": local_label(opens_at, zone).time,
+                "opens_minutes": opens_before.as_mins(),
+                "calendar": calendar,
+                "refresh": (until_open <= 3_600).then_some(until_open),
+            });
+            (target, StatusCode::OK, context)
+        }
+        Joining::Ended { target } => {
+            let registration = &target.registration;
+            let end =
+                registration.slot.starts_at + jiff::SignedDuration::from_mins(registration.webinar.duration_minutes);
+            let context = json!({
+                "state": "ended",
+                "ended_at": machine_time(end),
+                "ended_label": local_label(end, &registration.time_zone).full,
+                "replay_url": target.links.replay_url,
+            });
+            (target, StatusCode::OK, context)
+        }
+        Joining::Cancelled { target } => (target, StatusCode::GONE, json!({"state": "cancelled"})),
+    };
+    let registration = &target.registration;
+    let context = merge(
+        context,
+        json!({
+            "webinar_title": registration.webinar.title,
+            "webinar_slug": registration.webinar.slug.as_str(),
+        }),
+    );
+    let description = "Your link to the webinar you registered for.";
+    let page = merge(layout(&state, path, &registration.webinar.title, description), context);
+    match state.pages.render("join.html", page) {
+        Ok(body) => {
+            let mut response = private_html(body);
+            *response.status_mut() = status;
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
 fn private_html(body: Vec<u8>) -> Response {
     let mut response = ([(header::CONTENT_TYPE, HTML)], body).into_response();
     let headers = response.headers_mut();
@@ -453,6 +549,7 @@ async fn manage_page(
             "status_label": status_label,
             "confirmed": registration.status == RegistrationStatus::Confirmed,
             "calendar_url": funnel::calendar_url(&state.settings, registration.id),
+            "join_url": funnel::join_url(&state.settings, registration.id),
         },
         "slots": slots,
         "token": token,

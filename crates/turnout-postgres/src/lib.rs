@@ -6,6 +6,7 @@ mod articles;
 mod batch;
 mod outbox;
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, Once};
 use std::time::Duration;
@@ -40,6 +41,7 @@ use turnout_store::{
     EventRecord, RegistrationContact, Router, WebhookChanges, WebhookEndpoint,
 };
 use turnout_store::{Constraint, UniqueKey};
+use turnout_store::{JoinTarget, LinkChanges, MeetingLinks};
 use uuid::Uuid;
 
 use batch::Batcher;
@@ -70,6 +72,7 @@ const MIGRATIONS: &[EmbeddedMigration] = migrations![
     (12, "recipient allowances", "0012_recipient_allowances.sql"),
     (13, "tokens", "0013_tokens.sql"),
     (14, "register set", "0014_register_set.sql"),
+    (15, "meeting links", "0015_meeting_links.sql"),
 ];
 
 /// Connections per instance; see PERFORMANCE.md for why it is small.
@@ -222,6 +225,32 @@ async fn find_slot(connection: &mut PgConnection, slot_id: i64) -> Result<Option
         .fetch_optional(connection)
         .await?;
     row.map(|row| slot_from_row(&row, 0)).transpose()
+}
+
+async fn set_links(
+    pool: &PgPool,
+    statement: &'static str,
+    id: i64,
+    changes: &LinkChanges,
+    now: Timestamp,
+) -> Result<MeetingLinks, StoreError> {
+    let row = sqlx::query(statement)
+        .bind(id)
+        .bind(changes.join_url.is_some())
+        .bind(changes.join_url.clone().flatten())
+        .bind(changes.replay_url.is_some())
+        .bind(changes.replay_url.clone().flatten())
+        .bind(ts(now))
+        .fetch_one(pool)
+        .await?;
+    links_from_row(&row, 0)
+}
+
+fn links_from_row(row: &PgRow, first: usize) -> Result<MeetingLinks, StoreError> {
+    Ok(MeetingLinks {
+        join_url: row.try_get(first)?,
+        replay_url: row.try_get(first + 1)?,
+    })
 }
 
 async fn registration_by_id(connection: &mut PgConnection, id: Uuid) -> Result<Registration, StoreError> {
@@ -1367,6 +1396,68 @@ impl Store for PostgresStore {
     async fn list_api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
         let rows = sqlx::query(sql::LIST_API_TOKENS).fetch_all(&self.pool).await?;
         rows.iter().map(api_token_from_row).collect()
+    }
+
+    async fn set_webinar_links(
+        &self,
+        webinar_id: i64,
+        changes: &LinkChanges,
+        now: Timestamp,
+    ) -> Result<MeetingLinks, StoreError> {
+        set_links(&self.pool, sql::SET_WEBINAR_LINKS, webinar_id, changes, now).await
+    }
+
+    async fn set_slot_links(
+        &self,
+        slot_id: i64,
+        changes: &LinkChanges,
+        now: Timestamp,
+    ) -> Result<MeetingLinks, StoreError> {
+        set_links(&self.pool, sql::SET_SLOT_LINKS, slot_id, changes, now).await
+    }
+
+    async fn all_webinar_links(&self) -> Result<HashMap<i64, MeetingLinks>, StoreError> {
+        let rows = sqlx::query(sql::ALL_WEBINAR_LINKS).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, links_from_row(row, 1)?)))
+            .collect()
+    }
+
+    async fn slot_links(&self, webinar_id: i64) -> Result<HashMap<i64, MeetingLinks>, StoreError> {
+        let rows = sqlx::query(sql::SLOT_LINKS)
+            .bind(webinar_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, links_from_row(row, 1)?)))
+            .collect()
+    }
+
+    async fn join_target(&self, registration_id: Uuid) -> Result<Option<JoinTarget>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        let Some(row) = sqlx::query(sql::FIND_REGISTRATION_BY_ID)
+            .bind(registration_id)
+            .fetch_optional(&mut *connection)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let registration = registration_from_row(&row, 0)?;
+        let links = sqlx::query(sql::LINKS_OF_REGISTRATION)
+            .bind(registration_id)
+            .fetch_one(&mut *connection)
+            .await?;
+        let links = links_from_row(&links, 0)?;
+        Ok(Some(JoinTarget { registration, links }))
+    }
+
+    async fn record_join(&self, registration_id: Uuid, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query(sql::RECORD_JOIN)
+            .bind(registration_id)
+            .bind(ts(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn revoke_api_token(&self, id: i64, now: Timestamp) -> Result<ApiToken, StoreError> {

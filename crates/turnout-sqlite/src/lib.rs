@@ -7,6 +7,7 @@ mod db;
 mod outbox;
 mod writer;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -40,6 +41,7 @@ use turnout_store::{
     ClaimedDelivery, ConsultationContact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventFilter,
     EventRecord, RegistrationContact, Router, WebhookChanges, WebhookEndpoint,
 };
+use turnout_store::{JoinTarget, LinkChanges, MeetingLinks};
 use uuid::Uuid;
 
 use db::{Readers, execute, is_unique_violation, parsed, query_all, query_one, query_optional};
@@ -57,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0009_lead_contacts.sql"),
     include_str!("../migrations/0010_recipient_allowances.sql"),
     include_str!("../migrations/0011_tokens.sql"),
+    include_str!("../migrations/0012_meeting_links.sql"),
 ];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
@@ -193,6 +196,41 @@ fn registration_from_row(row: &Row<'_>) -> rusqlite::Result<Registration> {
 
 fn find_slot(connection: &Connection, slot_id: i64) -> Result<Option<Slot>, StoreError> {
     query_optional(connection, sql::FIND_SLOT, &[&slot_id], slot_row)
+}
+
+fn set_links(
+    connection: &Connection,
+    statement: &str,
+    id: i64,
+    changes: &LinkChanges,
+    now: Timestamp,
+) -> Result<MeetingLinks, StoreError> {
+    let join = changes.join_url.clone().flatten();
+    let replay = changes.replay_url.clone().flatten();
+    query_one(
+        connection,
+        statement,
+        &[
+            &id,
+            &changes.join_url.is_some(),
+            &join,
+            &changes.replay_url.is_some(),
+            &replay,
+            &micros(now),
+        ],
+        |row| links_row(row, 0),
+    )
+}
+
+fn links_row(row: &Row<'_>, first: usize) -> rusqlite::Result<MeetingLinks> {
+    Ok(MeetingLinks {
+        join_url: row.get(first)?,
+        replay_url: row.get(first + 1)?,
+    })
+}
+
+fn owned_links_row(row: &Row<'_>) -> rusqlite::Result<(i64, MeetingLinks)> {
+    Ok((row.get(0)?, links_row(row, 1)?))
 }
 
 fn registration_by_id(connection: &Connection, id: Uuid) -> Result<Registration, StoreError> {
@@ -1447,6 +1485,73 @@ impl Store for SqliteStore {
     async fn list_api_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
         self.readers
             .read(|connection| query_all(connection, sql::LIST_API_TOKENS, &[], api_token_row))
+            .await
+    }
+
+    async fn set_webinar_links(
+        &self,
+        webinar_id: i64,
+        changes: &LinkChanges,
+        now: Timestamp,
+    ) -> Result<MeetingLinks, StoreError> {
+        let changes = changes.clone();
+        self.writer
+            .write(move |connection| set_links(connection, sql::SET_WEBINAR_LINKS, webinar_id, &changes, now))
+            .await
+    }
+
+    async fn set_slot_links(
+        &self,
+        slot_id: i64,
+        changes: &LinkChanges,
+        now: Timestamp,
+    ) -> Result<MeetingLinks, StoreError> {
+        let changes = changes.clone();
+        self.writer
+            .write(move |connection| set_links(connection, sql::SET_SLOT_LINKS, slot_id, &changes, now))
+            .await
+    }
+
+    async fn all_webinar_links(&self) -> Result<HashMap<i64, MeetingLinks>, StoreError> {
+        self.readers
+            .read(|connection| {
+                let rows = query_all(connection, sql::ALL_WEBINAR_LINKS, &[], owned_links_row)?;
+                Ok(rows.into_iter().collect())
+            })
+            .await
+    }
+
+    async fn slot_links(&self, webinar_id: i64) -> Result<HashMap<i64, MeetingLinks>, StoreError> {
+        self.readers
+            .read(move |connection| {
+                let rows = query_all(connection, sql::SLOT_LINKS, &[&webinar_id], owned_links_row)?;
+                Ok(rows.into_iter().collect())
+            })
+            .await
+    }
+
+    async fn join_target(&self, registration_id: Uuid) -> Result<Option<JoinTarget>, StoreError> {
+        self.readers
+            .read(move |connection| {
+                let id = registration_id.hyphenated().to_string();
+                let Some(registration) =
+                    query_optional(connection, sql::FIND_REGISTRATION_BY_ID, &[&id], registration_from_row)?
+                else {
+                    return Ok(None);
+                };
+                let links = query_one(connection, sql::LINKS_OF_REGISTRATION, &[&id], |row| links_row(row, 0))?;
+                Ok(Some(JoinTarget { registration, links }))
+            })
+            .await
+    }
+
+    async fn record_join(&self, registration_id: Uuid, now: Timestamp) -> Result<(), StoreError> {
+        self.writer
+            .write(move |connection| {
+                let id = registration_id.hyphenated().to_string();
+                execute(connection, sql::RECORD_JOIN, &[&id, &micros(now)])?;
+                Ok(())
+            })
             .await
     }
 

@@ -11,6 +11,7 @@ pub mod outcome;
 pub mod sql;
 pub mod sqlx_support;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -224,6 +225,29 @@ pub trait Store: Send + Sync + 'static {
     async fn list_published_articles(&self, filter: &ArticleFilter) -> Result<Vec<Article>, StoreError>;
     /// Every article, drafts included, last changed first.
     async fn list_all_articles(&self) -> Result<Vec<Article>, StoreError>;
+
+    /// Sets or clears a webinar's join and replay addresses.
+    async fn set_webinar_links(
+        &self,
+        webinar_id: i64,
+        changes: &LinkChanges,
+        now: Timestamp,
+    ) -> Result<MeetingLinks, StoreError>;
+    /// Sets or clears a slot's own join and replay addresses.
+    async fn set_slot_links(
+        &self,
+        slot_id: i64,
+        changes: &LinkChanges,
+        now: Timestamp,
+    ) -> Result<MeetingLinks, StoreError>;
+    /// Every webinar's addresses, by webinar id (those without any absent).
+    async fn all_webinar_links(&self) -> Result<HashMap<i64, MeetingLinks>, StoreError>;
+    /// The own addresses of a webinar's slots, by slot id.
+    async fn slot_links(&self, webinar_id: i64) -> Result<HashMap<i64, MeetingLinks>, StoreError>;
+    /// A registration and the addresses in force for its slot.
+    async fn join_target(&self, registration_id: Uuid) -> Result<Option<JoinTarget>, StoreError>;
+    /// Counts one opening of a registration's join link at `now`.
+    async fn record_join(&self, registration_id: Uuid, now: Timestamp) -> Result<(), StoreError>;
 
     /// Stores a credential; an advisor's names an advisor who exists
     /// (`NotFound` otherwise).

@@ -798,3 +798,35 @@ pub struct ArticleFilter {
     pub after: Option<ArticleCursor>,
     pub limit: i64,
 }
+
+/// Where a webinar (or one of its slots) is held and where its recording
+/// is. Never on a public endpoint: registrants reach the join address only
+/// through their own join link.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MeetingLinks {
+    pub join_url: Option<String>,
+    pub replay_url: Option<String>,
+}
+
+/// A change to [`MeetingLinks`]: `None` keeps an address, `Some(None)`
+/// removes it.
+#[derive(Debug, Clone, Default)]
+pub struct LinkChanges {
+    pub join_url: Option<Option<String>>,
+    pub replay_url: Option<Option<String>>,
+}
+
+impl LinkChanges {
+    pub fn is_empty(&self) -> bool {
+        self.join_url.is_none() && self.replay_url.is_none()
+    }
+}
+
+/// What opening a join link needs: the registration as it is now (a
+/// reschedule moved it, a cancel ended it) and the addresses in force for
+/// its slot (the slot's own, else its webinar's).
+#[derive(Debug, Clone)]
+pub struct JoinTarget {
+    pub registration: Registration,
+    pub links: MeetingLinks,
+}

@@ -608,4 +608,40 @@ pub const SCHEMA_TABLES: &[&str] = &[
     "articles",
     "article_tags",
     "recipient_allowances",
+    "webinar_links",
+    "slot_links",
+    "registration_joins",
 ];
+
+/// Sets a webinar's addresses: `$2`/`$4` say whether `$3`/`$5` replace the
+/// join and replay address (NULL clears one), so a change names only what
+/// it changes. Answers the addresses as they now are.
+pub const SET_WEBINAR_LINKS: &str = "INSERT INTO webinar_links (webinar_id, join_url, replay_url, updated_at) \
+     VALUES ($1, $3, $5, $6) ON CONFLICT (webinar_id) DO UPDATE SET \
+     join_url = CASE WHEN $2 THEN excluded.join_url ELSE webinar_links.join_url END, \
+     replay_url = CASE WHEN $4 THEN excluded.replay_url ELSE webinar_links.replay_url END, \
+     updated_at = excluded.updated_at RETURNING join_url, replay_url";
+
+/// The same for a slot's own addresses.
+pub const SET_SLOT_LINKS: &str = "INSERT INTO slot_links (slot_id, join_url, replay_url, updated_at) \
+     VALUES ($1, $3, $5, $6) ON CONFLICT (slot_id) DO UPDATE SET \
+     join_url = CASE WHEN $2 THEN excluded.join_url ELSE slot_links.join_url END, \
+     replay_url = CASE WHEN $4 THEN excluded.replay_url ELSE slot_links.replay_url END, \
+     updated_at = excluded.updated_at RETURNING join_url, replay_url";
+
+pub const ALL_WEBINAR_LINKS: &str = "SELECT webinar_id, join_url, replay_url FROM webinar_links";
+
+pub const SLOT_LINKS: &str = "SELECT l.slot_id, l.join_url, l.replay_url FROM slot_links l \
+     JOIN slots s ON s.id = l.slot_id WHERE s.webinar_id = $1";
+
+/// The addresses in force for a registration's slot: its own, else its
+/// webinar's.
+pub const LINKS_OF_REGISTRATION: &str = "SELECT COALESCE(sl.join_url, wl.join_url), \
+     COALESCE(sl.replay_url, wl.replay_url) FROM registrations r \
+     LEFT JOIN slot_links sl ON sl.slot_id = r.slot_id \
+     LEFT JOIN webinar_links wl ON wl.webinar_id = r.webinar_id WHERE r.id = $1";
+
+/// One more opening of a join link: the first time is kept, the last moves.
+pub const RECORD_JOIN: &str = "INSERT INTO registration_joins (registration_id, first_joined_at, \
+     last_joined_at, joins) VALUES ($1, $2, $2, 1) ON CONFLICT (registration_id) DO UPDATE SET \
+     last_joined_at = excluded.last_joined_at, joins = registration_joins.joins + 1";

@@ -89,6 +89,33 @@ impl TestDatabase {
         }
     }
 
+    /// Moves a slot's start by `by` (into the past with a negative one),
+    /// around the store: the API refuses to create slots in the past, and
+    /// tests of what happens after a webinar need one.
+    pub async fn shift_slot(&self, slot_id: i64, by: jiff::SignedDuration) {
+        match self.backend() {
+            Backend::Sqlite => {
+                let micros = by.as_micros();
+                self.sqlite_connection()
+                    .execute(
+                        "UPDATE slots SET starts_at = starts_at + ?1 WHERE id = ?2",
+                        rusqlite::params![i64::try_from(micros).expect("a small shift"), slot_id],
+                    )
+                    .expect("the slot moves");
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.expect("PostgreSQL opens");
+                sqlx::query("UPDATE slots SET starts_at = starts_at + make_interval(secs => $1) WHERE id = $2")
+                    .bind(by.as_secs_f64())
+                    .bind(slot_id)
+                    .execute(&pool)
+                    .await
+                    .expect("the slot moves");
+                pool.close().await;
+            }
+        }
+    }
+
     /// The one text value `sql` selects, read around the store.
     pub async fn scalar(&self, sql: &str) -> String {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());

@@ -29,6 +29,8 @@ pub struct Config {
     pub admin_token: Option<SecretString>,
     pub slot_cache_ttl: Duration,
     pub privacy_policy_version: String,
+    /// How long before a slot starts its registrants' join links open it.
+    pub join_opens_minutes: u32,
     /// Résumés go to this S3-compatible bucket when set; otherwise to
     /// `data_dir/uploads`.
     pub s3: S3Config,
@@ -385,6 +387,7 @@ struct FileConfig {
     admin_token: Option<SecretString>,
     slot_cache_ttl_ms: Option<u64>,
     privacy_policy_version: Option<String>,
+    join_opens_minutes: Option<u32>,
     s3: Option<S3Config>,
     worker: Option<WorkerConfig>,
     webhooks: Option<WebhookConfig>,
@@ -411,6 +414,7 @@ impl Default for Config {
             admin_token: None,
             slot_cache_ttl: Duration::from_secs(1),
             privacy_policy_version: "2026-11-01".into(),
+            join_opens_minutes: 15,
             s3: S3Config::default(),
             worker: WorkerConfig::default(),
             webhooks: WebhookConfig::default(),
@@ -481,6 +485,7 @@ impl Config {
             admin_token,
             slot_cache_ttl_ms,
             privacy_policy_version,
+            join_opens_minutes,
             s3,
             worker,
             webhooks,
@@ -543,6 +548,7 @@ impl Config {
         }
         self.privacy_policy_version =
             privacy_policy_version.unwrap_or(std::mem::take(&mut self.privacy_policy_version));
+        self.join_opens_minutes = join_opens_minutes.unwrap_or(self.join_opens_minutes);
         Ok(())
     }
 
@@ -575,6 +581,11 @@ impl Config {
         }
         if let Some(version) = env.var("TURNOUT_PRIVACY_POLICY_VERSION") {
             self.privacy_policy_version = version;
+        }
+        if let Some(minutes) = env.var("TURNOUT_JOIN_OPENS_MINUTES") {
+            self.join_opens_minutes = minutes
+                .parse()
+                .context("TURNOUT_JOIN_OPENS_MINUTES must be a whole number of minutes")?;
         }
         let s3 = &mut self.s3;
         for (name, slot) in [

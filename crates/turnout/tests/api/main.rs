@@ -19,6 +19,7 @@ mod cli;
 mod conformance;
 mod consultations;
 mod emails;
+mod join;
 mod leads;
 mod migrations;
 mod operations;

@@ -18,6 +18,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-sqlite/migrations/0009_lead_contacts.sql"),
     include_str!("../../../turnout-sqlite/migrations/0010_recipient_allowances.sql"),
     include_str!("../../../turnout-sqlite/migrations/0011_tokens.sql"),
+    include_str!("../../../turnout-sqlite/migrations/0012_meeting_links.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0001_foundation.sql"),
@@ -32,6 +33,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0012_recipient_allowances.sql"),
     include_str!("../../../turnout-postgres/migrations/0013_tokens.sql"),
     include_str!("../../../turnout-postgres/migrations/0014_register_set.sql"),
+    include_str!("../../../turnout-postgres/migrations/0015_meeting_links.sql"),
 ];
 
 /// Applies one clause of an `ALTER TABLE` to its table's columns.

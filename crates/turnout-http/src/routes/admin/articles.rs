@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use jiff::Timestamp;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use turnout_domain::article::{self, ArticleStatus, Contributor, ContributorRole, FaqEntry, limits};
 use turnout_domain::{Slug, Text, ValidationErrors};
 use turnout_store::{Article, ArticleChanges, ArticleError, NewArticle};
@@ -70,12 +70,6 @@ pub struct CreateArticleRequest {
     pub status: Option<String>,
 }
 
-/// Deserialises a present field, `null` included, as `Some`: tells "remove"
-/// (`null`) from "leave as it is" (absent).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(Some)
-}
-
 /// A partial update: absent fields stay as they are; `"webinar": null`
 /// removes the call to action.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -93,7 +87,7 @@ pub struct UpdateArticleRequest {
     pub tags: Option<Vec<String>>,
     #[schema(schema_with = crate::openapi::params::article::nullable_faq, required = false)]
     pub faq: Option<Vec<FaqRequest>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::extract::present")]
     #[schema(schema_with = crate::openapi::params::article::nullable_webinar, required = false)]
     pub webinar: Option<Option<String>>,
     #[schema(schema_with = crate::openapi::params::article::nullable_status, required = false)]

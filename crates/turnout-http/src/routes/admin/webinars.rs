@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 use turnout_domain::consultation::parse_weekday;
 use turnout_domain::schedule::Recurrence;
 use turnout_domain::webinar::limits;
-use turnout_domain::{Host, SlotStatus, Slug, Text, TimeZone, ValidationErrors, WebinarStatus};
-use turnout_store::{NewSlot, NewWebinar, Slot, SlotChanges, SlotError, Webinar, WebinarChanges, WebinarError};
+use turnout_domain::{Host, MeetingUrl, SlotStatus, Slug, Text, TimeZone, ValidationErrors, WebinarStatus};
+use turnout_store::{
+    LinkChanges, MeetingLinks, NewSlot, NewWebinar, Slot, SlotChanges, SlotError, Webinar, WebinarChanges, WebinarError,
+};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -54,6 +56,16 @@ pub struct CreateWebinarRequest {
     /// `draft` (the default), `published` or `archived`.
     #[schema(schema_with = crate::openapi::params::nullable_webinar_status, required = false)]
     pub status: Option<String>,
+    /// Where the webinar is held (Zoom, Meet, Teams, YouTube Live …), for
+    /// every slot without its own; `null` removes it. Registrants reach it
+    /// only through their own join links; no public answer shows it.
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(schema_with = crate::openapi::params::nullable_meeting_url, required = false)]
+    pub join_url: Option<Option<String>>,
+    /// Where the recording is, once there is one; `null` removes it.
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(schema_with = crate::openapi::params::nullable_meeting_url, required = false)]
+    pub replay_url: Option<Option<String>>,
 }
 
 /// A partial update: absent fields stay as they are.
@@ -74,6 +86,16 @@ pub struct UpdateWebinarRequest {
     pub highlights: Option<Vec<String>>,
     #[schema(schema_with = crate::openapi::params::nullable_webinar_status, required = false)]
     pub status: Option<String>,
+    /// Where the webinar is held (Zoom, Meet, Teams, YouTube Live …), for
+    /// every slot without its own; `null` removes it. Registrants reach it
+    /// only through their own join links; no public answer shows it.
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(schema_with = crate::openapi::params::nullable_meeting_url, required = false)]
+    pub join_url: Option<Option<String>>,
+    /// Where the recording is, once there is one; `null` removes it.
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(schema_with = crate::openapi::params::nullable_meeting_url, required = false)]
+    pub replay_url: Option<Option<String>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -91,10 +113,12 @@ pub struct AdminWebinar {
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+    pub join_url: Option<String>,
+    pub replay_url: Option<String>,
 }
 
-impl From<Webinar> for AdminWebinar {
-    fn from(webinar: Webinar) -> Self {
+impl AdminWebinar {
+    fn new(webinar: Webinar, links: MeetingLinks) -> Self {
         Self {
             slug: webinar.slug.to_string(),
             hosts: webinar.hosts.iter().map(HostView::from).collect(),
@@ -106,8 +130,45 @@ impl From<Webinar> for AdminWebinar {
             status: webinar.status,
             created_at: webinar.created_at,
             updated_at: webinar.updated_at,
+            join_url: links.join_url,
+            replay_url: links.replay_url,
         }
     }
+}
+
+/// A change of join and replay addresses, each checked to be https.
+fn link_changes(
+    join_url: Option<Option<String>>,
+    replay_url: Option<Option<String>>,
+    errors: &mut ValidationErrors,
+) -> LinkChanges {
+    let mut check = |field: &str, value: Option<Option<String>>| {
+        value.and_then(|value| match value {
+            None => Some(None),
+            Some(text) => errors
+                .field(field, MeetingUrl::parse(&text))
+                .map(|url| Some(url.into_string())),
+        })
+    };
+    LinkChanges {
+        join_url: check("join_url", join_url),
+        replay_url: check("replay_url", replay_url),
+    }
+}
+
+/// What the admin API shows of a webinar: it and its addresses.
+async fn admin_webinar(state: &AppState, webinar: Webinar, links: &LinkChanges) -> Result<AdminWebinar, ApiError> {
+    let links = if links.is_empty() {
+        state
+            .store
+            .all_webinar_links()
+            .await?
+            .remove(&webinar.id)
+            .unwrap_or_default()
+    } else {
+        state.turnout.set_webinar_links(webinar.id, links).await?
+    };
+    Ok(AdminWebinar::new(webinar, links))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -173,8 +234,9 @@ fn highlights(requests: Vec<String>, errors: &mut ValidationErrors) -> Option<Ve
 }
 
 impl CreateWebinarRequest {
-    fn validate(self) -> Result<NewWebinar, ValidationErrors> {
+    fn validate(self) -> Result<(NewWebinar, LinkChanges), ValidationErrors> {
         let mut errors = ValidationErrors::new();
+        let links = link_changes(self.join_url, self.replay_url, &mut errors);
         let slug = errors.field("slug", Slug::parse(&self.slug));
         let title = errors.field("title", Text::required(&self.title, limits::TITLE_CHARS));
         let summary = errors.field(
@@ -208,24 +270,28 @@ impl CreateWebinarRequest {
                 Some(hosts),
                 Some(highlights),
                 Some(status),
-            ) if errors.is_empty() => Ok(NewWebinar {
-                slug,
-                title,
-                summary,
-                time_zone,
-                duration_minutes,
-                hosts,
-                highlights,
-                status,
-            }),
+            ) if errors.is_empty() => Ok((
+                NewWebinar {
+                    slug,
+                    title,
+                    summary,
+                    time_zone,
+                    duration_minutes,
+                    hosts,
+                    highlights,
+                    status,
+                },
+                links,
+            )),
             _ => Err(errors),
         }
     }
 }
 
 impl UpdateWebinarRequest {
-    fn validate(self) -> Result<WebinarChanges, ValidationErrors> {
+    fn validate(self) -> Result<(WebinarChanges, LinkChanges), ValidationErrors> {
         let mut errors = ValidationErrors::new();
+        let links = link_changes(self.join_url, self.replay_url, &mut errors);
         let changes = WebinarChanges {
             title: self
                 .title
@@ -245,7 +311,7 @@ impl UpdateWebinarRequest {
                 .status
                 .and_then(|s| errors.field("status", WebinarStatus::parse(&s))),
         };
-        errors.finish(|| changes)
+        errors.finish(|| (changes, links))
     }
 }
 
@@ -278,9 +344,9 @@ pub async fn create_webinar(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<CreateWebinarRequest>,
 ) -> Result<(StatusCode, Json<AdminWebinar>), ApiError> {
-    let webinar = request.validate()?;
+    let (webinar, links) = request.validate()?;
     let created = state.turnout.create_webinar(&webinar).await.map_err(webinar_error)?;
-    Ok((StatusCode::CREATED, Json(created.into())))
+    Ok((StatusCode::CREATED, Json(admin_webinar(&state, created, &links).await?)))
 }
 
 /// Every webinar, drafts and archived ones included.
@@ -294,7 +360,17 @@ pub async fn create_webinar(
     )
 )]
 pub async fn list_webinars(_: Admin, State(state): State<AppState>) -> Result<Json<AdminWebinarList>, ApiError> {
-    let items = state.store.list_webinars().await?.into_iter().map(Into::into).collect();
+    let mut links = state.store.all_webinar_links().await?;
+    let items = state
+        .store
+        .list_webinars()
+        .await?
+        .into_iter()
+        .map(|webinar| {
+            let own = links.remove(&webinar.id).unwrap_or_default();
+            AdminWebinar::new(webinar, own)
+        })
+        .collect();
     Ok(Json(AdminWebinarList { items }))
 }
 
@@ -319,13 +395,13 @@ pub async fn update_webinar(
     ApiJson(request): ApiJson<UpdateWebinarRequest>,
 ) -> Result<Json<AdminWebinar>, ApiError> {
     let slug = path_slug(&slug)?;
-    let changes = request.validate()?;
+    let (changes, links) = request.validate()?;
     let updated = state
         .turnout
         .update_webinar(&slug, &changes)
         .await
         .map_err(webinar_error)?;
-    Ok(Json(updated.into()))
+    Ok(Json(admin_webinar(&state, updated, &links).await?))
 }
 
 /// Archives a webinar: it leaves the catalogue and takes no registrations.
@@ -347,7 +423,7 @@ pub async fn archive_webinar(
 ) -> Result<Json<AdminWebinar>, ApiError> {
     let slug = path_slug(&slug)?;
     let archived = state.turnout.archive_webinar(&slug).await.map_err(webinar_error)?;
-    Ok(Json(archived.into()))
+    Ok(Json(admin_webinar(&state, archived, &LinkChanges::default()).await?))
 }
 
 /// "Every Tuesday and Thursday at 18:00 organiser time, 8 times."
@@ -582,10 +658,13 @@ pub struct AdminSlot {
     pub seats_left: i64,
     #[schema(value_type = String, example = "open")]
     pub status: SlotStatus,
+    /// The slot's own addresses, which override the webinar's.
+    pub join_url: Option<String>,
+    pub replay_url: Option<String>,
 }
 
-impl From<Slot> for AdminSlot {
-    fn from(slot: Slot) -> Self {
+impl AdminSlot {
+    fn new(slot: Slot, links: MeetingLinks) -> Self {
         Self {
             slot_id: slot.id,
             starts_at: slot.starts_at,
@@ -593,6 +672,8 @@ impl From<Slot> for AdminSlot {
             seats_taken: slot.seats_taken,
             seats_left: slot.seats_left(),
             status: slot.status,
+            join_url: links.join_url,
+            replay_url: links.replay_url,
         }
     }
 }
@@ -626,9 +707,15 @@ pub async fn list_slots(
         .await?
         .ok_or(ApiError::NotFound("webinar"))?;
     let slots = state.store.list_slots(webinar.id, Timestamp::UNIX_EPOCH).await?;
-    Ok(Json(AdminSlotList {
-        items: slots.into_iter().map(Into::into).collect(),
-    }))
+    let mut links = state.store.slot_links(webinar.id).await?;
+    let items = slots
+        .into_iter()
+        .map(|slot| {
+            let own = links.remove(&slot.id).unwrap_or_default();
+            AdminSlot::new(slot, own)
+        })
+        .collect();
+    Ok(Json(AdminSlotList { items }))
 }
 
 /// Changes a slot's capacity (never below the seats taken) or status.
@@ -640,6 +727,15 @@ pub struct UpdateSlotRequest {
     /// `open` or `closed`.
     #[schema(schema_with = crate::openapi::params::nullable_slot_status, required = false)]
     pub status: Option<String>,
+    /// This slot's own meeting address, overriding the webinar's; `null`
+    /// falls back to the webinar's.
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(schema_with = crate::openapi::params::nullable_meeting_url, required = false)]
+    pub join_url: Option<Option<String>>,
+    /// This slot's recording; `null` falls back to the webinar's.
+    #[serde(default, deserialize_with = "crate::extract::present")]
+    #[schema(schema_with = crate::openapi::params::nullable_meeting_url, required = false)]
+    pub replay_url: Option<Option<String>>,
 }
 
 #[utoipa::path(
@@ -669,8 +765,9 @@ pub async fn update_slot(
             .status
             .and_then(|s| errors.field("status", SlotStatus::parse(&s))),
     };
+    let links = link_changes(request.join_url, request.replay_url, &mut errors);
     errors.finish(|| ())?;
-    change_slot(&state, &slot_id, changes).await
+    change_slot(&state, &slot_id, changes, links).await
 }
 
 /// Closes a slot: it stays listed for admins but takes no registrations.
@@ -694,11 +791,26 @@ pub async fn close_slot(
         capacity: None,
         status: Some(SlotStatus::Closed),
     };
-    change_slot(&state, &slot_id, changes).await
+    change_slot(&state, &slot_id, changes, LinkChanges::default()).await
 }
 
-async fn change_slot(state: &AppState, slot_id: &str, changes: SlotChanges) -> Result<Json<AdminSlot>, ApiError> {
+async fn change_slot(
+    state: &AppState,
+    slot_id: &str,
+    changes: SlotChanges,
+    links: LinkChanges,
+) -> Result<Json<AdminSlot>, ApiError> {
     let slot_id = path_id(slot_id, "slot")?;
     let slot = state.turnout.update_slot(slot_id, &changes).await.map_err(slot_error)?;
-    Ok(Json(slot.into()))
+    let links = if links.is_empty() {
+        state
+            .store
+            .slot_links(slot.webinar_id)
+            .await?
+            .remove(&slot.id)
+            .unwrap_or_default()
+    } else {
+        state.turnout.set_slot_links(slot.id, &links).await?
+    };
+    Ok(Json(AdminSlot::new(slot, links)))
 }

@@ -407,6 +407,10 @@ pub struct RegistrationView {
     /// "6 PM"
     pub time_label: String,
     pub calendar: CalendarLinks,
+    /// The registrant's own link to the webinar: before it a page with the
+    /// start time, from shortly before the start the meeting itself, after
+    /// it the replay. It follows a reschedule and ends with a cancel.
+    pub join_link: String,
     /// The callback the visitor asked for in step 3, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consultation: Option<CallbackSummary>,
@@ -469,6 +473,15 @@ impl From<&Consultation> for CallbackSummary {
 
 /// The registration's invite for calendar apps: its URL carries the
 /// calendar token, which opens the invite and nothing else.
+/// A registration's personal join link.
+pub(crate) fn join_url(settings: &crate::Settings, registration: Uuid) -> String {
+    format!(
+        "{}/join/{}",
+        settings.public_url,
+        settings.link_key.join_token(registration)
+    )
+}
+
 pub(crate) fn calendar_url(settings: &crate::Settings, registration: Uuid) -> String {
     format!(
         "{}/api/v1/registrations/{registration}/calendar.ics?token={}",
@@ -483,7 +496,8 @@ impl RegistrationView {
         let start = registration.slot.starts_at;
         let end = start + SignedDuration::from_mins(registration.webinar.duration_minutes);
         let ics = Some(calendar_url(settings, registration.id));
-        let details = format!("Your webinar slot: {}", label.full);
+        let join_link = join_url(settings, registration.id);
+        let details = format!("Your webinar slot: {}\nJoin: {join_link}", label.full);
         Self {
             registration_id: registration.id,
             manage_token: None,
@@ -510,6 +524,7 @@ impl RegistrationView {
             label: label.full,
             day_label: label.day,
             time_label: label.time,
+            join_link,
             consultation: None,
         }
     }
