@@ -83,6 +83,10 @@ test("the whole funnel from the article to Registration completed, with a résum
   await page.getByText("— our program advisor will call you at this time").waitFor();
   const calendar = await page.getByRole("link", { name: "Add to Google Calendar" }).getAttribute("href");
   assert.match(calendar, /^https:\/\/calendar\.google\.com\//);
+  const join = await page.getByRole("link", { name: "Your join link" }).getAttribute("href");
+  assert.match(join, /\/join\/[A-Za-z0-9_-]{43}$/);
+  const early = await fetch(join);
+  assert.equal(early.status, 200, "days before the start, the join link says when it starts");
   await shot(page, "funnel-4-completed");
 
   const queue = await api(turnout.base, "GET", "/api/v1/admin/consultations", undefined, ADMIN_TOKEN);

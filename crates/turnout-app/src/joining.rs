@@ -1,7 +1,7 @@
 //! Joining the webinar through a registrant's personal link.
 
 use jiff::{SignedDuration, Timestamp};
-use turnout_domain::RegistrationStatus;
+use turnout_domain::{JoinPhase, JoinWindow, RegistrationStatus};
 use turnout_store::{JoinTarget, StoreError};
 use uuid::Uuid;
 
@@ -37,20 +37,23 @@ impl Turnout {
         };
         let now = now();
         let registration = &target.registration;
-        let starts = registration.slot.starts_at;
-        let ends = starts
-            .checked_add(SignedDuration::from_mins(registration.webinar.duration_minutes))
-            .unwrap_or(starts);
-        let opens_at = starts.checked_sub(opens_before).unwrap_or(starts);
-        let joining = match registration.status {
-            RegistrationStatus::Cancelled => Joining::Cancelled { target },
-            _ if now < opens_at => Joining::Early { target, opens_at },
-            _ if now < ends => {
+        let window = JoinWindow::new(
+            registration.slot.starts_at,
+            registration.webinar.duration_minutes,
+            opens_before,
+        );
+        let joining = match (registration.status, window.phase(now)) {
+            (RegistrationStatus::Cancelled, _) => Joining::Cancelled { target },
+            (_, JoinPhase::Early) => Joining::Early {
+                target,
+                opens_at: window.opens_at,
+            },
+            (_, JoinPhase::Open) => {
                 self.store.record_join(registration_id, now).await?;
                 metrics::counter!("turnout_join_link_opens_total").increment(1);
                 Joining::Live { target }
             }
-            _ => Joining::Ended { target },
+            (_, JoinPhase::Ended) => Joining::Ended { target },
         };
         Ok(Some(joining))
     }

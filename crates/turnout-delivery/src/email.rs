@@ -20,10 +20,10 @@ use turnout_store::events::EventType;
 use turnout_store::{Channel, ClaimedDelivery, DeliveryKind, Store};
 
 use crate::message::{
-    ConsultationEvent, Links, RegistrationEvent, RegistrationMessage, live_reminder, parse, starts_in, zone,
+    ConsultationEvent, Links, RegistrationEvent, RegistrationMessage, live_reminder, parse, reminder_context, zone,
 };
 use crate::templates::Templates;
-use crate::{Allowance, Attempt};
+use crate::{Attempt, Policy};
 
 /// Where emails go.
 #[derive(Debug, Clone)]
@@ -91,7 +91,7 @@ impl Mailer {
         store: &dyn Store,
         delivery: &ClaimedDelivery,
         now: Timestamp,
-        allowance: &Allowance,
+        policy: &Policy,
     ) -> Attempt {
         let letter = match EventType::parse(&delivery.event.event_type) {
             Some(
@@ -99,7 +99,7 @@ impl Mailer {
                 | EventType::RegistrationRescheduled
                 | EventType::RegistrationCancelled
                 | EventType::RegistrationManageLinkRequested,
-            ) => self.registration_letter(store, delivery, now).await,
+            ) => self.registration_letter(store, delivery, now, policy).await,
             Some(EventType::ConsultationAssigned) => self.consultation_letter(store, delivery).await,
             Some(
                 EventType::LeadCreated
@@ -119,7 +119,7 @@ impl Mailer {
         // Advisors are staff: their callback notes are not capped.
         if DeliveryKind::parse(&delivery.kind) != Some(DeliveryKind::Assignment) {
             let address = letter.to.email.to_string().to_lowercase();
-            if let Err(attempt) = allowance.take(store, Channel::Email, &address, delivery, now).await {
+            if let Err(attempt) = policy.take(store, Channel::Email, &address, delivery, now).await {
                 return attempt;
             }
         }
@@ -134,20 +134,21 @@ impl Mailer {
         store: &dyn Store,
         delivery: &ClaimedDelivery,
         now: Timestamp,
+        policy: &Policy,
     ) -> Result<Letter, Attempt> {
         let event: RegistrationEvent = parse(delivery)?;
         let zone = zone(&event.time_zone)?;
-        let mut context = event.context(&self.links, &zone);
+        let context = event.context(&self.links, &zone);
         let to = mailbox(&event.name, &event.email)?;
         let unknown = || Attempt::Skip(format!("no registration email is a {}", delivery.kind));
         let (template, cancelled) = match DeliveryKind::parse(&delivery.kind).ok_or_else(unknown)? {
             DeliveryKind::Reminder(offset) => {
                 live_reminder(store, delivery, &event, now).await?;
-                context["starts_in"] = json!(starts_in(offset, event.starts_at, now));
+                let last = policy.is_last_reminder(offset);
                 return Ok(Letter {
                     to,
                     template: "reminder",
-                    context,
+                    context: reminder_context(&event, &self.links, &zone, offset, last, now),
                     invite: None,
                 });
             }
@@ -166,7 +167,16 @@ impl Mailer {
         };
         let uid = format!("{}@turnout", event.registration_id);
         let manage_url = event.manage_url(&self.links);
-        let description = format!("Manage your registration: {manage_url}");
+        let join_url = event.join_url(&self.links);
+        // A cancelled seat's invite no longer says how to join.
+        let description = if cancelled {
+            format!(
+                "Cancelled. Register again: {}",
+                context["webinar_url"].as_str().unwrap_or_default()
+            )
+        } else {
+            format!("Join: {join_url}\nManage your registration: {manage_url}")
+        };
         let organizer = self.from.name.clone().unwrap_or_else(|| self.links.site_name.clone());
         let organizer_email = self.from.email.to_string();
         let invite = Invite {
@@ -177,7 +187,8 @@ impl Mailer {
             end: event.ends_at(),
             summary: &event.webinar_title,
             description: &description,
-            url: Some(&manage_url),
+            location: (!cancelled).then_some(join_url.as_str()),
+            url: Some(if cancelled { &manage_url } else { &join_url }),
             cancelled,
             itip: Some(Itip {
                 organizer_name: &organizer,

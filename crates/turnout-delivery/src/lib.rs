@@ -100,14 +100,22 @@ pub struct Channels {
     pub sms: Option<SmsSender>,
 }
 
-/// The daily cap on messages to one recipient, counted in the database so
-/// every worker shares it.
+/// What the worker's settings decide for every message to a visitor: the
+/// daily cap on messages to one recipient (counted in the database so every
+/// worker shares it), and which reminder is the last before the start, the
+/// one that leads with the join link.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Allowance {
+pub(crate) struct Policy {
     per_day: u32,
+    last_reminder: Option<SignedDuration>,
 }
 
-impl Allowance {
+impl Policy {
+    /// Whether a reminder sent `offset` before the start is the last one.
+    pub(crate) fn is_last_reminder(&self, offset: SignedDuration) -> bool {
+        self.last_reminder == Some(offset)
+    }
+
     /// Counts one message to `address` against today's cap, on a
     /// delivery's first claim only (a retry, even one an admin asked for,
     /// is the same message), and skips it once the cap is reached. Only a
@@ -154,7 +162,7 @@ pub struct Worker {
     router: Arc<dyn Router>,
     channels: Channels,
     settings: WorkerSettings,
-    allowance: Allowance,
+    policy: Policy,
     /// The last UTC day whose older allowances were pruned.
     pruned: std::sync::Mutex<Option<jiff::civil::Date>>,
 }
@@ -165,15 +173,16 @@ impl Worker {
             reminders: settings.reminders.clone(),
             sms: channels.sms.is_some(),
         };
-        let allowance = Allowance {
+        let policy = Policy {
             per_day: settings.messages_per_recipient_per_day,
+            last_reminder: settings.reminders.iter().min().copied(),
         };
         Self {
             store,
             router: Arc::new(router),
             channels,
             settings,
-            allowance,
+            policy,
             pruned: std::sync::Mutex::new(None),
         }
     }
@@ -253,10 +262,10 @@ impl Worker {
             (Channel::Webhook, None) => Attempt::Skip("endpoint deleted".into()),
             (Channel::Email, _) => {
                 let store = self.store.as_ref();
-                self.channels.email.deliver(store, delivery, now, &self.allowance).await
+                self.channels.email.deliver(store, delivery, now, &self.policy).await
             }
             (Channel::Sms, _) => match &self.channels.sms {
-                Some(sms) => sms.deliver(self.store.as_ref(), delivery, now, &self.allowance).await,
+                Some(sms) => sms.deliver(self.store.as_ref(), delivery, now, &self.policy).await,
                 None => Attempt::Fail("no SMS provider is configured".into()),
             },
         }

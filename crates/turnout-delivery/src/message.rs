@@ -38,6 +38,7 @@ pub struct Links {
 pub trait RegistrationMessage {
     fn ends_at(&self) -> Timestamp;
     fn manage_url(&self, links: &Links) -> String;
+    fn join_url(&self, links: &Links) -> String;
     /// Everything a registration's templates may use.
     fn context(&self, links: &Links, zone: &TimeZone) -> Value;
 }
@@ -48,17 +49,17 @@ impl RegistrationMessage for RegistrationEvent {
     }
 
     fn manage_url(&self, links: &Links) -> String {
-        format!(
-            "{}/registrations/{}?token={}",
-            links.public_url,
-            self.registration_id,
-            links.link_key.manage_token(self.registration_id).expose()
-        )
+        links.link_key.manage_link(&links.public_url, self.registration_id)
+    }
+
+    fn join_url(&self, links: &Links) -> String {
+        links.link_key.join_link(&links.public_url, self.registration_id)
     }
 
     fn context(&self, links: &Links, zone: &TimeZone) -> Value {
         let manage_url = self.manage_url(links);
-        let details = format!("Manage your registration: {manage_url}");
+        let join_url = self.join_url(links);
+        let details = format!("Join: {join_url}\nManage your registration: {manage_url}");
         let text = EventText {
             title: &self.webinar_title,
             details: &details,
@@ -72,6 +73,7 @@ impl RegistrationMessage for RegistrationEvent {
             "time_zone": zone.name(),
             "duration_minutes": self.duration_minutes,
             "manage_url": manage_url,
+            "join_url": join_url,
             "webinar_url": format!("{}/webinars/{}", links.public_url, self.webinar),
             "google_url": google_link(&text),
             "outlook_url": outlook_link(&text),
@@ -79,6 +81,22 @@ impl RegistrationMessage for RegistrationEvent {
             "public_url": links.public_url,
         })
     }
+}
+
+/// A reminder's context: the registration's, with how long is left and
+/// whether it is the last reminder, which leads with the join link.
+pub fn reminder_context(
+    event: &RegistrationEvent,
+    links: &Links,
+    zone: &TimeZone,
+    offset: SignedDuration,
+    last: bool,
+    now: Timestamp,
+) -> Value {
+    let mut context = event.context(links, zone);
+    context["starts_in"] = json!(starts_in(offset, event.starts_at, now));
+    context["last_reminder"] = json!(last);
+    context
 }
 
 /// Checks that a reminder is still wanted, and returns the registration as

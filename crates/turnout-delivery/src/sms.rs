@@ -15,9 +15,9 @@ use serde_json::json;
 use turnout_domain::Phone;
 use turnout_store::{Channel, ClaimedDelivery, DeliveryKind, Store};
 
-use crate::message::{Links, RegistrationEvent, RegistrationMessage, live_reminder, parse, starts_in, zone};
+use crate::message::{Links, RegistrationEvent, live_reminder, parse, reminder_context, zone};
 use crate::templates::Templates;
-use crate::{Allowance, Attempt};
+use crate::{Attempt, Policy};
 
 /// Twilio's Messages API form.
 pub const TWILIO_BODY: &str = "To={{ to | urlencode }}&From={{ from | urlencode }}&Body={{ text | urlencode }}";
@@ -91,13 +91,13 @@ impl SmsSender {
         store: &dyn Store,
         delivery: &ClaimedDelivery,
         now: Timestamp,
-        allowance: &Allowance,
+        policy: &Policy,
     ) -> Attempt {
-        let (to, text) = match self.compose(store, delivery, now).await {
+        let (to, text) = match self.compose(store, delivery, now, policy).await {
             Ok(message) => message,
             Err(attempt) => return attempt,
         };
-        match allowance.take(store, Channel::Sms, &to, delivery, now).await {
+        match policy.take(store, Channel::Sms, &to, delivery, now).await {
             Ok(()) => self.send(delivery, &to, &text).await,
             Err(attempt) => attempt,
         }
@@ -109,6 +109,7 @@ impl SmsSender {
         store: &dyn Store,
         delivery: &ClaimedDelivery,
         now: Timestamp,
+        policy: &Policy,
     ) -> Result<(String, String), Attempt> {
         let offset = DeliveryKind::parse(&delivery.kind)
             .and_then(DeliveryKind::reminder_offset)
@@ -128,8 +129,8 @@ impl SmsSender {
                 region.as_deref().unwrap_or("an unknown country")
             )));
         }
-        let mut context = event.context(&self.links, &zone(&event.time_zone)?);
-        context["starts_in"] = json!(starts_in(offset, event.starts_at, now));
+        let last = policy.is_last_reminder(offset);
+        let context = reminder_context(&event, &self.links, &zone(&event.time_zone)?, offset, last, now);
         let text = self
             .templates
             .render("sms-reminder.txt", &context)

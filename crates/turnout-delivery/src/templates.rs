@@ -12,6 +12,7 @@ use serde::Serialize;
 
 const DEFAULTS: &[(&str, &str)] = &[
     ("layout.html", include_str!("../templates/email/layout.html")),
+    ("join-button.html", include_str!("../templates/email/join-button.html")),
     ("confirmation.txt", include_str!("../templates/email/confirmation.txt")),
     (
         "confirmation.html",

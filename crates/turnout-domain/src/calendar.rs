@@ -26,6 +26,8 @@ pub struct Invite<'a> {
     pub end: Timestamp,
     pub summary: &'a str,
     pub description: &'a str,
+    /// Where the event happens: for a webinar, the registrant's join link.
+    pub location: Option<&'a str>,
     pub url: Option<&'a str>,
     pub cancelled: bool,
     /// Set for an invite sent by email; a download is `PUBLISH`ed.
@@ -50,6 +52,9 @@ impl Invite<'_> {
             format!("SUMMARY:{}", escape(self.summary)),
             format!("DESCRIPTION:{}", escape(self.description)),
         ];
+        if let Some(location) = self.location {
+            lines.push(format!("LOCATION:{}", escape(location)));
+        }
         if let Some(url) = self.url {
             lines.push(format!("URL:{}", escape(url)));
         }
@@ -182,7 +187,8 @@ mod tests {
             end: "2025-04-18T13:30:00Z".parse().unwrap(),
             summary,
             description: "Join from the link; questions welcome.",
-            url: Some("https://example.com/registrations/1"),
+            location: Some("https://example.com/join/abc"),
+            url: Some("https://example.com/join/abc"),
             cancelled: false,
             itip: None,
         }
@@ -196,6 +202,8 @@ mod tests {
         assert!(ics.contains("\r\nDTEND:20250418T133000Z\r\n"));
         assert!(ics.contains("\r\nSEQUENCE:2\r\n"));
         assert!(ics.contains("\r\nSUMMARY:AI\\, ML\\; and you\r\n"));
+        assert!(ics.contains("\r\nLOCATION:https://example.com/join/abc\r\n"));
+        assert!(ics.contains("\r\nURL:https://example.com/join/abc\r\n"));
         assert!(ics.ends_with("END:VEVENT\r\nEND:VCALENDAR\r\n"));
     }
 

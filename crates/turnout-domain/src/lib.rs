@@ -19,4 +19,6 @@ pub use funnel::{Attribution, Consent, NewLead, Person};
 pub use token::{LinkKey, SecretToken, TokenHash};
 pub use validation::{FieldError, ValidationErrors};
 pub use values::{Country, Email, MeetingUrl, Phone, Slug, Text, TimeZone};
-pub use webinar::{ConsultationStatus, Host, RegistrationStatus, SlotStatus, WebinarStatus, seats_left};
+pub use webinar::{
+    ConsultationStatus, Host, JoinPhase, JoinWindow, RegistrationStatus, SlotStatus, WebinarStatus, seats_left,
+};

@@ -117,6 +117,27 @@ impl LinkKey {
         Some(registration)
     }
 
+    /// The links a registrant is handed, under `public_url`: the manage
+    /// page, the personal join link and the calendar invite. Every message
+    /// and answer builds them here, so they cannot drift apart.
+    pub fn manage_link(&self, public_url: &str, registration: Uuid) -> String {
+        format!(
+            "{public_url}/registrations/{registration}?token={}",
+            self.manage_token(registration).expose()
+        )
+    }
+
+    pub fn join_link(&self, public_url: &str, registration: Uuid) -> String {
+        format!("{public_url}/join/{}", self.join_token(registration))
+    }
+
+    pub fn calendar_link(&self, public_url: &str, registration: Uuid) -> String {
+        format!(
+            "{public_url}/api/v1/registrations/{registration}/calendar.ics?token={}",
+            self.calendar_token(registration).expose()
+        )
+    }
+
     /// A form token: when the form was handed out, signed, so a
     /// submission can show it was filled in over some seconds rather than
     /// posted by a script at once. `<unix milliseconds>.<signature>`.

@@ -93,3 +93,57 @@ string_enum! {
         Rescheduled => "rescheduled",
     }
 }
+
+/// When a registrant's join link leads into the session: from `opens_before`
+/// the start until the slot ends. Attendance is judged by openings inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JoinWindow {
+    pub opens_at: jiff::Timestamp,
+    pub ends_at: jiff::Timestamp,
+}
+
+/// Where an instant falls against a [`JoinWindow`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinPhase {
+    Early,
+    Open,
+    Ended,
+}
+
+impl JoinWindow {
+    pub fn new(starts_at: jiff::Timestamp, duration_minutes: i64, opens_before: jiff::SignedDuration) -> Self {
+        let ends_at = starts_at
+            .checked_add(jiff::SignedDuration::from_mins(duration_minutes))
+            .unwrap_or(starts_at);
+        let opens_at = starts_at.checked_sub(opens_before).unwrap_or(starts_at);
+        Self { opens_at, ends_at }
+    }
+
+    pub fn phase(&self, now: jiff::Timestamp) -> JoinPhase {
+        if now < self.opens_at {
+            JoinPhase::Early
+        } else if now < self.ends_at {
+            JoinPhase::Open
+        } else {
+            JoinPhase::Ended
+        }
+    }
+}
+
+#[cfg(test)]
+mod join_window_tests {
+    use jiff::{SignedDuration, Timestamp};
+
+    use super::*;
+
+    #[test]
+    fn a_join_window_opens_before_the_start_and_closes_at_the_end() {
+        let start: Timestamp = "2026-12-04T12:00:00Z".parse().unwrap();
+        let window = JoinWindow::new(start, 60, SignedDuration::from_mins(15));
+        let at = |minutes: i64| start + SignedDuration::from_mins(minutes);
+        assert_eq!(window.phase(at(-16)), JoinPhase::Early);
+        assert_eq!(window.phase(at(-15)), JoinPhase::Open);
+        assert_eq!(window.phase(at(59)), JoinPhase::Open);
+        assert_eq!(window.phase(at(60)), JoinPhase::Ended);
+    }
+}

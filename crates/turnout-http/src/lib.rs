@@ -94,6 +94,13 @@ impl PrivacyPolicy {
     }
 }
 
+impl Settings {
+    /// How long before the start a join link leads into the session.
+    pub fn join_opens_before(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::try_from(self.join_opens_before).unwrap_or(jiff::SignedDuration::MAX)
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {

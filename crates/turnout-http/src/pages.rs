@@ -388,7 +388,7 @@ async fn join(State(state): State<AppState>, Path(token): Path<String>) -> Respo
     let Some(registration_id) = state.settings.link_key.join_registration(&token) else {
         return not_found(&state, path, missing);
     };
-    let opens_before = jiff::SignedDuration::try_from(state.settings.join_opens_before).unwrap_or_default();
+    let opens_before = state.settings.join_opens_before();
     let joining = match state.turnout.open_join_link(registration_id, opens_before).await {
         Ok(Some(joining)) => joining,
         Ok(None) => return not_found(&state, path, missing),
@@ -538,6 +538,12 @@ async fn manage_page(
         RegistrationStatus::Attended => "Attended",
         RegistrationStatus::NoShow => "Missed",
     };
+    let window = turnout_domain::JoinWindow::new(
+        registration.slot.starts_at,
+        registration.webinar.duration_minutes,
+        state.settings.join_opens_before(),
+    );
+    let joinable = window.phase(now()) == turnout_domain::JoinPhase::Open;
     let context = json!({
         "registration": {
             "id": registration.id,
@@ -550,6 +556,7 @@ async fn manage_page(
             "confirmed": registration.status == RegistrationStatus::Confirmed,
             "calendar_url": funnel::calendar_url(&state.settings, registration.id),
             "join_url": funnel::join_url(&state.settings, registration.id),
+            "joinable": joinable,
         },
         "slots": slots,
         "token": token,

@@ -520,7 +520,11 @@
         " · ",
         el("a", { href: ics, text: "Download the invitation (.ics)" }),
       ]),
-      el("p", { class: "meta", text: "A confirmation email with your invitation is on its way." }),
+      el("p", { class: "join" }, [
+        el("a", { class: "button", href: registration.join_link, text: "Your join link" }),
+        " Keep it: it opens the webinar shortly before the start, and the replay afterwards.",
+      ]),
+      el("p", { class: "meta", text: "A confirmation email with your invitation and this link is on its way." }),
     ]);
   };
 

@@ -71,6 +71,13 @@ fn no_reminders() -> WorkerSettings {
     }
 }
 
+pub(crate) fn join_url_in(text: &str) -> String {
+    text.split_whitespace()
+        .find(|word| word.contains("/join/"))
+        .expect("a join link")
+        .to_owned()
+}
+
 pub(crate) fn manage_url_in(text: &str) -> String {
     text.split_whitespace()
         .find(|word| word.contains("/registrations/") && word.contains("token="))
@@ -160,6 +167,26 @@ async fn a_registration_is_confirmed_by_email_with_an_invitation_and_links() {
         "{ics}"
     );
     assert!(unfolded.contains("ATTENDEE;CN=\"Asha Verma\""), "{ics}");
+
+    let join = join_url_in(&email.text);
+    assert_eq!(
+        join,
+        registered["join_link"].as_str().unwrap(),
+        "the link the API handed out"
+    );
+    assert!(html.contains(&format!("<a href=\"{join}\"")), "a join button: {html}");
+    assert_eq!(property(&ics, "LOCATION"), Some(join.clone()), "{ics}");
+    assert_eq!(property(&ics, "URL"), Some(join.clone()), "{ics}");
+    assert!(
+        property(&ics, "DESCRIPTION").unwrap().contains(&join),
+        "calendars that hide LOCATION still show it: {ics}"
+    );
+    let early = app.client.get(&join).send().await.unwrap();
+    assert_eq!(
+        early.status(),
+        StatusCode::OK,
+        "three days early, the link shows when it starts"
+    );
 }
 
 #[tokio::test]
@@ -212,6 +239,18 @@ async fn a_reschedule_updates_the_invitation_and_a_cancellation_withdraws_it() {
         property(&invites[1].0, "DTSTART"),
         Some(later.strftime("%Y%m%dT%H%M%SZ").to_string())
     );
+    let join = registered["join_link"].as_str().unwrap();
+    assert_eq!(
+        property(&invites[1].0, "LOCATION").as_deref(),
+        Some(join),
+        "the link follows the move"
+    );
+    assert_eq!(
+        property(&invites[2].0, "LOCATION"),
+        None,
+        "a withdrawn seat has nowhere to join"
+    );
+    assert!(!invites[2].0.contains("/join/"), "{}", invites[2].0);
     assert_eq!(invites[2].1, "CANCEL");
     assert_eq!(property(&invites[2].0, "METHOD").as_deref(), Some("CANCEL"));
     assert_eq!(property(&invites[2].0, "STATUS").as_deref(), Some("CANCELLED"));
@@ -313,6 +352,55 @@ async fn reminders_go_out_at_their_offsets_and_never_stale_or_late() {
         .filter(|e| e.to == "ravi@example.com" && e.subject.starts_with("Starting in 24 hours"))
         .count();
     assert_eq!(to_ravi, 1);
+}
+
+#[tokio::test]
+async fn the_last_reminder_leads_with_the_join_link() {
+    let app = TestApp::spawn().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let starts_at = in_days(3);
+    let slot = app.slot_at(&webinar, starts_at, 10).await;
+    let registered = json_body(app.register(&webinar, slot, "asha@example.com").await).await;
+    let join = registered["join_link"].as_str().unwrap();
+    let worker = app.worker();
+    worker.run_once(Timestamp::now()).await.unwrap();
+    worker
+        .run_once(starts_at - SignedDuration::from_hours(24))
+        .await
+        .unwrap();
+    worker
+        .run_once(starts_at - SignedDuration::from_hours(1))
+        .await
+        .unwrap();
+    let reminder = |subject: &str| {
+        emails(&app)
+            .into_iter()
+            .find(|email| email.subject == subject)
+            .unwrap_or_else(|| panic!("a reminder {subject:?}"))
+    };
+
+    let day = reminder("Starting in 24 hours: Webinar ml-careers");
+    assert_eq!(join_url_in(&day.text), join, "every reminder carries the link");
+    assert!(
+        day.text.find("A reminder").unwrap() < day.text.find(join).unwrap(),
+        "the day before, the reminder leads with the time: {}",
+        day.text
+    );
+
+    let hour = reminder("Starting in 1 hour: Webinar ml-careers");
+    let first_link = hour
+        .text
+        .split_whitespace()
+        .find(|word| word.starts_with("http"))
+        .unwrap();
+    assert_eq!(
+        first_link, join,
+        "the last reminder leads with the join link: {}",
+        hour.text
+    );
+    let html = hour.html.replace("&amp;", "&");
+    let first_href = html.split("href=\"").nth(1).unwrap().split('"').next().unwrap();
+    assert_eq!(first_href, join, "{html}");
 }
 
 /// Asha's lead, and a callback in the first window of tomorrow in her zone:

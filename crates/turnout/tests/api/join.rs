@@ -232,3 +232,41 @@ async fn meeting_addresses_are_https_and_admin_only() {
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_manage_page_offers_a_join_button_only_inside_the_window() {
+    let app = TestApp::spawn().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let soon = app
+        .slot_at(&webinar, Timestamp::now() + SignedDuration::from_mins(10), 10)
+        .await;
+    let later = app
+        .slot_at(&webinar, Timestamp::now() + SignedDuration::from_hours(30), 10)
+        .await;
+    for (slot_id, email, button) in [(soon, "asha@example.com", true), (later, "ravi@example.com", false)] {
+        let registration = registered(&app, &webinar, slot_id, email).await;
+        let page = app
+            .client
+            .get(app.url(&format!(
+                "/registrations/{}?token={}",
+                registration["registration_id"].as_str().unwrap(),
+                registration["manage_token"].as_str().unwrap()
+            )))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let join = registration["join_link"].as_str().unwrap();
+        assert!(
+            page.contains(&format!("href=\"{join}\"")),
+            "the link is always there: {page}"
+        );
+        assert_eq!(
+            page.contains(&format!("<a class=\"button\" href=\"{join}\">Join the webinar now</a>")),
+            button,
+            "{email}: {page}"
+        );
+    }
+}

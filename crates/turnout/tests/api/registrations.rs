@@ -363,6 +363,14 @@ async fn the_calendar_invite_is_rfc_5545() {
         "\r\nUID:{}@turnout\r\n",
         body["registration_id"].as_str().unwrap()
     )));
+    let unfolded = ics.replace("\r\n ", "");
+    let join = body["join_link"].as_str().unwrap();
+    assert!(unfolded.contains(&format!("\r\nLOCATION:{join}\r\n")), "{ics}");
+    assert!(unfolded.contains(&format!("\r\nURL:{join}\r\n")), "{ics}");
+    assert!(
+        !unfolded.contains("token="),
+        "a calendar entry is shared freely: no manage token in it: {ics}"
+    );
     assert!(ics.ends_with("END:VCALENDAR\r\n"));
 }
 

@@ -12,7 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use turnout_delivery::{EmailTransport, WorkerSettings};
-use turnout_test_support::{TestApp, in_days, lead_body};
+use turnout_test_support::{TestApp, in_days, json_body, lead_body};
 
 #[derive(Debug, Clone)]
 struct Request {
@@ -85,11 +85,11 @@ async fn sms_reminders_go_only_to_people_who_agreed_and_are_retried_with_one_key
     ravi["slot_id"] = json!(slot);
     ravi["phone"] = json!("+91 91234 56789");
     ravi["consent"]["sms"] = json!(false);
+    let mut join_links = Vec::new();
     for body in [&asha, &ravi] {
-        assert_eq!(
-            app.post("/api/v1/registrations", body).await.status(),
-            StatusCode::CREATED
-        );
+        let response = app.post("/api/v1/registrations", body).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        join_links.push(json_body(response).await["join_link"].as_str().unwrap().to_owned());
     }
 
     let sms = turnout_test_support::sms_settings(url);
@@ -127,7 +127,11 @@ async fn sms_reminders_go_only_to_people_who_agreed_and_are_retried_with_one_key
     assert_eq!(field(request, "To"), "+919876543210");
     assert_eq!(field(request, "From"), "+15005550006");
     let body = field(request, "Body");
-    assert!(body.starts_with("Webinar ml-careers starts in 24 hours:"), "{body}");
+    // 24 hours is the only reminder here, so the last: it leads with the
+    // personal join link.
+    assert!(body.starts_with("Join Webinar ml-careers in 24 hours"), "{body}");
+    let first_link = body.split_whitespace().find(|word| word.starts_with("http")).unwrap();
+    assert_eq!(first_link, join_links[0], "Asha's own join link first: {body}");
     assert!(body.contains("(Asia/Kolkata)"), "{body}");
     assert!(body.contains("/registrations/") && body.contains("token="), "{body}");
 }

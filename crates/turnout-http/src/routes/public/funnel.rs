@@ -471,23 +471,15 @@ impl From<&Consultation> for CallbackSummary {
     }
 }
 
-/// The registration's invite for calendar apps: its URL carries the
-/// calendar token, which opens the invite and nothing else.
 /// A registration's personal join link.
 pub(crate) fn join_url(settings: &crate::Settings, registration: Uuid) -> String {
-    format!(
-        "{}/join/{}",
-        settings.public_url,
-        settings.link_key.join_token(registration)
-    )
+    settings.link_key.join_link(&settings.public_url, registration)
 }
 
+/// The registration's invite for calendar apps: its URL carries the
+/// calendar token, which opens the invite and nothing else.
 pub(crate) fn calendar_url(settings: &crate::Settings, registration: Uuid) -> String {
-    format!(
-        "{}/api/v1/registrations/{registration}/calendar.ics?token={}",
-        settings.public_url,
-        settings.link_key.calendar_token(registration).expose()
-    )
+    settings.link_key.calendar_link(&settings.public_url, registration)
 }
 
 impl RegistrationView {
@@ -824,9 +816,12 @@ pub async fn registration_calendar(
         .ok_or(ApiError::NotFound("registration"))?;
     let label = local_label(registration.slot.starts_at, &registration.time_zone);
     let uid = format!("{}@turnout", registration.id);
+    // The manage page without its token: a calendar entry is shared far
+    // more freely than the email that carries the token.
     let manage_url = format!("{}/registrations/{}", state.settings.public_url, registration.id);
+    let join_link = join_url(&state.settings, registration.id);
     let description = format!(
-        "Your webinar slot: {}. Manage your registration: {manage_url}",
+        "Your webinar slot: {}.\nJoin: {join_link}\nManage your registration: {manage_url}",
         label.full
     );
     let ics = Invite {
@@ -837,7 +832,8 @@ pub async fn registration_calendar(
         end: registration.slot.starts_at + SignedDuration::from_mins(registration.webinar.duration_minutes),
         summary: &registration.webinar.title,
         description: &description,
-        url: Some(&manage_url),
+        location: Some(&join_link),
+        url: Some(&join_link),
         cancelled: registration.status == RegistrationStatus::Cancelled,
         itip: None,
     }
