@@ -13,6 +13,7 @@
 mod callbacks;
 mod catalogue;
 mod content;
+pub mod exports;
 mod funnel;
 mod joining;
 mod operations;

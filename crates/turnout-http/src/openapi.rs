@@ -101,6 +101,20 @@ pub mod params {
         )
     );
     value_schema!(
+        /// A registration's status.
+        RegistrationStatusName => one_of(
+            "A registration's status",
+            turnout_domain::RegistrationStatus::ALL.iter().map(|s| s.as_str())
+        )
+    );
+    value_schema!(
+        /// Whether a registrant opened their join link inside the window.
+        AttendanceName => one_of(
+            "Whether a registrant opened their join link inside the window",
+            ["joined", "not_joined"]
+        )
+    );
+    value_schema!(
         /// A delivery's state in the ledger.
         DeliveryStatusName => one_of("A delivery's state in the ledger", turnout_store::DELIVERY_STATUSES)
     );
@@ -635,9 +649,11 @@ pub mod params {
     }
 
     /// The components above, to add to the document.
-    pub(super) fn components() -> [(Cow<'static, str>, RefOr<Schema>); 4] {
+    pub(super) fn components() -> [(Cow<'static, str>, RefOr<Schema>); 6] {
         [
             (ConsultationStatusName::name(), ConsultationStatusName::schema()),
+            (RegistrationStatusName::name(), RegistrationStatusName::schema()),
+            (AttendanceName::name(), AttendanceName::schema()),
             (DeliveryStatusName::name(), DeliveryStatusName::schema()),
             (ChannelName::name(), ChannelName::schema()),
             (TimeZoneName::name(), TimeZoneName::schema()),

@@ -5,6 +5,7 @@
 mod articles;
 mod batch;
 mod outbox;
+mod registrants;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -42,6 +43,7 @@ use turnout_store::{
 };
 use turnout_store::{Constraint, UniqueKey};
 use turnout_store::{JoinTarget, LinkChanges, MeetingLinks};
+use turnout_store::{Registrant, RegistrantFilter};
 use uuid::Uuid;
 
 use batch::Batcher;
@@ -1458,6 +1460,14 @@ impl Store for PostgresStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn list_registrants(&self, filter: &RegistrantFilter) -> Result<Vec<Registrant>, StoreError> {
+        registrants::list_registrants(&self.pool, filter).await
+    }
+
+    async fn count_registrants(&self, filter: &RegistrantFilter) -> Result<i64, StoreError> {
+        registrants::count_registrants(&self.pool, filter).await
     }
 
     async fn revoke_api_token(&self, id: i64, now: Timestamp) -> Result<ApiToken, StoreError> {

@@ -5,6 +5,7 @@
 mod articles;
 mod db;
 mod outbox;
+mod registrants;
 mod writer;
 
 use std::collections::HashMap;
@@ -42,6 +43,7 @@ use turnout_store::{
     EventRecord, RegistrationContact, Router, WebhookChanges, WebhookEndpoint,
 };
 use turnout_store::{JoinTarget, LinkChanges, MeetingLinks};
+use turnout_store::{Registrant, RegistrantFilter};
 use uuid::Uuid;
 
 use db::{Readers, execute, is_unique_violation, parsed, query_all, query_one, query_optional};
@@ -1552,6 +1554,20 @@ impl Store for SqliteStore {
                 execute(connection, sql::RECORD_JOIN, &[&id, &micros(now)])?;
                 Ok(())
             })
+            .await
+    }
+
+    async fn list_registrants(&self, filter: &RegistrantFilter) -> Result<Vec<Registrant>, StoreError> {
+        let filter = filter.clone();
+        self.readers
+            .read(move |connection| registrants::list_registrants(connection, &filter))
+            .await
+    }
+
+    async fn count_registrants(&self, filter: &RegistrantFilter) -> Result<i64, StoreError> {
+        let filter = filter.clone();
+        self.readers
+            .read(move |connection| registrants::count_registrants(connection, &filter))
             .await
     }
 

@@ -249,6 +249,12 @@ pub trait Store: Send + Sync + 'static {
     /// Counts one opening of a registration's join link at `now`.
     async fn record_join(&self, registration_id: Uuid, now: Timestamp) -> Result<(), StoreError>;
 
+    /// A page of the registrations `filter` selects, in id order.
+    async fn list_registrants(&self, filter: &RegistrantFilter) -> Result<Vec<Registrant>, StoreError>;
+
+    /// How many registrations `filter` selects, its cursor and limit aside.
+    async fn count_registrants(&self, filter: &RegistrantFilter) -> Result<i64, StoreError>;
+
     /// Stores a credential; an advisor's names an advisor who exists
     /// (`NotFound` otherwise).
     async fn create_api_token(&self, token: &NewApiToken, now: Timestamp) -> Result<ApiToken, AdvisorError>;

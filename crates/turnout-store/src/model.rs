@@ -830,3 +830,45 @@ pub struct JoinTarget {
     pub registration: Registration,
     pub links: MeetingLinks,
 }
+
+/// Which registrations an admin lists or exports; each field set narrows.
+#[derive(Debug, Clone, Default)]
+pub struct RegistrantFilter {
+    pub webinar: Option<Slug>,
+    pub slot_id: Option<i64>,
+    pub status: Option<RegistrationStatus>,
+    /// Whether the registrant opened their join link inside the window.
+    pub joined: Option<bool>,
+    pub created_from: Option<Timestamp>,
+    pub created_before: Option<Timestamp>,
+    pub utm_source: Option<String>,
+    /// Where a page starts: after this registration, in id order (ids are
+    /// UUIDv7, so that is the order they were made in).
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// One registration as an admin's list and export show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registrant {
+    pub registration_id: Uuid,
+    pub status: RegistrationStatus,
+    pub webinar_slug: Slug,
+    pub webinar_title: String,
+    pub slot_id: i64,
+    pub starts_at: Timestamp,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub country: Option<String>,
+    pub time_zone: String,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub created_at: Timestamp,
+    pub cancelled_at: Option<Timestamp>,
+    /// Openings of the join link inside the window.
+    pub joins: i64,
+    pub first_joined_at: Option<Timestamp>,
+    pub last_joined_at: Option<Timestamp>,
+}

@@ -584,6 +584,41 @@ pub const TAKE_MESSAGE_ALLOWANCE: &str = "INSERT INTO recipient_allowances (reci
 
 pub const PRUNE_MESSAGE_ALLOWANCES: &str = "DELETE FROM recipient_allowances WHERE day < $1";
 
+/// The registrations an admin's filter selects: `$1` webinar slug, `$2`
+/// slot, `$3` status, `$4` 'joined' or 'not_joined', `$5`/`$6` created
+/// from/before, `$7` utm_source, `$8` the cursor (the last id of the page
+/// before); each NULL when not asked for.
+macro_rules! registrants_matching {
+    () => {
+        " FROM registrations r \
+         JOIN webinars w ON w.id = r.webinar_id \
+         JOIN slots s ON s.id = r.slot_id \
+         JOIN leads l ON l.id = r.lead_id \
+         LEFT JOIN registration_joins j ON j.registration_id = r.id \
+         WHERE ($1 IS NULL OR w.slug = $1) \
+         AND ($2 IS NULL OR r.slot_id = $2) \
+         AND ($3 IS NULL OR r.status = $3) \
+         AND ($4 IS NULL OR ($4 = 'joined') = (j.registration_id IS NOT NULL)) \
+         AND ($5 IS NULL OR r.created_at >= $5) \
+         AND ($6 IS NULL OR r.created_at < $6) \
+         AND ($7 IS NULL OR l.utm_source = $7) \
+         AND ($8 IS NULL OR r.id > $8)"
+    };
+}
+
+/// A page of registrants in id order, `$9` rows at most. The contact
+/// details are the ones given with the registration's lead (see the
+/// lead_contacts migration), not whatever the person's row holds.
+pub const LIST_REGISTRANTS: &str = concat!(
+    "SELECT r.id, r.status, w.slug, w.title, r.slot_id, s.starts_at, l.name, l.email, l.phone, l.country, \
+     r.time_zone, l.utm_source, l.utm_medium, l.utm_campaign, r.created_at, r.cancelled_at, \
+     COALESCE(j.joins, 0), j.first_joined_at, j.last_joined_at",
+    registrants_matching!(),
+    " ORDER BY r.id LIMIT $9"
+);
+
+pub const COUNT_REGISTRANTS: &str = concat!("SELECT COUNT(*)", registrants_matching!());
+
 /// Tables and columns, for the test that keeps both schemas alike.
 pub const SCHEMA_TABLES: &[&str] = &[
     "webinars",

@@ -116,6 +116,91 @@ impl TestDatabase {
         }
     }
 
+    /// `count` confirmed registrations in slot `slot_id`, written around the
+    /// store in one statement per table (the API would take minutes for a
+    /// hundred thousand): people `bulk{i}@example.com` with `utm_source`
+    /// `bulk`, the slot's capacity raised to hold them.
+    pub async fn seed_registrations(&self, slot_id: i64, count: i64) {
+        match self.backend() {
+            Backend::Sqlite => {
+                let now = Timestamp::now().as_microsecond();
+                let sql = format!(
+                    "BEGIN;
+                     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count})
+                     INSERT INTO persons (email_normalised, email, name, phone, country, created_at, updated_at)
+                     SELECT 'bulk' || i || '@example.com', 'bulk' || i || '@example.com', 'Bulk Registrant ' || i,
+                            '+9198' || printf('%08d', i), 'IN', {now}, {now} FROM n;
+                     INSERT INTO consents (person_id, policy_version, policy_sha256, email, sms, created_at)
+                     SELECT id, 'seed', 'seed', 1, 0, {now} FROM persons WHERE email LIKE 'bulk%@example.com';
+                     INSERT INTO leads (id, person_id, webinar_id, consent_id, token_hash, time_zone, utm_source,
+                                        created_at, name, email, phone, country)
+                     SELECT printf('00000000-0000-7000-8000-%012d', p.id), p.id, s.webinar_id, c.id, 'seed',
+                            'Asia/Kolkata', 'bulk', {now}, p.name, p.email, p.phone, p.country
+                     FROM persons p JOIN consents c ON c.person_id = p.id JOIN slots s ON s.id = {slot_id}
+                     WHERE p.email LIKE 'bulk%@example.com';
+                     INSERT INTO registrations (id, person_id, webinar_id, slot_id, lead_id, status,
+                                                manage_token_hash, time_zone, created_at, updated_at)
+                     SELECT printf('00000000-0000-7000-9000-%012d', l.person_id), l.person_id, l.webinar_id,
+                            {slot_id}, l.id, 'confirmed', 'seed', 'Asia/Kolkata', {now}, {now}
+                     FROM leads l WHERE l.utm_source = 'bulk';
+                     UPDATE slots SET capacity = capacity + {count}, seats_taken = seats_taken + {count}
+                     WHERE id = {slot_id};
+                     COMMIT;"
+                );
+                self.sqlite_connection()
+                    .execute_batch(&sql)
+                    .expect("registrations seeded");
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.expect("PostgreSQL opens");
+                let statements: [(&str, &[i64]); 5] = [
+                    (
+                        "INSERT INTO persons (email_normalised, email, name, phone, country, created_at, updated_at)
+                     SELECT 'bulk' || i || '@example.com', 'bulk' || i || '@example.com', 'Bulk Registrant ' || i,
+                            '+9198' || lpad(i::text, 8, '0'), 'IN', now(), now() FROM generate_series(1, $1) AS i",
+                        &[count],
+                    ),
+                    (
+                        "INSERT INTO consents (person_id, policy_version, policy_sha256, email, sms, created_at)
+                     SELECT id, 'seed', 'seed', true, false, now() FROM persons WHERE email LIKE 'bulk%@example.com'",
+                        &[],
+                    ),
+                    (
+                        "INSERT INTO leads (id, person_id, webinar_id, consent_id, token_hash, time_zone, utm_source,
+                                        created_at, name, email, phone, country)
+                     SELECT ('00000000-0000-7000-8000-' || lpad(p.id::text, 12, '0'))::uuid, p.id, s.webinar_id,
+                            c.id, 'seed', 'Asia/Kolkata', 'bulk', now(), p.name, p.email, p.phone, p.country
+                     FROM persons p JOIN consents c ON c.person_id = p.id JOIN slots s ON s.id = $1
+                     WHERE p.email LIKE 'bulk%@example.com'",
+                        &[slot_id],
+                    ),
+                    (
+                        "INSERT INTO registrations (id, person_id, webinar_id, slot_id, lead_id, status,
+                                                manage_token_hash, time_zone, created_at, updated_at)
+                     SELECT ('00000000-0000-7000-9000-' || lpad(l.person_id::text, 12, '0'))::uuid, l.person_id,
+                            l.webinar_id, $1, l.id, 'confirmed', 'seed', 'Asia/Kolkata', now(), now()
+                     FROM leads l WHERE l.utm_source = 'bulk'",
+                        &[slot_id],
+                    ),
+                    (
+                        "UPDATE slots SET capacity = capacity + $1, seats_taken = seats_taken + $1 WHERE id = $2",
+                        &[count, slot_id],
+                    ),
+                ];
+                let mut tx = pool.begin().await.expect("a transaction");
+                for (statement, parameters) in statements {
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(statement));
+                    for parameter in parameters {
+                        query = query.bind(*parameter);
+                    }
+                    query.execute(&mut *tx).await.expect("registrations seeded");
+                }
+                tx.commit().await.expect("registrations seeded");
+                pool.close().await;
+            }
+        }
+    }
+
     /// The one text value `sql` selects, read around the store.
     pub async fn scalar(&self, sql: &str) -> String {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());

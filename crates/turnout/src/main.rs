@@ -63,6 +63,41 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Write data out as CSV on stdout.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// Registrations, oldest first, with the same filters and columns as
+    /// `GET /api/v1/admin/registrations.csv`; a progress bar on stderr when
+    /// it is a terminal.
+    Registrations {
+        /// One webinar's registrations, by slug.
+        #[arg(long)]
+        webinar: Option<String>,
+        /// One slot's registrations.
+        #[arg(long)]
+        slot_id: Option<i64>,
+        /// `confirmed`, `cancelled`, `attended` or `no_show`.
+        #[arg(long)]
+        status: Option<String>,
+        /// `joined` (opened their join link inside the window) or `not_joined`.
+        #[arg(long)]
+        attendance: Option<String>,
+        /// Registered at or after this instant (RFC 3339).
+        #[arg(long)]
+        created_from: Option<String>,
+        /// Registered before this instant (RFC 3339).
+        #[arg(long)]
+        created_before: Option<String>,
+        /// The `utm_source` the registrant arrived with.
+        #[arg(long)]
+        utm_source: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,7 +180,74 @@ async fn main() -> anyhow::Result<()> {
             let turnout = Turnout::new(store, uploads(&config)?, link_key, Arc::new(NoCaches));
             tokens(&turnout, command).await
         }
+        Command::Export { command } => {
+            let store = database::open(&config.database_url(), Migrations::Apply).await?;
+            let link_key = turnout_store::link_key(store.as_ref()).await?;
+            let turnout = Turnout::new(store, uploads(&config)?, link_key, Arc::new(NoCaches));
+            export(&turnout, command).await
+        }
     }
+}
+
+/// `turnout export …`: CSV on stdout, a page of rows at a time.
+async fn export(turnout: &Turnout, command: ExportCommand) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+
+    use futures::TryStreamExt;
+    use turnout_app::exports::{RegistrantCriteria, csv_header, csv_rows};
+
+    let ExportCommand::Registrations {
+        webinar,
+        slot_id,
+        status,
+        attendance,
+        created_from,
+        created_before,
+        utm_source,
+    } = command;
+    let criteria = RegistrantCriteria {
+        webinar,
+        slot_id,
+        status,
+        attendance,
+        created_from,
+        created_before,
+        utm_source,
+        cursor: None,
+        limit: None,
+    };
+    let filter = criteria.filter().map_err(|errors| {
+        let named: Vec<String> = errors
+            .errors()
+            .iter()
+            .map(|error| format!("--{}: {}", error.field.replace('_', "-"), error.message))
+            .collect();
+        anyhow::anyhow!("{}", named.join("; "))
+    })?;
+    let progress = if std::io::stderr().is_terminal() {
+        let total = turnout.store().count_registrants(&filter).await?;
+        let bar = indicatif::ProgressBar::new(u64::try_from(total).unwrap_or_default());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} registrations ({per_sec}, {eta} left)")
+                .expect("a valid template"),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout());
+    out.write_all(&csv_header())?;
+    let mut pages = std::pin::pin!(turnout.registrant_pages(filter));
+    let mut written = 0u64;
+    while let Some(page) = pages.try_next().await? {
+        out.write_all(&csv_rows(&page))?;
+        written += page.len() as u64;
+        progress.set_position(written);
+    }
+    out.flush()?;
+    progress.finish_and_clear();
+    tracing::info!(registrations = written, "exported");
+    Ok(())
 }
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
@@ -352,9 +454,13 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
+/// Logs go to stderr, so that what a command prints on stdout (a token, a
+/// CSV export) is that and nothing else.
 fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).init(),

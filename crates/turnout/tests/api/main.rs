@@ -25,6 +25,7 @@ mod migrations;
 mod operations;
 mod outbox;
 mod pages;
+mod registrants;
 mod registrations;
 mod resumes;
 mod schema;

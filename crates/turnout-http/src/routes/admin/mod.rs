@@ -4,6 +4,7 @@
 pub mod articles;
 pub mod callbacks;
 pub mod outbox;
+pub mod registrants;
 pub mod tokens;
 pub mod webhooks;
 pub mod webinars;
@@ -37,6 +38,8 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .routes(routes!(articles::unpublish_article))
                 .layer(DefaultBodyLimit::max(crate::MAX_ARTICLE_BODY)),
         )
+        .routes(routes!(registrants::list_registrants))
+        .routes(routes!(registrants::export_registrants))
         .routes(routes!(outbox::list_events))
         .routes(routes!(outbox::list_outbox))
         .routes(routes!(outbox::retry_delivery))
