@@ -10,6 +10,7 @@
 //! is no longer true. Each answers with the store's typed error, which the
 //! caller maps to its own shape (a problem, a page, a message on stderr).
 
+pub mod attendance;
 mod callbacks;
 mod catalogue;
 mod content;

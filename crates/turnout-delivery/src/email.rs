@@ -103,6 +103,8 @@ impl Mailer {
             Some(EventType::ConsultationAssigned) => self.consultation_letter(store, delivery).await,
             Some(
                 EventType::LeadCreated
+                | EventType::RegistrationAttended
+                | EventType::RegistrationNoShow
                 | EventType::ConsultationRequested
                 | EventType::ConsultationUpdated
                 | EventType::ResumeUploaded,

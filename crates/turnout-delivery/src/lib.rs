@@ -39,6 +39,12 @@ pub use webhook::WebhookSender;
 /// that SQLite's one writer is not held from registrations for long.
 const ROUTE_BATCH: i64 = 64;
 
+/// Registrations settled per store call, for the same reason.
+const SETTLE_BATCH: i64 = 256;
+
+/// How often ended slots are looked at for registrations to settle.
+const SETTLE_EVERY: SignedDuration = SignedDuration::from_mins(1);
+
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
     /// Deliveries claimed per pass.
@@ -64,6 +70,10 @@ pub struct WorkerSettings {
     /// all kinds together; 0 for no cap. Turnout cannot be used to flood a
     /// third party, whatever is asked of the API.
     pub messages_per_recipient_per_day: u32,
+    /// How long after a slot ends its unsettled registrations are judged
+    /// attended or no-show from their join-link openings, leaving admins
+    /// time to mark them from the meeting platform's report first.
+    pub attendance_grace: SignedDuration,
 }
 
 impl Default for WorkerSettings {
@@ -81,6 +91,7 @@ impl Default for WorkerSettings {
             poll: Duration::from_secs(5),
             reminders: vec![SignedDuration::from_hours(24), SignedDuration::from_hours(1)],
             messages_per_recipient_per_day: 10,
+            attendance_grace: SignedDuration::from_mins(30),
         }
     }
 }
@@ -165,6 +176,8 @@ pub struct Worker {
     policy: Policy,
     /// The last UTC day whose older allowances were pruned.
     pruned: std::sync::Mutex<Option<jiff::civil::Date>>,
+    /// When ended slots were last settled.
+    settled: std::sync::Mutex<Option<Timestamp>>,
 }
 
 impl Worker {
@@ -184,6 +197,7 @@ impl Worker {
             settings,
             policy,
             pruned: std::sync::Mutex::new(None),
+            settled: std::sync::Mutex::new(None),
         }
     }
 
@@ -192,6 +206,7 @@ impl Worker {
     #[tracing::instrument(name = "outbox_pass", skip_all, fields(%now, routed, attempted))]
     pub async fn run_once(&self, now: Timestamp) -> Result<Pass, StoreError> {
         let mut pass = Pass::default();
+        self.settle_attendance(now).await?;
         loop {
             let routed = self
                 .store
@@ -230,6 +245,27 @@ impl Worker {
             }
         }
         Ok(pass)
+    }
+
+    /// At most once a minute, settles the registrations of slots that ended
+    /// more than the grace period ago: attended when they opened their join
+    /// link inside the window, no-show otherwise. Their events are routed in
+    /// the same pass.
+    async fn settle_attendance(&self, now: Timestamp) -> Result<(), StoreError> {
+        let last = *self.settled.lock().expect("not poisoned");
+        if last.is_some_and(|last| last <= now && now.duration_since(last) < SETTLE_EVERY) {
+            return Ok(());
+        }
+        let ended_by = now.checked_sub(self.settings.attendance_grace).unwrap_or(now);
+        loop {
+            let settled = self.store.settle_attendance(ended_by, SETTLE_BATCH, now).await?;
+            metrics::counter!("turnout_attendance_settled_total").increment(settled as u64);
+            if settled < SETTLE_BATCH as usize {
+                break;
+            }
+        }
+        *self.settled.lock().expect("not poisoned") = Some(now);
+        Ok(())
     }
 
     /// Once a day, forgets the message counts of days before yesterday:

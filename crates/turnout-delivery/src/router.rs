@@ -78,7 +78,9 @@ impl FunnelRouter {
                 email(DeliveryKind::Assignment, "advisor"),
             ],
             // For webhooks only.
-            EventType::LeadCreated
+            EventType::RegistrationAttended
+            | EventType::RegistrationNoShow
+            | EventType::LeadCreated
             | EventType::ConsultationRequested
             | EventType::ConsultationUpdated
             | EventType::ResumeUploaded => Vec::new(),

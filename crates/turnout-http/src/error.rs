@@ -40,6 +40,7 @@ pub enum ProblemType {
     WindowFull,
     AdvisorFull,
     RegistrationNotConfirmed,
+    SlotNotStarted,
     NotRetryable,
     RateLimited,
     Unavailable,
@@ -48,7 +49,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 28] = [
+    pub const ALL: [ProblemType; 29] = [
         ProblemType::Validation,
         ProblemType::BotSuspected,
         ProblemType::MalformedRequest,
@@ -72,6 +73,7 @@ impl ProblemType {
         ProblemType::WindowFull,
         ProblemType::AdvisorFull,
         ProblemType::RegistrationNotConfirmed,
+        ProblemType::SlotNotStarted,
         ProblemType::NotRetryable,
         ProblemType::RateLimited,
         ProblemType::Unavailable,
@@ -104,6 +106,7 @@ impl ProblemType {
             ProblemType::WindowFull => "window-full",
             ProblemType::AdvisorFull => "advisor-full",
             ProblemType::RegistrationNotConfirmed => "registration-not-confirmed",
+            ProblemType::SlotNotStarted => "slot-not-started",
             ProblemType::NotRetryable => "not-retryable",
             ProblemType::RateLimited => "rate-limited",
             ProblemType::Unavailable => "unavailable",
@@ -139,6 +142,7 @@ impl ProblemType {
             | ProblemType::WindowFull
             | ProblemType::AdvisorFull
             | ProblemType::RegistrationNotConfirmed
+            | ProblemType::SlotNotStarted
             | ProblemType::NotRetryable => "The request conflicts with the current state",
             ProblemType::RateLimited => "Too many requests; try again later",
             ProblemType::Unavailable => "The service is temporarily unavailable",

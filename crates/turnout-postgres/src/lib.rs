@@ -3,6 +3,7 @@
 //! than cores mostly add contention.
 
 mod articles;
+mod attendance;
 mod batch;
 mod outbox;
 mod registrants;
@@ -37,6 +38,7 @@ use turnout_store::{
     WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
 use turnout_store::{Article, ArticleChanges, ArticleError, ArticleFilter, NewArticle};
+use turnout_store::{AttendanceError, AttendanceMarked, AttendanceMarking, SlotAttendance};
 use turnout_store::{
     ClaimedDelivery, ConsultationContact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventFilter,
     EventRecord, RegistrationContact, Router, WebhookChanges, WebhookEndpoint,
@@ -75,6 +77,7 @@ const MIGRATIONS: &[EmbeddedMigration] = migrations![
     (13, "tokens", "0013_tokens.sql"),
     (14, "register set", "0014_register_set.sql"),
     (15, "meeting links", "0015_meeting_links.sql"),
+    (16, "attendance", "0016_attendance.sql"),
 ];
 
 /// Connections per instance; see PERFORMANCE.md for why it is small.
@@ -1468,6 +1471,22 @@ impl Store for PostgresStore {
 
     async fn count_registrants(&self, filter: &RegistrantFilter) -> Result<i64, StoreError> {
         registrants::count_registrants(&self.pool, filter).await
+    }
+
+    async fn mark_attendance(
+        &self,
+        marking: &AttendanceMarking,
+        now: Timestamp,
+    ) -> Result<AttendanceMarked, AttendanceError> {
+        attendance::mark_attendance(&self.pool, marking, now).await
+    }
+
+    async fn settle_attendance(&self, ended_by: Timestamp, limit: i64, now: Timestamp) -> Result<usize, StoreError> {
+        attendance::settle_attendance(&self.pool, ended_by, limit, now).await
+    }
+
+    async fn attendance_counts(&self, webinar_id: i64) -> Result<Vec<SlotAttendance>, StoreError> {
+        attendance::attendance_counts(&self.pool, webinar_id).await
     }
 
     async fn revoke_api_token(&self, id: i64, now: Timestamp) -> Result<ApiToken, StoreError> {

@@ -3,6 +3,7 @@
 //! through one writer thread that group-commits (see [`writer`]).
 
 mod articles;
+mod attendance;
 mod db;
 mod outbox;
 mod registrants;
@@ -38,6 +39,7 @@ use turnout_store::{
     StoreError, Webinar, WebinarChanges, WebinarError, WebinarListing, WebinarRef, sql,
 };
 use turnout_store::{Article, ArticleChanges, ArticleError, ArticleFilter, NewArticle};
+use turnout_store::{AttendanceError, AttendanceMarked, AttendanceMarking, SlotAttendance};
 use turnout_store::{
     ClaimedDelivery, ConsultationContact, Delivery, DeliveryBacklog, DeliveryFilter, DeliveryOutcome, EventFilter,
     EventRecord, RegistrationContact, Router, WebhookChanges, WebhookEndpoint,
@@ -62,6 +64,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_recipient_allowances.sql"),
     include_str!("../migrations/0011_tokens.sql"),
     include_str!("../migrations/0012_meeting_links.sql"),
+    include_str!("../migrations/0013_attendance.sql"),
 ];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
@@ -1568,6 +1571,29 @@ impl Store for SqliteStore {
         let filter = filter.clone();
         self.readers
             .read(move |connection| registrants::count_registrants(connection, &filter))
+            .await
+    }
+
+    async fn mark_attendance(
+        &self,
+        marking: &AttendanceMarking,
+        now: Timestamp,
+    ) -> Result<AttendanceMarked, AttendanceError> {
+        let marking = marking.clone();
+        self.writer
+            .write(move |connection| attendance::mark_attendance(connection, &marking, now))
+            .await
+    }
+
+    async fn settle_attendance(&self, ended_by: Timestamp, limit: i64, now: Timestamp) -> Result<usize, StoreError> {
+        self.writer
+            .write(move |connection| attendance::settle_attendance(connection, ended_by, limit, now))
+            .await
+    }
+
+    async fn attendance_counts(&self, webinar_id: i64) -> Result<Vec<SlotAttendance>, StoreError> {
+        self.readers
+            .read(move |connection| attendance::attendance_counts(connection, webinar_id))
             .await
     }
 

@@ -245,3 +245,14 @@ mod tests {
         assert!(StoreError::unique(UniqueKey::ConsultationLead).is_unique_violation());
     }
 }
+
+#[derive(Debug, Error)]
+pub enum AttendanceError {
+    #[error("no such slot")]
+    SlotNotFound,
+    /// Attendance is marked from the slot's start on.
+    #[error("the slot has not started")]
+    NotStarted,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

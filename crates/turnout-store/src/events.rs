@@ -22,6 +22,10 @@ pub enum EventType {
     /// Someone asked for a seat that the address already holds: the owner
     /// gets their manage link by email. Internal: webhooks cannot subscribe.
     RegistrationManageLinkRequested,
+    /// Settled after the slot: the registrant was there.
+    RegistrationAttended,
+    /// Settled after the slot: the registrant was not there.
+    RegistrationNoShow,
     ConsultationRequested,
     ConsultationAssigned,
     ConsultationUpdated,
@@ -29,12 +33,14 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 9] = [
+    pub const ALL: [EventType; 11] = [
         EventType::LeadCreated,
         EventType::RegistrationConfirmed,
         EventType::RegistrationCancelled,
         EventType::RegistrationRescheduled,
         EventType::RegistrationManageLinkRequested,
+        EventType::RegistrationAttended,
+        EventType::RegistrationNoShow,
         EventType::ConsultationRequested,
         EventType::ConsultationAssigned,
         EventType::ConsultationUpdated,
@@ -48,6 +54,8 @@ impl EventType {
             EventType::RegistrationCancelled => "registration.cancelled",
             EventType::RegistrationRescheduled => "registration.rescheduled",
             EventType::RegistrationManageLinkRequested => "registration.manage_link_requested",
+            EventType::RegistrationAttended => "registration.attended",
+            EventType::RegistrationNoShow => "registration.no_show",
             EventType::ConsultationRequested => "consultation.requested",
             EventType::ConsultationAssigned => "consultation.assigned",
             EventType::ConsultationUpdated => "consultation.updated",
@@ -68,7 +76,9 @@ impl EventType {
             EventType::RegistrationConfirmed
             | EventType::RegistrationCancelled
             | EventType::RegistrationRescheduled
-            | EventType::RegistrationManageLinkRequested => "RegistrationChanged",
+            | EventType::RegistrationManageLinkRequested
+            | EventType::RegistrationAttended
+            | EventType::RegistrationNoShow => "RegistrationChanged",
             EventType::ConsultationRequested | EventType::ConsultationAssigned => "ConsultationChanged",
             EventType::ConsultationUpdated => "ConsultationUpdated",
             EventType::ResumeUploaded => "ResumeUploaded",
@@ -82,11 +92,13 @@ impl EventType {
 }
 
 /// Every event type webhook endpoints may subscribe to.
-pub const EVENT_TYPES: [&str; 8] = [
+pub const EVENT_TYPES: [&str; 10] = [
     EventType::LeadCreated.as_str(),
     EventType::RegistrationConfirmed.as_str(),
     EventType::RegistrationCancelled.as_str(),
     EventType::RegistrationRescheduled.as_str(),
+    EventType::RegistrationAttended.as_str(),
+    EventType::RegistrationNoShow.as_str(),
     EventType::ConsultationRequested.as_str(),
     EventType::ConsultationAssigned.as_str(),
     EventType::ConsultationUpdated.as_str(),
@@ -121,8 +133,9 @@ pub struct LeadCreated {
     pub sms_consent: bool,
 }
 
-/// `registration.confirmed`, `.cancelled`, `.rescheduled` and the internal
-/// manage-link request: the registration as it stood.
+/// `registration.confirmed`, `.cancelled`, `.rescheduled`, `.attended`,
+/// `.no_show` and the internal manage-link request: the registration as it
+/// stood.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RegistrationChanged {
     pub registration_id: Uuid,

@@ -21,8 +21,8 @@ use turnout_domain::{ConsultationStatus, LinkKey, NewLead, Slug, TokenHash};
 use uuid::Uuid;
 
 pub use error::{
-    AdvisorError, ArticleError, Constraint, ConsultationError, LeadError, ReassignError, RegistrationError, SlotError,
-    StoreError, UniqueKey, WebinarError,
+    AdvisorError, ArticleError, AttendanceError, Constraint, ConsultationError, LeadError, ReassignError,
+    RegistrationError, SlotError, StoreError, UniqueKey, WebinarError,
 };
 pub use model::*;
 
@@ -254,6 +254,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many registrations `filter` selects, its cursor and limit aside.
     async fn count_registrants(&self, filter: &RegistrantFilter) -> Result<i64, StoreError>;
+
+    /// Sets the attendance a marking gives for its slot, in one
+    /// transaction, each change with its `registration.attended` or
+    /// `.no_show` event. A cancelled registration is never marked; one
+    /// already so is left as it is.
+    async fn mark_attendance(
+        &self,
+        marking: &AttendanceMarking,
+        now: Timestamp,
+    ) -> Result<AttendanceMarked, AttendanceError>;
+
+    /// Settles up to `limit` confirmed registrations of slots that ended at
+    /// or before `ended_by`: attended when they opened their join link in
+    /// the window, no-show otherwise, each with its event. Returns how many.
+    async fn settle_attendance(&self, ended_by: Timestamp, limit: i64, now: Timestamp) -> Result<usize, StoreError>;
+
+    /// Each slot of a webinar with its registrations by status, by start.
+    async fn attendance_counts(&self, webinar_id: i64) -> Result<Vec<SlotAttendance>, StoreError>;
 
     /// Stores a credential; an advisor's names an advisor who exists
     /// (`NotFound` otherwise).

@@ -872,3 +872,65 @@ pub struct Registrant {
     pub first_joined_at: Option<Timestamp>,
     pub last_joined_at: Option<Timestamp>,
 }
+
+/// Who settled a registration's attendance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttendanceSource {
+    /// Judged after the slot from the registrant's join-link openings.
+    JoinLink,
+    /// Marked by an admin.
+    Admin,
+    /// Read from a meeting platform's participants report.
+    Report,
+}
+
+impl AttendanceSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttendanceSource::JoinLink => "join_link",
+            AttendanceSource::Admin => "admin",
+            AttendanceSource::Report => "report",
+        }
+    }
+}
+
+/// Someone an attendance marking names: a registration, or the address a
+/// registration of the slot was made with.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Attendee {
+    Registration(Uuid),
+    /// Normalised (`Email::normalised`).
+    Email(String),
+}
+
+/// Attendance for one slot, as an admin or a report gives it.
+#[derive(Debug, Clone)]
+pub struct AttendanceMarking {
+    pub slot_id: i64,
+    pub attended: Vec<Attendee>,
+    pub no_show: Vec<Attendee>,
+    pub source: AttendanceSource,
+}
+
+/// What a marking changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AttendanceMarked {
+    /// Registrations whose status changed, each with its new one.
+    pub changed: Vec<(Uuid, RegistrationStatus)>,
+    /// Matched, and already so.
+    pub unchanged: Vec<Uuid>,
+    /// Named, but matching no registration of the slot that is not
+    /// cancelled.
+    pub unmatched: Vec<Attendee>,
+}
+
+/// One slot's registrations by status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotAttendance {
+    pub slot_id: i64,
+    pub starts_at: Timestamp,
+    pub confirmed: i64,
+    pub attended: i64,
+    pub no_show: i64,
+    pub cancelled: i64,
+}

@@ -619,6 +619,51 @@ pub const LIST_REGISTRANTS: &str = concat!(
 
 pub const COUNT_REGISTRANTS: &str = concat!("SELECT COUNT(*)", registrants_matching!());
 
+/// A registration of slot `$1` by its id `$2`.
+pub const FIND_ATTENDEE_BY_ID: &str = "SELECT r.id, r.status FROM registrations r WHERE r.slot_id = $1 AND r.id = $2";
+
+/// A registration of slot `$1` by the normalised address `$2`: the one
+/// that is not cancelled, when a person cancelled and registered again.
+pub const FIND_ATTENDEE_BY_EMAIL: &str = "SELECT r.id, r.status FROM registrations r \
+     JOIN persons p ON p.id = r.person_id WHERE r.slot_id = $1 AND p.email_normalised = $2 \
+     ORDER BY CASE WHEN r.status = 'cancelled' THEN 1 ELSE 0 END, r.id DESC LIMIT 1";
+
+/// Sets registration `$1`'s attendance to `$2` unless it is cancelled or
+/// already so; zero rows then.
+pub const MARK_ATTENDANCE: &str = "UPDATE registrations SET status = $2, attendance_source = $3, \
+     attendance_marked_at = $4, updated_at = $4 \
+     WHERE id = $1 AND status IN ('confirmed', 'attended', 'no_show') AND status <> $2";
+
+/// Registrations of slots that ended by `$1` still unsettled, `$3` at most,
+/// settled from their join-link openings. The outer `status = 'confirmed'`
+/// makes a second worker racing this one skip what the first settled.
+pub const SETTLE_ATTENDANCE_SQLITE: &str = "UPDATE registrations SET \
+     status = CASE WHEN EXISTS (SELECT 1 FROM registration_joins j WHERE j.registration_id = registrations.id) \
+     THEN 'attended' ELSE 'no_show' END, \
+     attendance_source = 'join_link', attendance_marked_at = $2, updated_at = $2 \
+     WHERE status = 'confirmed' AND id IN (SELECT r.id FROM registrations r \
+     JOIN slots s ON s.id = r.slot_id JOIN webinars w ON w.id = r.webinar_id \
+     WHERE r.status = 'confirmed' AND s.starts_at + w.duration_minutes * 60000000 <= $1 ORDER BY r.id LIMIT $3) \
+     RETURNING id";
+
+/// [`SETTLE_ATTENDANCE_SQLITE`] with PostgreSQL's interval arithmetic.
+pub const SETTLE_ATTENDANCE_POSTGRES: &str = "UPDATE registrations SET \
+     status = CASE WHEN EXISTS (SELECT 1 FROM registration_joins j WHERE j.registration_id = registrations.id) \
+     THEN 'attended' ELSE 'no_show' END, \
+     attendance_source = 'join_link', attendance_marked_at = $2, updated_at = $2 \
+     WHERE status = 'confirmed' AND id IN (SELECT r.id FROM registrations r \
+     JOIN slots s ON s.id = r.slot_id JOIN webinars w ON w.id = r.webinar_id \
+     WHERE r.status = 'confirmed' AND s.starts_at + w.duration_minutes * interval '1 minute' <= $1 \
+     ORDER BY r.id LIMIT $3) \
+     RETURNING id";
+
+/// Webinar `$1`'s slots with their registrations by status.
+pub const ATTENDANCE_COUNTS: &str = "SELECT s.id, s.starts_at, \
+     COUNT(r.id) FILTER (WHERE r.status = 'confirmed'), COUNT(r.id) FILTER (WHERE r.status = 'attended'), \
+     COUNT(r.id) FILTER (WHERE r.status = 'no_show'), COUNT(r.id) FILTER (WHERE r.status = 'cancelled') \
+     FROM slots s LEFT JOIN registrations r ON r.slot_id = s.id WHERE s.webinar_id = $1 \
+     GROUP BY s.id, s.starts_at ORDER BY s.starts_at";
+
 /// Tables and columns, for the test that keeps both schemas alike.
 pub const SCHEMA_TABLES: &[&str] = &[
     "webinars",

@@ -31,6 +31,9 @@ pub struct Config {
     pub privacy_policy_version: String,
     /// How long before a slot starts its registrants' join links open it.
     pub join_opens_minutes: u32,
+    /// How long after a slot ends its unsettled registrations are judged
+    /// attended or no-show from their join-link openings.
+    pub attendance_grace_minutes: u32,
     /// Résumés go to this S3-compatible bucket when set; otherwise to
     /// `data_dir/uploads`.
     pub s3: S3Config,
@@ -324,6 +327,7 @@ impl Config {
             } else {
                 0
             },
+            attendance_grace: jiff::SignedDuration::from_mins(i64::from(self.attendance_grace_minutes)),
             ..WorkerSettings::default()
         }
     }
@@ -388,6 +392,7 @@ struct FileConfig {
     slot_cache_ttl_ms: Option<u64>,
     privacy_policy_version: Option<String>,
     join_opens_minutes: Option<u32>,
+    attendance_grace_minutes: Option<u32>,
     s3: Option<S3Config>,
     worker: Option<WorkerConfig>,
     webhooks: Option<WebhookConfig>,
@@ -415,6 +420,7 @@ impl Default for Config {
             slot_cache_ttl: Duration::from_secs(1),
             privacy_policy_version: "2026-11-01".into(),
             join_opens_minutes: 15,
+            attendance_grace_minutes: 30,
             s3: S3Config::default(),
             worker: WorkerConfig::default(),
             webhooks: WebhookConfig::default(),
@@ -486,6 +492,7 @@ impl Config {
             slot_cache_ttl_ms,
             privacy_policy_version,
             join_opens_minutes,
+            attendance_grace_minutes,
             s3,
             worker,
             webhooks,
@@ -549,6 +556,7 @@ impl Config {
         self.privacy_policy_version =
             privacy_policy_version.unwrap_or(std::mem::take(&mut self.privacy_policy_version));
         self.join_opens_minutes = join_opens_minutes.unwrap_or(self.join_opens_minutes);
+        self.attendance_grace_minutes = attendance_grace_minutes.unwrap_or(self.attendance_grace_minutes);
         Ok(())
     }
 
@@ -586,6 +594,11 @@ impl Config {
             self.join_opens_minutes = minutes
                 .parse()
                 .context("TURNOUT_JOIN_OPENS_MINUTES must be a whole number of minutes")?;
+        }
+        if let Some(minutes) = env.var("TURNOUT_ATTENDANCE_GRACE_MINUTES") {
+            self.attendance_grace_minutes = minutes
+                .parse()
+                .context("TURNOUT_ATTENDANCE_GRACE_MINUTES must be a whole number of minutes")?;
         }
         let s3 = &mut self.s3;
         for (name, slot) in [

@@ -15,6 +15,7 @@ mod api7_server_side_request_forgery;
 mod api8_security_misconfiguration;
 mod api9_improper_inventory_management;
 mod articles;
+mod attendance;
 mod cli;
 mod conformance;
 mod consultations;

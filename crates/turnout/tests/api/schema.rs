@@ -19,6 +19,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-sqlite/migrations/0010_recipient_allowances.sql"),
     include_str!("../../../turnout-sqlite/migrations/0011_tokens.sql"),
     include_str!("../../../turnout-sqlite/migrations/0012_meeting_links.sql"),
+    include_str!("../../../turnout-sqlite/migrations/0013_attendance.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0001_foundation.sql"),
@@ -34,6 +35,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0013_tokens.sql"),
     include_str!("../../../turnout-postgres/migrations/0014_register_set.sql"),
     include_str!("../../../turnout-postgres/migrations/0015_meeting_links.sql"),
+    include_str!("../../../turnout-postgres/migrations/0016_attendance.sql"),
 ];
 
 /// Applies one clause of an `ALTER TABLE` to its table's columns.

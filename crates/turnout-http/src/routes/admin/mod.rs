@@ -2,6 +2,7 @@
 //! except the articles, which an editor's also opens.
 
 pub mod articles;
+pub mod attendance;
 pub mod callbacks;
 pub mod outbox;
 pub mod registrants;
@@ -38,6 +39,12 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .routes(routes!(articles::unpublish_article))
                 .layer(DefaultBodyLimit::max(crate::MAX_ARTICLE_BODY)),
         )
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(attendance::mark_attendance))
+                .layer(DefaultBodyLimit::max(attendance::MAX_ATTENDANCE_BODY)),
+        )
+        .routes(routes!(attendance::webinar_attendance))
         .routes(routes!(registrants::list_registrants))
         .routes(routes!(registrants::export_registrants))
         .routes(routes!(outbox::list_events))
