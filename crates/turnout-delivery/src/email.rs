@@ -9,11 +9,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::{Value, json};
+use turnout_domain::RegistrationStatus;
 use turnout_domain::calendar::{Invite, Itip};
 use turnout_domain::labels::{day_label, local_label};
 use turnout_store::events::EventType;
@@ -98,13 +99,13 @@ impl Mailer {
                 EventType::RegistrationConfirmed
                 | EventType::RegistrationRescheduled
                 | EventType::RegistrationCancelled
-                | EventType::RegistrationManageLinkRequested,
+                | EventType::RegistrationManageLinkRequested
+                | EventType::RegistrationAttended
+                | EventType::RegistrationNoShow,
             ) => self.registration_letter(store, delivery, now, policy).await,
             Some(EventType::ConsultationAssigned) => self.consultation_letter(store, delivery).await,
             Some(
                 EventType::LeadCreated
-                | EventType::RegistrationAttended
-                | EventType::RegistrationNoShow
                 | EventType::ConsultationRequested
                 | EventType::ConsultationUpdated
                 | EventType::ResumeUploaded,
@@ -161,6 +162,20 @@ impl Mailer {
                     context,
                     invite: None,
                 });
+            }
+            kind @ (DeliveryKind::ThankYou | DeliveryKind::MissedYou) => {
+                return follow_up(store, delivery, &event, kind, now, policy)
+                    .await
+                    .map(|(template, replay_url)| {
+                        let mut context = context;
+                        context["replay_url"] = json!(replay_url);
+                        Letter {
+                            to,
+                            template,
+                            context,
+                            invite: None,
+                        }
+                    });
             }
             DeliveryKind::Confirmation => ("confirmation", false),
             DeliveryKind::Rescheduled => ("rescheduled", false),
@@ -257,6 +272,8 @@ impl Mailer {
             | DeliveryKind::Cancellation
             | DeliveryKind::ManageLink
             | DeliveryKind::Reminder(_)
+            | DeliveryKind::ThankYou
+            | DeliveryKind::MissedYou
             | DeliveryKind::Webhook => return Err(unknown()),
         };
         merge(&mut context, site);
@@ -315,6 +332,42 @@ impl Mailer {
             },
         }
     }
+}
+
+/// How often a follow-up waiting for its replay looks again.
+const REPLAY_CHECK: SignedDuration = SignedDuration::from_mins(15);
+
+/// A follow-up's template and the replay it carries, when it is still
+/// wanted: the registration is still attended (or a no-show) as the event
+/// said, and its slot's replay is set, or has been waited for long enough
+/// (`replay_wait` after the attendance was settled).
+async fn follow_up(
+    store: &dyn Store,
+    delivery: &ClaimedDelivery,
+    event: &RegistrationEvent,
+    kind: DeliveryKind,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<(&'static str, Option<String>), Attempt> {
+    let (template, wanted) = match kind {
+        DeliveryKind::ThankYou => ("thank-you", RegistrationStatus::Attended),
+        _ => ("missed-you", RegistrationStatus::NoShow),
+    };
+    let target = store
+        .join_target(event.registration_id)
+        .await
+        .map_err(|error| Attempt::Fail(error.to_string()))?
+        .ok_or_else(|| Attempt::Skip("the registration no longer exists".into()))?;
+    if target.registration.status != wanted || target.registration.slot.id != event.slot_id {
+        return Err(Attempt::Skip("the registration's attendance changed since".into()));
+    }
+    let replay = target.links.replay_url;
+    let deadline = delivery.event.created_at.checked_add(policy.replay_wait).unwrap_or(now);
+    if replay.is_none() && now < deadline {
+        let next = now.checked_add(REPLAY_CHECK).unwrap_or(deadline).min(deadline);
+        return Err(Attempt::Defer(next, "waiting for the replay".into()));
+    }
+    Ok((template, replay))
 }
 
 fn mailbox(name: &str, email: &str) -> Result<Mailbox, Attempt> {

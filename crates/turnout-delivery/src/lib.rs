@@ -74,6 +74,9 @@ pub struct WorkerSettings {
     /// attended or no-show from their join-link openings, leaving admins
     /// time to mark them from the meeting platform's report first.
     pub attendance_grace: SignedDuration,
+    /// How long after attendance is settled a follow-up waits for the
+    /// slot's replay to be set before it goes without one.
+    pub replay_wait: SignedDuration,
 }
 
 impl Default for WorkerSettings {
@@ -92,6 +95,7 @@ impl Default for WorkerSettings {
             reminders: vec![SignedDuration::from_hours(24), SignedDuration::from_hours(1)],
             messages_per_recipient_per_day: 10,
             attendance_grace: SignedDuration::from_mins(30),
+            replay_wait: SignedDuration::from_hours(48),
         }
     }
 }
@@ -119,6 +123,8 @@ pub struct Channels {
 pub(crate) struct Policy {
     per_day: u32,
     last_reminder: Option<SignedDuration>,
+    /// How long a follow-up waits for its slot's replay.
+    pub(crate) replay_wait: SignedDuration,
 }
 
 impl Policy {
@@ -164,6 +170,8 @@ pub(crate) enum Attempt {
     Sent,
     /// Not to be sent at all (a stale reminder, a deleted endpoint).
     Skip(String),
+    /// Not to be sent yet: looked at again at the instant given.
+    Defer(Timestamp, String),
     /// Failed; retried unless it was the last attempt.
     Fail(String),
 }
@@ -189,6 +197,7 @@ impl Worker {
         let policy = Policy {
             per_day: settings.messages_per_recipient_per_day,
             last_reminder: settings.reminders.iter().min().copied(),
+            replay_wait: settings.replay_wait,
         };
         Self {
             store,
@@ -311,6 +320,7 @@ impl Worker {
         match attempt {
             Attempt::Sent => DeliveryOutcome::Sent,
             Attempt::Skip(reason) => DeliveryOutcome::Skipped { reason },
+            Attempt::Defer(until, reason) => DeliveryOutcome::Deferred { until, reason },
             Attempt::Fail(error) => {
                 let retry_at = (delivery.attempt < self.settings.max_attempts)
                     .then(|| later(now, self.settings.backoff.delay(delivery.attempt)));
@@ -378,6 +388,7 @@ fn record_metrics(delivery: &ClaimedDelivery, outcome: &DeliveryOutcome, recorde
         DeliveryOutcome::Failed { retry_at: Some(_), .. } => "failed",
         DeliveryOutcome::Failed { retry_at: None, .. } => "dead",
         DeliveryOutcome::Skipped { .. } => "skipped",
+        DeliveryOutcome::Deferred { .. } => "deferred",
     };
     metrics::counter!(
         "turnout_deliveries_total",

@@ -8,6 +8,8 @@
 //! - `registration.manage_link_requested` (someone tried to register an
 //!   address that already holds a seat): the owner's manage link, by email
 //!   to the address registered, never to the caller;
+//! - `registration.attended` and `.no_show`: a follow-up by email, thanks
+//!   and the replay, or the replay and another time;
 //! - `consultation.assigned`: a confirmation to the visitor and a note to
 //!   the advisor;
 //! - every event: a webhook call to each endpoint that wants its type.
@@ -73,14 +75,14 @@ impl FunnelRouter {
             }
             EventType::RegistrationCancelled => vec![email(DeliveryKind::Cancellation, "visitor")],
             EventType::RegistrationManageLinkRequested => vec![email(DeliveryKind::ManageLink, "visitor")],
+            EventType::RegistrationAttended => vec![email(DeliveryKind::ThankYou, "visitor")],
+            EventType::RegistrationNoShow => vec![email(DeliveryKind::MissedYou, "visitor")],
             EventType::ConsultationAssigned => vec![
                 email(DeliveryKind::Consultation, "visitor"),
                 email(DeliveryKind::Assignment, "advisor"),
             ],
             // For webhooks only.
-            EventType::RegistrationAttended
-            | EventType::RegistrationNoShow
-            | EventType::LeadCreated
+            EventType::LeadCreated
             | EventType::ConsultationRequested
             | EventType::ConsultationUpdated
             | EventType::ResumeUploaded => Vec::new(),

@@ -36,6 +36,10 @@ const DEFAULTS: &[(&str, &str)] = &[
     ),
     ("assignment.txt", include_str!("../templates/email/assignment.txt")),
     ("assignment.html", include_str!("../templates/email/assignment.html")),
+    ("thank-you.txt", include_str!("../templates/email/thank-you.txt")),
+    ("thank-you.html", include_str!("../templates/email/thank-you.html")),
+    ("missed-you.txt", include_str!("../templates/email/missed-you.txt")),
+    ("missed-you.html", include_str!("../templates/email/missed-you.html")),
     ("sms-reminder.txt", include_str!("../templates/sms/reminder.txt")),
 ];
 

@@ -58,6 +58,16 @@ string_enum! {
     }
 }
 
+impl RegistrationStatus {
+    /// Whether a registration in this status may move to another slot: a
+    /// confirmed one, and a no-show, who is offered another time to come
+    /// back (the move makes them confirmed again). `sql::MOVE_REGISTRATION`
+    /// says the same in its `WHERE`.
+    pub fn may_move(self) -> bool {
+        matches!(self, RegistrationStatus::Confirmed | RegistrationStatus::NoShow)
+    }
+}
+
 /// A presenter of a webinar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Host {

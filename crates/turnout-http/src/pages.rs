@@ -502,8 +502,8 @@ async fn manage_page(
         Err(error) => return ApiError::from(error).into_response(),
     };
     let zone = &registration.time_zone;
-    let slots = match registration.status {
-        RegistrationStatus::Confirmed => match state.store.list_slots(registration.webinar.id, now()).await {
+    let slots = if registration.status.may_move() {
+        match state.store.list_slots(registration.webinar.id, now()).await {
             Ok(slots) => slots
                 .into_iter()
                 .filter(|slot| slot.id != registration.slot.id && slot.status == turnout_domain::SlotStatus::Open)
@@ -516,8 +516,9 @@ async fn manage_page(
                 })
                 .collect(),
             Err(error) => return ApiError::from(error).into_response(),
-        },
-        _ => Vec::new(),
+        }
+    } else {
+        Vec::new()
     };
     let token = query.token.unwrap_or_default();
     let notice = match query.done.as_deref() {
@@ -554,6 +555,7 @@ async fn manage_page(
             "time_zone": zone.name(),
             "status_label": status_label,
             "confirmed": registration.status == RegistrationStatus::Confirmed,
+            "missed": registration.status == RegistrationStatus::NoShow,
             "calendar_url": funnel::calendar_url(&state.settings, registration.id),
             "join_url": funnel::join_url(&state.settings, registration.id),
             "joinable": joinable,

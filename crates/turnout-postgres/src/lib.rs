@@ -925,7 +925,7 @@ impl Store for PostgresStore {
         let current = registration_by_key(&mut tx, key)
             .await?
             .ok_or(RegistrationError::NotFound)?;
-        if current.status != RegistrationStatus::Confirmed {
+        if !current.status.may_move() {
             return Err(RegistrationError::NotConfirmed(current.status));
         }
         let target = find_slot(&mut tx, slot_id)

@@ -217,6 +217,7 @@ pub(crate) async fn finish_deliveries(
         .bind(columns.iter().map(|c| ts(c.next_attempt_at)).collect::<Vec<_>>())
         .bind(columns.iter().map(|c| c.last_error).collect::<Vec<_>>())
         .bind(columns.iter().map(|c| c.sent_at.map(ts)).collect::<Vec<_>>())
+        .bind(columns.iter().map(|c| c.attempts_returned).collect::<Vec<_>>())
         .fetch_all(&mut *tx)
         .await?;
     let recorded: Vec<bool> = finished
@@ -254,7 +255,7 @@ async fn count_for_endpoint(
                 .execute(connection)
                 .await?;
         }
-        DeliveryOutcome::Skipped { .. } => {}
+        DeliveryOutcome::Skipped { .. } | DeliveryOutcome::Deferred { .. } => {}
     }
     Ok(())
 }

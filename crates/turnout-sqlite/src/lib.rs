@@ -497,7 +497,7 @@ fn reschedule(
     now: Timestamp,
 ) -> Result<Registration, RegistrationError> {
     let current = registration_by_key(connection, key)?.ok_or(RegistrationError::NotFound)?;
-    if current.status != RegistrationStatus::Confirmed {
+    if !current.status.may_move() {
         return Err(RegistrationError::NotConfirmed(current.status));
     }
     let target = find_slot(connection, slot_id)?.ok_or(RegistrationError::SlotNotFound)?;

@@ -168,13 +168,14 @@ pub(crate) fn finish_deliveries(
     let mut recorded = Vec::with_capacity(finished.len());
     for (delivery, outcome) in finished {
         let columns = outcome.columns(now);
-        let params: [&dyn ToSql; 6] = [
+        let params: [&dyn ToSql; 7] = [
             &delivery.id,
             &delivery.claim,
             &columns.status,
             &micros(columns.next_attempt_at),
             &columns.last_error,
             &columns.sent_at.map(micros),
+            &columns.attempts_returned,
         ];
         recorded.push(execute(connection, sql::FINISH_DELIVERY, &params)? == 1);
     }
@@ -202,7 +203,7 @@ fn count_for_endpoint(
             let params: [&dyn ToSql; 4] = [&id, &disable_after, &reason, &micros(now)];
             execute(connection, sql::ENDPOINT_FAILED, &params)?;
         }
-        DeliveryOutcome::Skipped { .. } => {}
+        DeliveryOutcome::Skipped { .. } | DeliveryOutcome::Deferred { .. } => {}
     }
     Ok(())
 }

@@ -478,6 +478,10 @@ pub enum DeliveryKind {
     Assignment,
     /// A reminder this long before the slot starts: `reminder-24h`, `reminder-90m`.
     Reminder(jiff::SignedDuration),
+    /// After the slot, to an attendee: thanks, and the replay.
+    ThankYou,
+    /// After the slot, to a no-show: the replay, and another time.
+    MissedYou,
     Webhook,
 }
 
@@ -491,6 +495,8 @@ impl DeliveryKind {
             DeliveryKind::ManageLink => Cow::Borrowed("manage-link"),
             DeliveryKind::Consultation => Cow::Borrowed("consultation"),
             DeliveryKind::Assignment => Cow::Borrowed("assignment"),
+            DeliveryKind::ThankYou => Cow::Borrowed("thank-you"),
+            DeliveryKind::MissedYou => Cow::Borrowed("missed-you"),
             DeliveryKind::Webhook => Cow::Borrowed("webhook"),
             DeliveryKind::Reminder(offset) => {
                 let minutes = offset.as_mins();
@@ -512,6 +518,8 @@ impl DeliveryKind {
             "manage-link" => DeliveryKind::ManageLink,
             "consultation" => DeliveryKind::Consultation,
             "assignment" => DeliveryKind::Assignment,
+            "thank-you" => DeliveryKind::ThankYou,
+            "missed-you" => DeliveryKind::MissedYou,
             "webhook" => DeliveryKind::Webhook,
             other => {
                 let amount = other.strip_prefix("reminder-")?;
@@ -586,6 +594,12 @@ pub enum DeliveryOutcome {
     Skipped {
         reason: String,
     },
+    /// Not to be sent yet (a follow-up waiting for its replay): pending
+    /// again until `until`, the claim not counted as an attempt.
+    Deferred {
+        until: Timestamp,
+        reason: String,
+    },
 }
 
 /// What an outcome writes to the ledger, recorded at `now`.
@@ -595,6 +609,8 @@ pub struct OutcomeColumns<'a> {
     pub next_attempt_at: Timestamp,
     pub last_error: Option<&'a str>,
     pub sent_at: Option<Timestamp>,
+    /// 1 when the claim is given back uncounted (a deferral), else 0.
+    pub attempts_returned: i64,
 }
 
 impl DeliveryOutcome {
@@ -607,12 +623,14 @@ impl DeliveryOutcome {
             } => ("failed", *at, Some(error.as_str()), None),
             DeliveryOutcome::Failed { error, retry_at: None } => ("dead", now, Some(error.as_str()), None),
             DeliveryOutcome::Skipped { reason } => ("skipped", now, Some(reason.as_str()), None),
+            DeliveryOutcome::Deferred { until, reason } => ("pending", *until, Some(reason.as_str()), None),
         };
         OutcomeColumns {
             status,
             next_attempt_at,
             last_error,
             sent_at,
+            attempts_returned: i64::from(matches!(self, DeliveryOutcome::Deferred { .. })),
         }
     }
 }

@@ -169,8 +169,11 @@ pub const CANCEL_REGISTRATION: &str = "UPDATE registrations SET status = 'cancel
 
 /// Moves a registration from the slot it was read in (`$2`) to `$3`: a
 /// compare-and-set, so two concurrent moves cannot both release the old seat.
+/// A no-show moved to a new time is confirmed again, unsettled
+/// (`RegistrationStatus::may_move`).
 pub const MOVE_REGISTRATION: &str = "UPDATE registrations SET slot_id = $3, updated_at = $4, \
-     sequence = sequence + 1 WHERE id = $1 AND slot_id = $2 AND status = 'confirmed'";
+     sequence = sequence + 1, status = 'confirmed', attendance_source = NULL, attendance_marked_at = NULL \
+     WHERE id = $1 AND slot_id = $2 AND status IN ('confirmed', 'no_show')";
 
 macro_rules! api_token_columns {
     () => {
@@ -416,14 +419,14 @@ pub const CLAIMED_DELIVERIES: &str = concat!(claimed_delivery!(), " WHERE d.id =
 /// Records an outcome (`$3` status, `$4` next attempt, `$5` error, `$6`
 /// sent at) if the delivery is still on the claim numbered `$2`.
 pub const FINISH_DELIVERY: &str = "UPDATE deliveries SET status = $3, next_attempt_at = $4, last_error = $5, \
-     sent_at = $6 WHERE id = $1 AND claims = $2 AND status = 'sending'";
+     sent_at = $6, attempts = attempts - $7 WHERE id = $1 AND claims = $2 AND status = 'sending'";
 
 /// Many outcomes in one statement (PostgreSQL arrays); returns the ids
 /// whose claim still held.
 pub const FINISH_DELIVERIES: &str = "UPDATE deliveries d SET status = u.status, next_attempt_at = u.next, \
-     last_error = u.error, sent_at = u.sent \
-     FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::timestamptz[]) \
-     AS u (id, claim, status, next, error, sent) \
+     last_error = u.error, sent_at = u.sent, attempts = d.attempts - u.returned \
+     FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::timestamptz[], \
+     $7::bigint[]) AS u (id, claim, status, next, error, sent, returned) \
      WHERE d.id = u.id AND d.claims = u.claim AND d.status = 'sending' RETURNING d.id";
 
 pub const ENDPOINT_SUCCEEDED: &str =

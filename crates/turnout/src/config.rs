@@ -34,6 +34,9 @@ pub struct Config {
     /// How long after a slot ends its unsettled registrations are judged
     /// attended or no-show from their join-link openings.
     pub attendance_grace_minutes: u32,
+    /// How long after a slot's attendance is settled its follow-up emails
+    /// wait for a replay address before going without one.
+    pub replay_wait_hours: u32,
     /// Résumés go to this S3-compatible bucket when set; otherwise to
     /// `data_dir/uploads`.
     pub s3: S3Config,
@@ -328,6 +331,7 @@ impl Config {
                 0
             },
             attendance_grace: jiff::SignedDuration::from_mins(i64::from(self.attendance_grace_minutes)),
+            replay_wait: jiff::SignedDuration::from_hours(i64::from(self.replay_wait_hours)),
             ..WorkerSettings::default()
         }
     }
@@ -393,6 +397,7 @@ struct FileConfig {
     privacy_policy_version: Option<String>,
     join_opens_minutes: Option<u32>,
     attendance_grace_minutes: Option<u32>,
+    replay_wait_hours: Option<u32>,
     s3: Option<S3Config>,
     worker: Option<WorkerConfig>,
     webhooks: Option<WebhookConfig>,
@@ -421,6 +426,7 @@ impl Default for Config {
             privacy_policy_version: "2026-11-01".into(),
             join_opens_minutes: 15,
             attendance_grace_minutes: 30,
+            replay_wait_hours: 48,
             s3: S3Config::default(),
             worker: WorkerConfig::default(),
             webhooks: WebhookConfig::default(),
@@ -493,6 +499,7 @@ impl Config {
             privacy_policy_version,
             join_opens_minutes,
             attendance_grace_minutes,
+            replay_wait_hours,
             s3,
             worker,
             webhooks,
@@ -557,6 +564,7 @@ impl Config {
             privacy_policy_version.unwrap_or(std::mem::take(&mut self.privacy_policy_version));
         self.join_opens_minutes = join_opens_minutes.unwrap_or(self.join_opens_minutes);
         self.attendance_grace_minutes = attendance_grace_minutes.unwrap_or(self.attendance_grace_minutes);
+        self.replay_wait_hours = replay_wait_hours.unwrap_or(self.replay_wait_hours);
         Ok(())
     }
 
@@ -599,6 +607,11 @@ impl Config {
             self.attendance_grace_minutes = minutes
                 .parse()
                 .context("TURNOUT_ATTENDANCE_GRACE_MINUTES must be a whole number of minutes")?;
+        }
+        if let Some(hours) = env.var("TURNOUT_REPLAY_WAIT_HOURS") {
+            self.replay_wait_hours = hours
+                .parse()
+                .context("TURNOUT_REPLAY_WAIT_HOURS must be a whole number of hours")?;
         }
         let s3 = &mut self.s3;
         for (name, slot) in [

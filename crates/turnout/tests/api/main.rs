@@ -20,6 +20,7 @@ mod cli;
 mod conformance;
 mod consultations;
 mod emails;
+mod followups;
 mod join;
 mod leads;
 mod migrations;
