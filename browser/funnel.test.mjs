@@ -242,3 +242,32 @@ test("the article page's JSON-LD parses and describes the article and its FAQ", 
   await shot(page, "article-json-ld");
   await page.context().close();
 });
+
+test("inside the join window the manage page leads with Join the webinar now", async () => {
+  const meeting = "https://meet.example.com/ml-careers-live";
+  const startsAt = new Date(Date.now() + 5 * 60_000);
+  startsAt.setUTCSeconds(0, 0);
+  const created = await api(turnout.base, "POST", `/api/v1/admin/webinars/${WEBINAR}/slots`,
+    { capacity: 20, starts_at: startsAt.toISOString().replace(".000Z", "Z") }, ADMIN_TOKEN);
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const slotId = created.body.slot_id;
+  const linked = await api(turnout.base, "PATCH", `/api/v1/admin/slots/${slotId}`, { join_url: meeting }, ADMIN_TOKEN);
+  assert.equal(linked.status, 200, JSON.stringify(linked.body));
+  const registered = await api(turnout.base, "POST", "/api/v1/registrations", {
+    slot_id: slotId, webinar: WEBINAR, name: "Kiran Rao", email: "kiran.browser@example.com",
+    phone: "+91 98765 43215", time_zone: "Asia/Kolkata", consent: { privacy_policy: true },
+  });
+  assert.equal(registered.status, 201, JSON.stringify(registered.body));
+  const { registration_id: id, manage_token: token, join_link: joinLink } = registered.body;
+
+  const page = await phone();
+  await page.goto(`${turnout.base}/registrations/${id}?token=${token}`);
+  const join = page.getByRole("link", { name: "Join the webinar now" });
+  await join.waitFor();
+  assert.equal(await join.getAttribute("href"), joinLink);
+  await shot(page, "manage-3-join-now");
+  const opened = await fetch(joinLink, { redirect: "manual" });
+  assert.equal(opened.status, 302);
+  assert.equal(opened.headers.get("location"), meeting, "the personal link leads to the meeting");
+  await page.context().close();
+});

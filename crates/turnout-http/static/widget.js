@@ -509,6 +509,10 @@
     var ics = registration.calendar.ics;
     this.step("Registration completed", [
       el("p", {}, [el("strong", { text: registration.label }), " — your webinar slot"]),
+      el("p", { class: "join" }, [
+        el("a", { class: "button", href: registration.join_link, text: "Your join link" }),
+        " Keep it: it opens the webinar shortly before the start, and the replay afterwards.",
+      ]),
       el("p", {}, [
         el("strong", { text: consultation.window.day_label + ", " + consultation.window.label }),
         " — our program advisor will call you at this time",
@@ -519,10 +523,6 @@
         el("a", { href: registration.calendar.outlook, target: "_blank", rel: "noopener", text: "Add to Outlook" }),
         " · ",
         el("a", { href: ics, text: "Download the invitation (.ics)" }),
-      ]),
-      el("p", { class: "join" }, [
-        el("a", { class: "button", href: registration.join_link, text: "Your join link" }),
-        " Keep it: it opens the webinar shortly before the start, and the replay afterwards.",
       ]),
       el("p", { class: "meta", text: "A confirmation email with your invitation and this link is on its way." }),
     ]);
