@@ -126,7 +126,7 @@ impl Turnout {
     }
 }
 
-fn count_registration(outcome: &'static str) {
+pub(crate) fn count_registration(outcome: &'static str) {
     metrics::counter!("turnout_registrations_total", "outcome" => outcome).increment(1);
 }
 

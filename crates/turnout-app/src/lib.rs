@@ -18,6 +18,7 @@ pub mod exports;
 mod funnel;
 mod joining;
 mod operations;
+pub mod waitlist;
 
 use std::sync::Arc;
 
@@ -64,6 +65,8 @@ pub struct Turnout {
     /// Makes each registration's manage token.
     link_key: LinkKey,
     changes: Arc<dyn Changes>,
+    /// How long a seat offered from a waiting list is held.
+    offer_hold: jiff::SignedDuration,
 }
 
 impl Turnout {
@@ -78,7 +81,15 @@ impl Turnout {
             uploads,
             link_key,
             changes,
+            offer_hold: waitlist::DEFAULT_OFFER_HOLD,
         }
+    }
+
+    /// Holds seats offered from waiting lists for `hold` (12 hours unless
+    /// told), never past the slot's start.
+    pub fn with_offer_hold(mut self, hold: jiff::SignedDuration) -> Self {
+        self.offer_hold = hold;
+        self
     }
 
     /// For reads, which need no use case of their own.

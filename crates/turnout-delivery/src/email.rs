@@ -17,8 +17,9 @@ use serde_json::{Value, json};
 use turnout_domain::RegistrationStatus;
 use turnout_domain::calendar::{Invite, Itip};
 use turnout_domain::labels::{day_label, local_label};
-use turnout_store::events::EventType;
-use turnout_store::{Channel, ClaimedDelivery, DeliveryKind, Store};
+use turnout_domain::webinar::offer_expires_at;
+use turnout_store::events::{EventType, WaitlistChanged};
+use turnout_store::{Channel, ClaimedDelivery, DeliveryKind, Store, WaitlistStatus};
 
 use crate::message::{
     ConsultationEvent, Links, RegistrationEvent, RegistrationMessage, live_reminder, parse, reminder_context, zone,
@@ -104,8 +105,12 @@ impl Mailer {
                 | EventType::RegistrationNoShow,
             ) => self.registration_letter(store, delivery, now, policy).await,
             Some(EventType::ConsultationAssigned) => self.consultation_letter(store, delivery).await,
+            Some(EventType::WaitlistJoined | EventType::WaitlistOffered) => {
+                self.waitlist_letter(store, delivery, policy).await
+            }
             Some(
                 EventType::LeadCreated
+                | EventType::WaitlistExpired
                 | EventType::ConsultationRequested
                 | EventType::ConsultationUpdated
                 | EventType::ResumeUploaded,
@@ -180,7 +185,11 @@ impl Mailer {
             DeliveryKind::Confirmation => ("confirmation", false),
             DeliveryKind::Rescheduled => ("rescheduled", false),
             DeliveryKind::Cancellation => ("cancellation", true),
-            DeliveryKind::Consultation | DeliveryKind::Assignment | DeliveryKind::Webhook => return Err(unknown()),
+            DeliveryKind::Consultation
+            | DeliveryKind::Assignment
+            | DeliveryKind::WaitlistJoined
+            | DeliveryKind::WaitlistOffer
+            | DeliveryKind::Webhook => return Err(unknown()),
         };
         let uid = format!("{}@turnout", event.registration_id);
         let manage_url = event.manage_url(&self.links);
@@ -219,6 +228,52 @@ impl Mailer {
             template,
             context,
             invite: Some((invite.to_ics(), invite.method())),
+        })
+    }
+
+    /// The place someone took on a waiting list, or the seat offered to
+    /// them: only while it still stands as the event said.
+    async fn waitlist_letter(
+        &self,
+        store: &dyn Store,
+        delivery: &ClaimedDelivery,
+        policy: &Policy,
+    ) -> Result<Letter, Attempt> {
+        let event: WaitlistChanged = parse(delivery)?;
+        let entry = store
+            .find_waitlist_entry(event.entry_id)
+            .await
+            .map_err(|error| Attempt::Fail(error.to_string()))?
+            .ok_or_else(|| Attempt::Skip("the place no longer exists".into()))?;
+        let zone = zone(&event.time_zone)?;
+        let mut context = json!({
+            "name": event.name,
+            "webinar_title": event.webinar_title,
+            "when": local_label(event.starts_at, &zone).full,
+            "time_zone": zone.name(),
+            "waitlist_url": self.links.link_key.waitlist_link(&self.links.public_url, event.entry_id),
+            "webinar_url": format!("{}/webinars/{}", self.links.public_url, event.webinar),
+            "position": entry.position,
+            "site_name": self.links.site_name,
+            "public_url": self.links.public_url,
+        });
+        let template = match DeliveryKind::parse(&delivery.kind) {
+            Some(DeliveryKind::WaitlistJoined) if entry.status == WaitlistStatus::Waiting => "waitlist-joined",
+            Some(DeliveryKind::WaitlistOffer)
+                if entry.status == WaitlistStatus::Offered && entry.offered_at == event.offered_at =>
+            {
+                let offered_at = entry.offered_at.unwrap_or(delivery.event.created_at);
+                let expires = offer_expires_at(offered_at, entry.starts_at, policy.offer_hold);
+                context["expires"] = json!(local_label(expires, &zone).full);
+                "waitlist-offer"
+            }
+            _ => return Err(Attempt::Skip("the place has changed since".into())),
+        };
+        Ok(Letter {
+            to: mailbox(&event.name, &event.email)?,
+            template,
+            context,
+            invite: None,
         })
     }
 
@@ -274,6 +329,8 @@ impl Mailer {
             | DeliveryKind::Reminder(_)
             | DeliveryKind::ThankYou
             | DeliveryKind::MissedYou
+            | DeliveryKind::WaitlistJoined
+            | DeliveryKind::WaitlistOffer
             | DeliveryKind::Webhook => return Err(unknown()),
         };
         merge(&mut context, site);

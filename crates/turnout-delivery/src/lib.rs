@@ -77,6 +77,9 @@ pub struct WorkerSettings {
     /// How long after attendance is settled a follow-up waits for the
     /// slot's replay to be set before it goes without one.
     pub replay_wait: SignedDuration,
+    /// How long a seat offered from a waiting list is held for the person
+    /// it is offered to (never past the slot's start).
+    pub offer_hold: SignedDuration,
 }
 
 impl Default for WorkerSettings {
@@ -96,6 +99,7 @@ impl Default for WorkerSettings {
             messages_per_recipient_per_day: 10,
             attendance_grace: SignedDuration::from_mins(30),
             replay_wait: SignedDuration::from_hours(48),
+            offer_hold: SignedDuration::from_hours(12),
         }
     }
 }
@@ -125,6 +129,8 @@ pub(crate) struct Policy {
     last_reminder: Option<SignedDuration>,
     /// How long a follow-up waits for its slot's replay.
     pub(crate) replay_wait: SignedDuration,
+    /// How long a waiting-list offer lasts.
+    pub(crate) offer_hold: SignedDuration,
 }
 
 impl Policy {
@@ -198,6 +204,7 @@ impl Worker {
             per_day: settings.messages_per_recipient_per_day,
             last_reminder: settings.reminders.iter().min().copied(),
             replay_wait: settings.replay_wait,
+            offer_hold: settings.offer_hold,
         };
         Self {
             store,
@@ -215,7 +222,7 @@ impl Worker {
     #[tracing::instrument(name = "outbox_pass", skip_all, fields(%now, routed, attempted))]
     pub async fn run_once(&self, now: Timestamp) -> Result<Pass, StoreError> {
         let mut pass = Pass::default();
-        self.settle_attendance(now).await?;
+        self.sweep(now).await?;
         loop {
             let routed = self
                 .store
@@ -256,14 +263,23 @@ impl Worker {
         Ok(pass)
     }
 
-    /// At most once a minute, settles the registrations of slots that ended
-    /// more than the grace period ago: attended when they opened their join
-    /// link inside the window, no-show otherwise. Their events are routed in
-    /// the same pass.
-    async fn settle_attendance(&self, now: Timestamp) -> Result<(), StoreError> {
+    /// At most once a minute: lapses the waiting-list offers past their
+    /// hold (each seat passing to the next in line), and settles the
+    /// registrations of slots that ended more than the grace period ago,
+    /// attended when they opened their join link inside the window, no-show
+    /// otherwise. Their events are routed in the same pass.
+    async fn sweep(&self, now: Timestamp) -> Result<(), StoreError> {
         let last = *self.settled.lock().expect("not poisoned");
         if last.is_some_and(|last| last <= now && now.duration_since(last) < SETTLE_EVERY) {
             return Ok(());
+        }
+        let offered_by = now.checked_sub(self.settings.offer_hold).unwrap_or(now);
+        loop {
+            let lapsed = self.store.expire_waitlist_offers(offered_by, SETTLE_BATCH, now).await?;
+            metrics::counter!("turnout_waitlist_total", "outcome" => "expired").increment(lapsed as u64);
+            if lapsed < SETTLE_BATCH as usize {
+                break;
+            }
         }
         let ended_by = now.checked_sub(self.settings.attendance_grace).unwrap_or(now);
         loop {

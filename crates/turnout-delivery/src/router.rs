@@ -77,12 +77,15 @@ impl FunnelRouter {
             EventType::RegistrationManageLinkRequested => vec![email(DeliveryKind::ManageLink, "visitor")],
             EventType::RegistrationAttended => vec![email(DeliveryKind::ThankYou, "visitor")],
             EventType::RegistrationNoShow => vec![email(DeliveryKind::MissedYou, "visitor")],
+            EventType::WaitlistJoined => vec![email(DeliveryKind::WaitlistJoined, "visitor")],
+            EventType::WaitlistOffered => vec![email(DeliveryKind::WaitlistOffer, "visitor")],
             EventType::ConsultationAssigned => vec![
                 email(DeliveryKind::Consultation, "visitor"),
                 email(DeliveryKind::Assignment, "advisor"),
             ],
             // For webhooks only.
-            EventType::LeadCreated
+            EventType::WaitlistExpired
+            | EventType::LeadCreated
             | EventType::ConsultationRequested
             | EventType::ConsultationUpdated
             | EventType::ResumeUploaded => Vec::new(),

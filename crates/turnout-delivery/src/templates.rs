@@ -40,6 +40,22 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("thank-you.html", include_str!("../templates/email/thank-you.html")),
     ("missed-you.txt", include_str!("../templates/email/missed-you.txt")),
     ("missed-you.html", include_str!("../templates/email/missed-you.html")),
+    (
+        "waitlist-joined.txt",
+        include_str!("../templates/email/waitlist-joined.txt"),
+    ),
+    (
+        "waitlist-joined.html",
+        include_str!("../templates/email/waitlist-joined.html"),
+    ),
+    (
+        "waitlist-offer.txt",
+        include_str!("../templates/email/waitlist-offer.txt"),
+    ),
+    (
+        "waitlist-offer.html",
+        include_str!("../templates/email/waitlist-offer.html"),
+    ),
     ("sms-reminder.txt", include_str!("../templates/sms/reminder.txt")),
 ];
 

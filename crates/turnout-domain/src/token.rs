@@ -138,6 +138,33 @@ impl LinkKey {
         )
     }
 
+    /// The token of a place on a waiting list: it shows the place, leaves
+    /// the list and claims an offered seat. Like a manage token, made again
+    /// from the place's id, so the offer email carries the one handed out.
+    pub fn waitlist_token(&self, entry: Uuid) -> SecretToken {
+        self.token(b"turnout waitlist token\0", entry)
+    }
+
+    /// Whether `presented` is the token of waiting-list place `entry`,
+    /// compared in constant time.
+    pub fn is_waitlist_token(&self, entry: Uuid, presented: &str) -> bool {
+        let Ok(presented) = URL_SAFE_NO_PAD.decode(presented) else {
+            return false;
+        };
+        self.mac(b"turnout waitlist token\0", entry)
+            .verify_slice(&presented)
+            .is_ok()
+    }
+
+    /// The page of a place on a waiting list: its status, the offer to
+    /// claim, a way to leave.
+    pub fn waitlist_link(&self, public_url: &str, entry: Uuid) -> String {
+        format!(
+            "{public_url}/waitlist/{entry}?token={}",
+            self.waitlist_token(entry).expose()
+        )
+    }
+
     /// A form token: when the form was handed out, signed, so a
     /// submission can show it was filled in over some seconds rather than
     /// posted by a script at once. `<unix milliseconds>.<signature>`.

@@ -104,6 +104,17 @@ string_enum! {
     }
 }
 
+/// When a seat offered from a waiting list at `offered_at` lapses: `hold`
+/// later, never past the slot's start. The store's sweep and claim say the
+/// same with the instant `now - hold`.
+pub fn offer_expires_at(
+    offered_at: jiff::Timestamp,
+    starts_at: jiff::Timestamp,
+    hold: jiff::SignedDuration,
+) -> jiff::Timestamp {
+    offered_at.checked_add(hold).unwrap_or(starts_at).min(starts_at)
+}
+
 /// When a registrant's join link leads into the session: from `opens_before`
 /// the start until the slot ends. Attendance is judged by openings inside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

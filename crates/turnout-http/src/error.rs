@@ -41,6 +41,8 @@ pub enum ProblemType {
     AdvisorFull,
     RegistrationNotConfirmed,
     SlotNotStarted,
+    SlotHasSeats,
+    NoOffer,
     NotRetryable,
     RateLimited,
     Unavailable,
@@ -49,7 +51,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 29] = [
+    pub const ALL: [ProblemType; 31] = [
         ProblemType::Validation,
         ProblemType::BotSuspected,
         ProblemType::MalformedRequest,
@@ -74,6 +76,8 @@ impl ProblemType {
         ProblemType::AdvisorFull,
         ProblemType::RegistrationNotConfirmed,
         ProblemType::SlotNotStarted,
+        ProblemType::SlotHasSeats,
+        ProblemType::NoOffer,
         ProblemType::NotRetryable,
         ProblemType::RateLimited,
         ProblemType::Unavailable,
@@ -107,6 +111,8 @@ impl ProblemType {
             ProblemType::AdvisorFull => "advisor-full",
             ProblemType::RegistrationNotConfirmed => "registration-not-confirmed",
             ProblemType::SlotNotStarted => "slot-not-started",
+            ProblemType::SlotHasSeats => "slot-has-seats",
+            ProblemType::NoOffer => "no-offer",
             ProblemType::NotRetryable => "not-retryable",
             ProblemType::RateLimited => "rate-limited",
             ProblemType::Unavailable => "unavailable",
@@ -143,6 +149,8 @@ impl ProblemType {
             | ProblemType::AdvisorFull
             | ProblemType::RegistrationNotConfirmed
             | ProblemType::SlotNotStarted
+            | ProblemType::SlotHasSeats
+            | ProblemType::NoOffer
             | ProblemType::NotRetryable => "The request conflicts with the current state",
             ProblemType::RateLimited => "Too many requests; try again later",
             ProblemType::Unavailable => "The service is temporarily unavailable",

@@ -55,6 +55,9 @@ pub struct Settings {
     pub slot_cache_ttl: Duration,
     /// How long before a slot starts its registrants' join links open it.
     pub join_opens_before: Duration,
+    /// How long a seat offered from a waiting list is held (never past the
+    /// slot's start).
+    pub waitlist_offer_hold: jiff::SignedDuration,
     /// Which internal addresses webhook endpoints may use.
     pub webhook_policy: Arc<AddressPolicy>,
     /// Makes manage tokens; the worker holds the same key to put them in
@@ -109,6 +112,7 @@ impl Default for Settings {
             privacy_policy: PrivacyPolicy::new("2026-11-01", "# Privacy policy\n\nTurnout default privacy policy.\n"),
             slot_cache_ttl: Duration::from_secs(1),
             join_opens_before: Duration::from_secs(15 * 60),
+            waitlist_offer_hold: jiff::SignedDuration::from_hours(12),
             webhook_policy: Arc::new(AddressPolicy::default()),
             link_key: LinkKey::generate(),
             cors_origins: AllowedOrigins::default(),
@@ -156,7 +160,8 @@ impl AppState {
             Arc::clone(&uploads),
             settings.link_key.clone(),
             caches,
-        );
+        )
+        .with_offer_hold(settings.waitlist_offer_hold);
         Self {
             turnout,
             store,

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use turnout_domain::article::{ArticleStatus, ContributorRole, reading_time_label};
 use turnout_domain::labels::local_label;
-use turnout_domain::{RegistrationStatus, SecretToken, Slug, WebinarStatus};
+use turnout_domain::{RegistrationStatus, SecretToken, Slug, TimeZone, WebinarStatus};
 use turnout_store::{Article, ArticleFilter, ManageKey, WebinarListing};
 use uuid::Uuid;
 
@@ -29,7 +29,7 @@ use crate::AppState;
 use crate::caching::{PUBLISHED, Tagged, conditional};
 use crate::error::ApiError;
 use crate::routes::now;
-use crate::routes::public::funnel;
+use crate::routes::public::{funnel, waitlist};
 use turnout_app::Joining;
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -39,6 +39,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("webinar.html", include_str!("../templates/pages/webinar.html")),
     ("article.html", include_str!("../templates/pages/article.html")),
     ("manage.html", include_str!("../templates/pages/manage.html")),
+    ("waitlist.html", include_str!("../templates/pages/waitlist.html")),
     ("join.html", include_str!("../templates/pages/join.html")),
     ("not_found.html", include_str!("../templates/pages/not_found.html")),
     ("privacy.html", include_str!("../templates/pages/privacy.html")),
@@ -124,6 +125,9 @@ pub fn router(state: AppState) -> Router {
         .route("/registrations/{id}/cancel", post(cancel))
         .route("/registrations/{id}/reschedule", post(reschedule))
         .route("/join/{token}", get(join))
+        .route("/waitlist/{id}", get(waitlist_page))
+        .route("/waitlist/{id}/claim", post(claim_offer))
+        .route("/waitlist/{id}/leave", post(leave_waitlist))
         .route("/static/site.css", get(site_css))
         .route("/static/widget.js", get(widget_js))
         .with_state(state)
@@ -524,6 +528,7 @@ async fn manage_page(
     let notice = match query.done.as_deref() {
         Some("cancelled") => Some("Your registration is cancelled. A confirmation is on its way by email."),
         Some("rescheduled") => Some("Your registration has moved. The updated invitation is on its way by email."),
+        Some("claimed") => Some("The seat is yours. Your invitation is on its way by email."),
         _ => None,
     };
     let error = match query.error.as_deref() {
@@ -621,4 +626,124 @@ fn after_change(state: &AppState, id: &str, token: &str, outcome: Result<&str, A
         }
     };
     back(id, token, outcome)
+}
+
+#[derive(Debug, Deserialize)]
+struct WaitlistQuery {
+    token: Option<String>,
+    done: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WaitlistForm {
+    token: String,
+}
+
+/// The place `id` when `token` opens it.
+fn waitlist_place(state: &AppState, id: &str, token: Option<&str>) -> Option<Uuid> {
+    let id = Uuid::parse_str(id).ok()?;
+    state.settings.link_key.is_waitlist_token(id, token?).then_some(id)
+}
+
+const NO_PLACE: &str = "This link does not open a place on a waiting list. Use the link from your email.";
+
+/// A place on a waiting list for its person: where they stand, the seat
+/// offered with until when it is held, claiming it, leaving the list.
+async fn waitlist_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<WaitlistQuery>,
+) -> Response {
+    let path = format!("/waitlist/{id}");
+    let Some(entry_id) = waitlist_place(&state, &id, query.token.as_deref()) else {
+        return not_found(&state, &path, NO_PLACE);
+    };
+    let entry = match state.store.find_waitlist_entry(entry_id).await {
+        Ok(Some(entry)) => entry,
+        Ok(None) => return not_found(&state, &path, NO_PLACE),
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let zone = TimeZone::parse(&entry.time_zone).unwrap_or_else(|_| TimeZone::utc());
+    let expires = state
+        .turnout
+        .offer_expires_at(&entry)
+        .map(|at| local_label(at, &zone).full);
+    let notice = match query.done.as_deref() {
+        Some("left") => Some("You have left the waiting list."),
+        _ => None,
+    };
+    let error = match query.error.as_deref() {
+        Some("lapsed") => Some("That offer is no longer open: it was claimed, declined or has lapsed."),
+        Some(_) => Some("That did not work; your place is unchanged."),
+        None => None,
+    };
+    let context = json!({
+        "entry": {
+            "id": entry.id,
+            "webinar_title": entry.webinar.title,
+            "webinar_slug": entry.webinar.slug.as_str(),
+            "starts_at": machine_time(entry.starts_at),
+            "when": local_label(entry.starts_at, &zone).full,
+            "time_zone": zone.name(),
+            "status": entry.status.as_str(),
+            "position": entry.position,
+            "expires": expires,
+        },
+        "token": query.token.unwrap_or_default(),
+        "notice": notice,
+        "error": error,
+    });
+    let description = "Your place on a webinar's waiting list.";
+    let page = merge(
+        layout(&state, &path, "Your place on the waiting list", description),
+        context,
+    );
+    match state.pages.render("waitlist.html", page) {
+        Ok(body) => private_html(body),
+        Err(error) => error.into_response(),
+    }
+}
+
+fn back_to_place(id: &str, token: &str, outcome: &str) -> Response {
+    let query = serde_urlencoded::to_string([("token", token)]).expect("strings always encode");
+    Redirect::to(&format!("/waitlist/{id}?{query}&{outcome}")).into_response()
+}
+
+async fn claim_offer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Form(form): Form<WaitlistForm>,
+) -> Response {
+    let Some(entry_id) = waitlist_place(&state, &id, Some(&form.token)) else {
+        return not_found(&state, &format!("/waitlist/{id}"), NO_PLACE);
+    };
+    match waitlist::claim(&state, entry_id).await {
+        Ok((registration, manage_token)) => {
+            let query = serde_urlencoded::to_string([("token", manage_token.expose())]).expect("strings always encode");
+            Redirect::to(&format!("/registrations/{}?{query}&done=claimed", registration.id)).into_response()
+        }
+        Err(ApiError::Conflict { .. } | ApiError::SlotClosed) => back_to_place(&id, &form.token, "error=lapsed"),
+        Err(error) => {
+            tracing::error!(%error, "claiming an offer from its page failed");
+            back_to_place(&id, &form.token, "error=failed")
+        }
+    }
+}
+
+async fn leave_waitlist(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Form(form): Form<WaitlistForm>,
+) -> Response {
+    let Some(entry_id) = waitlist_place(&state, &id, Some(&form.token)) else {
+        return not_found(&state, &format!("/waitlist/{id}"), NO_PLACE);
+    };
+    match waitlist::leave(&state, entry_id).await {
+        Ok(_) => back_to_place(&id, &form.token, "done=left"),
+        Err(error) => {
+            tracing::error!(%error, "leaving a waiting list from its page failed");
+            back_to_place(&id, &form.token, "error=failed")
+        }
+    }
 }

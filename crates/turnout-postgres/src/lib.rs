@@ -7,6 +7,7 @@ mod attendance;
 mod batch;
 mod outbox;
 mod registrants;
+mod waitlist;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -45,6 +46,7 @@ use turnout_store::{
 };
 use turnout_store::{Constraint, UniqueKey};
 use turnout_store::{JoinTarget, LinkChanges, MeetingLinks};
+use turnout_store::{NewWaitlistEntry, WaitlistClaim, WaitlistEntry, WaitlistError, WaitlistJoin};
 use turnout_store::{Registrant, RegistrantFilter};
 use uuid::Uuid;
 
@@ -78,6 +80,7 @@ const MIGRATIONS: &[EmbeddedMigration] = migrations![
     (14, "register set", "0014_register_set.sql"),
     (15, "meeting links", "0015_meeting_links.sql"),
     (16, "attendance", "0016_attendance.sql"),
+    (17, "waitlist", "0017_waitlist.sql"),
 ];
 
 /// Connections per instance; see PERFORMANCE.md for why it is small.
@@ -831,18 +834,25 @@ impl Store for PostgresStore {
     }
 
     async fn update_slot(&self, slot_id: i64, changes: &SlotChanges, now: Timestamp) -> Result<Slot, SlotError> {
-        let mut connection = self.pool.acquire().await.map_err(StoreError::from)?;
+        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
         let row = sqlx::query(sql::UPDATE_SLOT)
             .bind(slot_id)
             .bind(changes.capacity)
             .bind(changes.status.map(|s| s.as_str()))
             .bind(ts(now))
-            .fetch_optional(&mut *connection)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(StoreError::from)?;
         match row {
-            Some(row) => Ok(slot_from_row(&row, 0)?),
-            None => match find_slot(&mut connection, slot_id).await? {
+            Some(row) => {
+                let updated = slot_from_row(&row, 0)?;
+                // More capacity, or open again: seats for whoever waits.
+                waitlist::offer_spare_seats(&mut tx, slot_id, now).await?;
+                let slot = find_slot(&mut tx, slot_id).await?.unwrap_or(updated);
+                tx.commit().await.map_err(StoreError::from)?;
+                Ok(slot)
+            }
+            None => match find_slot(&mut tx, slot_id).await? {
                 None => Err(SlotError::NotFound),
                 Some(slot) => Err(SlotError::CapacityBelowSeatsTaken {
                     capacity: changes.capacity.unwrap_or(slot.capacity),
@@ -897,12 +907,7 @@ impl Store for PostgresStore {
             .await
             .map_err(StoreError::from)?;
         if let Some(slot_id) = released {
-            sqlx::query(sql::RELEASE_SEAT)
-                .bind(slot_id)
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::from)?;
+            waitlist::free_seat(&mut tx, slot_id, now).await?;
         }
         let registration = registration_by_key(&mut tx, key)
             .await?
@@ -954,12 +959,7 @@ impl Store for PostgresStore {
             }
             .into());
         }
-        sqlx::query(sql::RELEASE_SEAT)
-            .bind(current.slot.id)
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
+        waitlist::free_seat(&mut tx, current.slot.id, now).await?;
         let moved = registration_by_id(&mut tx, key.id).await?;
         record(
             &mut tx,
@@ -1487,6 +1487,32 @@ impl Store for PostgresStore {
 
     async fn attendance_counts(&self, webinar_id: i64) -> Result<Vec<SlotAttendance>, StoreError> {
         attendance::attendance_counts(&self.pool, webinar_id).await
+    }
+
+    async fn join_waitlist(&self, entry: &NewWaitlistEntry) -> Result<WaitlistJoin, WaitlistError> {
+        waitlist::join(&self.pool, entry).await
+    }
+
+    async fn find_waitlist_entry(&self, id: Uuid) -> Result<Option<WaitlistEntry>, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        waitlist::find_entry(&mut connection, id).await
+    }
+
+    async fn leave_waitlist(&self, id: Uuid, now: Timestamp) -> Result<WaitlistEntry, WaitlistError> {
+        waitlist::leave(&self.pool, id, now).await
+    }
+
+    async fn claim_waitlist(&self, claim: &WaitlistClaim) -> Result<Registration, WaitlistError> {
+        waitlist::claim(&self.pool, claim).await
+    }
+
+    async fn expire_waitlist_offers(
+        &self,
+        offered_by: Timestamp,
+        limit: i64,
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        waitlist::expire_offers(&self.pool, offered_by, limit, now).await
     }
 
     async fn revoke_api_token(&self, id: i64, now: Timestamp) -> Result<ApiToken, StoreError> {

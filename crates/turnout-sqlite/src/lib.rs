@@ -7,6 +7,7 @@ mod attendance;
 mod db;
 mod outbox;
 mod registrants;
+mod waitlist;
 mod writer;
 
 use std::collections::HashMap;
@@ -45,6 +46,7 @@ use turnout_store::{
     EventRecord, RegistrationContact, Router, WebhookChanges, WebhookEndpoint,
 };
 use turnout_store::{JoinTarget, LinkChanges, MeetingLinks};
+use turnout_store::{NewWaitlistEntry, WaitlistClaim, WaitlistEntry, WaitlistError, WaitlistJoin};
 use turnout_store::{Registrant, RegistrantFilter};
 use uuid::Uuid;
 
@@ -65,6 +67,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_tokens.sql"),
     include_str!("../migrations/0012_meeting_links.sql"),
     include_str!("../migrations/0013_attendance.sql"),
+    include_str!("../migrations/0014_waitlist.sql"),
 ];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
@@ -520,7 +523,7 @@ fn reschedule(
         }
         .into());
     }
-    release_seat(connection, current.slot.id, now)?;
+    waitlist::free_seat(connection, current.slot.id, now)?;
     let moved = registration_by_id(connection, key.id)?;
     record(
         connection,
@@ -948,7 +951,11 @@ impl Store for SqliteStore {
     async fn update_slot(&self, slot_id: i64, changes: &SlotChanges, now: Timestamp) -> Result<Slot, SlotError> {
         let changes = *changes;
         self.writer
-            .write(move |connection| update_slot(connection, slot_id, changes, now))
+            .write(move |connection| {
+                let slot = update_slot(connection, slot_id, changes, now)?;
+                waitlist::offer_spare_seats(connection, slot_id, now)?;
+                Ok(find_slot(connection, slot_id)?.unwrap_or(slot))
+            })
             .await
     }
 
@@ -991,7 +998,7 @@ impl Store for SqliteStore {
                 let released = query_optional(connection, sql::CANCEL_REGISTRATION, &params, |row| row.get(0))?;
                 let registration = match released {
                     Some(slot_id) => {
-                        release_seat(connection, slot_id, now)?;
+                        waitlist::free_seat(connection, slot_id, now)?;
                         let cancelled = registration_by_key(connection, &key)?.ok_or(RegistrationError::NotFound)?;
                         let event = OutboxEvent::registration(EventType::RegistrationCancelled, &cancelled);
                         record(connection, &event, now)?;
@@ -1594,6 +1601,43 @@ impl Store for SqliteStore {
     async fn attendance_counts(&self, webinar_id: i64) -> Result<Vec<SlotAttendance>, StoreError> {
         self.readers
             .read(move |connection| attendance::attendance_counts(connection, webinar_id))
+            .await
+    }
+
+    async fn join_waitlist(&self, entry: &NewWaitlistEntry) -> Result<WaitlistJoin, WaitlistError> {
+        let entry = entry.clone();
+        self.writer
+            .write(move |connection| waitlist::join(connection, &entry))
+            .await
+    }
+
+    async fn find_waitlist_entry(&self, id: Uuid) -> Result<Option<WaitlistEntry>, StoreError> {
+        self.readers
+            .read(move |connection| waitlist::find_entry(connection, id))
+            .await
+    }
+
+    async fn leave_waitlist(&self, id: Uuid, now: Timestamp) -> Result<WaitlistEntry, WaitlistError> {
+        self.writer
+            .write(move |connection| waitlist::leave(connection, id, now))
+            .await
+    }
+
+    async fn claim_waitlist(&self, claim: &WaitlistClaim) -> Result<Registration, WaitlistError> {
+        let claim = claim.clone();
+        self.writer
+            .write(move |connection| waitlist::claim(connection, &claim))
+            .await
+    }
+
+    async fn expire_waitlist_offers(
+        &self,
+        offered_by: Timestamp,
+        limit: i64,
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        self.writer
+            .write(move |connection| waitlist::expire_offers(connection, offered_by, limit, now))
             .await
     }
 

@@ -256,3 +256,30 @@ pub enum AttendanceError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+#[derive(Debug, Error)]
+pub enum WaitlistError {
+    /// The lead does not exist or its token does not match.
+    #[error("no lead matches that id and token")]
+    LeadNotFound,
+    #[error("no such slot")]
+    SlotNotFound,
+    #[error("the slot belongs to another webinar")]
+    SlotInOtherWebinar,
+    /// Closed, started, or its webinar unpublished.
+    #[error("the slot no longer takes registrations")]
+    SlotClosed,
+    /// A seat is free: register instead.
+    #[error("the slot has seats left")]
+    SlotHasSeats,
+    #[error("no such place on a waiting list")]
+    NotFound,
+    /// Only an offer can be claimed, and only before it lapses.
+    #[error("there is no offer to claim")]
+    NoOffer,
+    /// The person holds a seat for this webinar already.
+    #[error("already registered for this webinar")]
+    AlreadyRegistered,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

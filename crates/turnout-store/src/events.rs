@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use turnout_domain::{ConsultationStatus, NewLead};
 use uuid::Uuid;
 
-use crate::{Consultation, NewResume, Registration};
+use crate::{Consultation, NewResume, Registration, WaitlistEntry};
 
 /// Every kind of event the funnel writes. The outbox stores the name
 /// (`as_str`); readers parse it back, so a kind added here is a compile
@@ -26,6 +26,12 @@ pub enum EventType {
     RegistrationAttended,
     /// Settled after the slot: the registrant was not there.
     RegistrationNoShow,
+    /// Someone took a place on a full slot's waiting list.
+    WaitlistJoined,
+    /// A freed seat is held for the first in line: they get a claim link.
+    WaitlistOffered,
+    /// An offer lapsed unclaimed; the seat went on.
+    WaitlistExpired,
     ConsultationRequested,
     ConsultationAssigned,
     ConsultationUpdated,
@@ -33,7 +39,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 14] = [
         EventType::LeadCreated,
         EventType::RegistrationConfirmed,
         EventType::RegistrationCancelled,
@@ -41,6 +47,9 @@ impl EventType {
         EventType::RegistrationManageLinkRequested,
         EventType::RegistrationAttended,
         EventType::RegistrationNoShow,
+        EventType::WaitlistJoined,
+        EventType::WaitlistOffered,
+        EventType::WaitlistExpired,
         EventType::ConsultationRequested,
         EventType::ConsultationAssigned,
         EventType::ConsultationUpdated,
@@ -56,6 +65,9 @@ impl EventType {
             EventType::RegistrationManageLinkRequested => "registration.manage_link_requested",
             EventType::RegistrationAttended => "registration.attended",
             EventType::RegistrationNoShow => "registration.no_show",
+            EventType::WaitlistJoined => "waitlist.joined",
+            EventType::WaitlistOffered => "waitlist.offered",
+            EventType::WaitlistExpired => "waitlist.expired",
             EventType::ConsultationRequested => "consultation.requested",
             EventType::ConsultationAssigned => "consultation.assigned",
             EventType::ConsultationUpdated => "consultation.updated",
@@ -79,6 +91,7 @@ impl EventType {
             | EventType::RegistrationManageLinkRequested
             | EventType::RegistrationAttended
             | EventType::RegistrationNoShow => "RegistrationChanged",
+            EventType::WaitlistJoined | EventType::WaitlistOffered | EventType::WaitlistExpired => "WaitlistChanged",
             EventType::ConsultationRequested | EventType::ConsultationAssigned => "ConsultationChanged",
             EventType::ConsultationUpdated => "ConsultationUpdated",
             EventType::ResumeUploaded => "ResumeUploaded",
@@ -92,13 +105,16 @@ impl EventType {
 }
 
 /// Every event type webhook endpoints may subscribe to.
-pub const EVENT_TYPES: [&str; 10] = [
+pub const EVENT_TYPES: [&str; 13] = [
     EventType::LeadCreated.as_str(),
     EventType::RegistrationConfirmed.as_str(),
     EventType::RegistrationCancelled.as_str(),
     EventType::RegistrationRescheduled.as_str(),
     EventType::RegistrationAttended.as_str(),
     EventType::RegistrationNoShow.as_str(),
+    EventType::WaitlistJoined.as_str(),
+    EventType::WaitlistOffered.as_str(),
+    EventType::WaitlistExpired.as_str(),
     EventType::ConsultationRequested.as_str(),
     EventType::ConsultationAssigned.as_str(),
     EventType::ConsultationUpdated.as_str(),
@@ -111,6 +127,7 @@ pub fn payload_schemas() -> Vec<(String, utoipa::openapi::RefOr<utoipa::openapi:
     vec![
         (LeadCreated::name().into_owned(), LeadCreated::schema()),
         (RegistrationChanged::name().into_owned(), RegistrationChanged::schema()),
+        (WaitlistChanged::name().into_owned(), WaitlistChanged::schema()),
         (ConsultationChanged::name().into_owned(), ConsultationChanged::schema()),
         (ConsultationUpdated::name().into_owned(), ConsultationUpdated::schema()),
         (ResumeUploaded::name().into_owned(), ResumeUploaded::schema()),
@@ -152,6 +169,25 @@ pub struct RegistrationChanged {
     pub time_zone: String,
     pub name: String,
     pub email: String,
+}
+
+/// `waitlist.joined`, `.offered` and `.expired`: the place as it stood.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WaitlistChanged {
+    pub entry_id: Uuid,
+    pub status: String,
+    pub webinar: String,
+    pub webinar_title: String,
+    pub slot_id: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub starts_at: Timestamp,
+    pub duration_minutes: i64,
+    /// The person's zone.
+    pub time_zone: String,
+    pub name: String,
+    pub email: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub offered_at: Option<Timestamp>,
 }
 
 /// `consultation.requested` and `consultation.assigned`.
@@ -238,6 +274,24 @@ impl OutboxEvent {
             time_zone: registration.time_zone.name().to_owned(),
             name: registration.person_name.clone(),
             email: registration.person_email.as_str().to_owned(),
+        };
+        Self::new(event_type, &payload)
+    }
+
+    /// `waitlist.joined`, `.offered` or `.expired`.
+    pub fn waitlist(event_type: EventType, entry: &WaitlistEntry) -> Self {
+        let payload = WaitlistChanged {
+            entry_id: entry.id,
+            status: entry.status.as_str().to_owned(),
+            webinar: entry.webinar.slug.as_str().to_owned(),
+            webinar_title: entry.webinar.title.clone(),
+            slot_id: entry.slot_id,
+            starts_at: entry.starts_at,
+            duration_minutes: entry.webinar.duration_minutes,
+            time_zone: entry.time_zone.clone(),
+            name: entry.name.clone(),
+            email: entry.email.clone(),
+            offered_at: entry.offered_at,
         };
         Self::new(event_type, &payload)
     }

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 pub use error::{
     AdvisorError, ArticleError, AttendanceError, Constraint, ConsultationError, LeadError, ReassignError,
-    RegistrationError, SlotError, StoreError, UniqueKey, WebinarError,
+    RegistrationError, SlotError, StoreError, UniqueKey, WaitlistError, WebinarError,
 };
 pub use model::*;
 
@@ -272,6 +272,31 @@ pub trait Store: Send + Sync + 'static {
 
     /// Each slot of a webinar with its registrations by status, by start.
     async fn attendance_counts(&self, webinar_id: i64) -> Result<Vec<SlotAttendance>, StoreError>;
+
+    /// Puts a lead's person on a full slot's waiting list, with its
+    /// `waitlist.joined` event. Every seat freed in the slot from then on
+    /// (a cancel, a move away, more capacity, a lapsed offer) is offered to
+    /// the first in line and stays counted in `seats_taken` while offered.
+    async fn join_waitlist(&self, entry: &NewWaitlistEntry) -> Result<WaitlistJoin, WaitlistError>;
+
+    async fn find_waitlist_entry(&self, id: Uuid) -> Result<Option<WaitlistEntry>, StoreError>;
+
+    /// Leaves the list, or declines the offer held, which passes the seat on.
+    async fn leave_waitlist(&self, id: Uuid, now: Timestamp) -> Result<WaitlistEntry, WaitlistError>;
+
+    /// Turns an offer made after `claim.offered_after`, for a slot that has
+    /// not started, into a confirmed registration on the held seat, with
+    /// the usual `registration.confirmed` event.
+    async fn claim_waitlist(&self, claim: &WaitlistClaim) -> Result<Registration, WaitlistError>;
+
+    /// Lapses up to `limit` offers made at or before `offered_by` or whose
+    /// slot has started, each seat passing to the next in line. How many.
+    async fn expire_waitlist_offers(
+        &self,
+        offered_by: Timestamp,
+        limit: i64,
+        now: Timestamp,
+    ) -> Result<usize, StoreError>;
 
     /// Stores a credential; an advisor's names an advisor who exists
     /// (`NotFound` otherwise).

@@ -138,7 +138,7 @@ pub struct Registration {
 }
 
 /// What a registration needs to know of its webinar.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebinarRef {
     pub id: i64,
     pub slug: Slug,
@@ -482,6 +482,10 @@ pub enum DeliveryKind {
     ThankYou,
     /// After the slot, to a no-show: the replay, and another time.
     MissedYou,
+    /// To someone on a waiting list: their place, and how to leave it.
+    WaitlistJoined,
+    /// To the first in line: a seat is held for them, with the claim link.
+    WaitlistOffer,
     Webhook,
 }
 
@@ -497,6 +501,8 @@ impl DeliveryKind {
             DeliveryKind::Assignment => Cow::Borrowed("assignment"),
             DeliveryKind::ThankYou => Cow::Borrowed("thank-you"),
             DeliveryKind::MissedYou => Cow::Borrowed("missed-you"),
+            DeliveryKind::WaitlistJoined => Cow::Borrowed("waitlist-joined"),
+            DeliveryKind::WaitlistOffer => Cow::Borrowed("waitlist-offer"),
             DeliveryKind::Webhook => Cow::Borrowed("webhook"),
             DeliveryKind::Reminder(offset) => {
                 let minutes = offset.as_mins();
@@ -520,6 +526,8 @@ impl DeliveryKind {
             "assignment" => DeliveryKind::Assignment,
             "thank-you" => DeliveryKind::ThankYou,
             "missed-you" => DeliveryKind::MissedYou,
+            "waitlist-joined" => DeliveryKind::WaitlistJoined,
+            "waitlist-offer" => DeliveryKind::WaitlistOffer,
             "webhook" => DeliveryKind::Webhook,
             other => {
                 let amount = other.strip_prefix("reminder-")?;
@@ -951,4 +959,92 @@ pub struct SlotAttendance {
     pub attended: i64,
     pub no_show: i64,
     pub cancelled: i64,
+}
+
+/// Where a place on a waiting list stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitlistStatus {
+    Waiting,
+    /// A freed seat is held for them until the offer lapses.
+    Offered,
+    /// The offer became a registration.
+    Claimed,
+    /// The offer lapsed unclaimed; the seat went to the next in line.
+    Expired,
+    /// They left the list (or declined the offer).
+    Left,
+}
+
+impl WaitlistStatus {
+    pub const ALL: [WaitlistStatus; 5] = [
+        WaitlistStatus::Waiting,
+        WaitlistStatus::Offered,
+        WaitlistStatus::Claimed,
+        WaitlistStatus::Expired,
+        WaitlistStatus::Left,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitlistStatus::Waiting => "waiting",
+            WaitlistStatus::Offered => "offered",
+            WaitlistStatus::Claimed => "claimed",
+            WaitlistStatus::Expired => "expired",
+            WaitlistStatus::Left => "left",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+            .ok_or_else(|| format!("not a waiting-list status: {text}"))
+    }
+}
+
+/// A place on a slot's waiting list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitlistEntry {
+    pub id: Uuid,
+    pub status: WaitlistStatus,
+    /// Among those still waiting, 1 for the next; `None` once not waiting.
+    pub position: Option<i64>,
+    pub offered_at: Option<Timestamp>,
+    pub registration_id: Option<Uuid>,
+    pub created_at: Timestamp,
+    pub slot_id: i64,
+    pub starts_at: Timestamp,
+    pub webinar: WebinarRef,
+    /// As given with the lead.
+    pub name: String,
+    pub email: String,
+    pub time_zone: String,
+}
+
+/// Someone joining a slot's waiting list with their lead.
+#[derive(Debug, Clone)]
+pub struct NewWaitlistEntry {
+    pub id: Uuid,
+    pub slot_id: i64,
+    pub lead: LeadKey,
+    pub now: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaitlistJoin {
+    Joined(Box<WaitlistEntry>),
+    /// The person already waits for this slot (or holds its offer);
+    /// nothing changed, and nothing about their place is told.
+    AlreadyWaiting,
+}
+
+/// A claimed offer becomes this registration.
+#[derive(Debug, Clone)]
+pub struct WaitlistClaim {
+    pub entry_id: Uuid,
+    pub registration_id: Uuid,
+    pub manage_token: TokenHash,
+    /// Offers made before this instant have lapsed.
+    pub offered_after: Timestamp,
+    pub now: Timestamp,
 }

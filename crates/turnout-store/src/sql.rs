@@ -667,6 +667,60 @@ pub const ATTENDANCE_COUNTS: &str = "SELECT s.id, s.starts_at, \
      FROM slots s LEFT JOIN registrations r ON r.slot_id = s.id WHERE s.webinar_id = $1 \
      GROUP BY s.id, s.starts_at ORDER BY s.starts_at";
 
+/// Locks a slot's row for the rest of the transaction (PostgreSQL), so a
+/// seat freed and a place taken on its waiting list are decided one after
+/// the other. SQLite's one writer needs no lock.
+pub const LOCK_SLOT_POSTGRES: &str = "SELECT id FROM slots WHERE id = $1 FOR UPDATE";
+
+/// A new place at the end of slot `$2`'s line; no row when the person
+/// already waits or holds an offer there.
+pub const INSERT_WAITLIST_ENTRY: &str = "INSERT INTO waitlist_entries (id, slot_id, webinar_id, person_id, \
+     lead_id, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $6) \
+     ON CONFLICT (slot_id, person_id) WHERE status IN ('waiting', 'offered') DO NOTHING RETURNING id";
+
+/// A place with its slot, webinar and the lead's details.
+pub const FIND_WAITLIST_ENTRY: &str = "SELECT w.id, w.status, w.offered_at, w.registration_id, w.created_at, \
+     s.id, s.starts_at, wb.id, wb.slug, wb.title, wb.duration_minutes, l.name, l.email, l.time_zone, \
+     (SELECT COUNT(*) FROM waitlist_entries a WHERE a.slot_id = w.slot_id AND a.status = 'waiting' \
+      AND a.id <= w.id) \
+     FROM waitlist_entries w JOIN slots s ON s.id = w.slot_id JOIN webinars wb ON wb.id = w.webinar_id \
+     JOIN leads l ON l.id = w.lead_id WHERE w.id = $1";
+
+/// Offers slot `$1`'s freed seat to the first in line; no row when nobody
+/// waits. The seat stays counted: it is theirs until the offer lapses.
+pub const OFFER_NEXT_SQLITE: &str = "UPDATE waitlist_entries SET status = 'offered', offered_at = $2, \
+     updated_at = $2 WHERE status = 'waiting' AND id = (SELECT id FROM waitlist_entries \
+     WHERE slot_id = $1 AND status = 'waiting' ORDER BY id LIMIT 1) RETURNING id";
+
+/// [`OFFER_NEXT_SQLITE`] where transactions run at once: a second freed
+/// seat skips the place the first is offering.
+pub const OFFER_NEXT_POSTGRES: &str = "UPDATE waitlist_entries SET status = 'offered', offered_at = $2, \
+     updated_at = $2 WHERE status = 'waiting' AND id = (SELECT id FROM waitlist_entries \
+     WHERE slot_id = $1 AND status = 'waiting' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id";
+
+/// Declines an offer: its slot, whose seat is to pass on.
+pub const DECLINE_OFFER: &str = "UPDATE waitlist_entries SET status = 'left', updated_at = $2 \
+     WHERE id = $1 AND status = 'offered' RETURNING slot_id";
+
+pub const LEAVE_WAITLIST: &str = "UPDATE waitlist_entries SET status = 'left', updated_at = $2 \
+     WHERE id = $1 AND status = 'waiting'";
+
+/// Claims offer `$1` if it was made after `$3` and its slot has not
+/// started: the person and lead the registration is made for.
+pub const CLAIM_OFFER: &str = "UPDATE waitlist_entries SET status = 'claimed', updated_at = $2 \
+     WHERE id = $1 AND status = 'offered' AND offered_at > $3 \
+     AND EXISTS (SELECT 1 FROM slots s WHERE s.id = waitlist_entries.slot_id AND s.starts_at > $2) \
+     RETURNING person_id, webinar_id, slot_id, lead_id";
+
+pub const LINK_CLAIM: &str = "UPDATE waitlist_entries SET registration_id = $2 WHERE id = $1";
+
+/// Offers made by `$2`, or for slots started by `$1`, `$3` at most: lapsed,
+/// each with the slot whose seat passes on.
+pub const EXPIRE_OFFERS: &str = "UPDATE waitlist_entries SET status = 'expired', updated_at = $1 \
+     WHERE status = 'offered' AND id IN (SELECT w.id FROM waitlist_entries w JOIN slots s ON s.id = w.slot_id \
+     WHERE w.status = 'offered' AND (w.offered_at <= $2 OR s.starts_at <= $1) ORDER BY w.id LIMIT $3) \
+     RETURNING id, slot_id";
+
 /// Tables and columns, for the test that keeps both schemas alike.
 pub const SCHEMA_TABLES: &[&str] = &[
     "webinars",
@@ -681,6 +735,7 @@ pub const SCHEMA_TABLES: &[&str] = &[
     "callback_windows",
     "settings",
     "advisor_window_load",
+    "waitlist_entries",
     "consultations",
     "resumes",
     "consultation_events",

@@ -37,6 +37,9 @@ pub struct Config {
     /// How long after a slot's attendance is settled its follow-up emails
     /// wait for a replay address before going without one.
     pub replay_wait_hours: u32,
+    /// How long a seat offered from a waiting list is held for the person
+    /// first in line (never past the slot's start).
+    pub waitlist_offer_hours: u32,
     /// Résumés go to this S3-compatible bucket when set; otherwise to
     /// `data_dir/uploads`.
     pub s3: S3Config,
@@ -313,6 +316,10 @@ fn millis(duration: Duration) -> u64 {
 }
 
 impl Config {
+    pub fn waitlist_offer_hold(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_hours(i64::from(self.waitlist_offer_hours))
+    }
+
     pub fn worker_settings(&self) -> WorkerSettings {
         let worker = &self.worker;
         WorkerSettings {
@@ -332,6 +339,7 @@ impl Config {
             },
             attendance_grace: jiff::SignedDuration::from_mins(i64::from(self.attendance_grace_minutes)),
             replay_wait: jiff::SignedDuration::from_hours(i64::from(self.replay_wait_hours)),
+            offer_hold: self.waitlist_offer_hold(),
             ..WorkerSettings::default()
         }
     }
@@ -398,6 +406,7 @@ struct FileConfig {
     join_opens_minutes: Option<u32>,
     attendance_grace_minutes: Option<u32>,
     replay_wait_hours: Option<u32>,
+    waitlist_offer_hours: Option<u32>,
     s3: Option<S3Config>,
     worker: Option<WorkerConfig>,
     webhooks: Option<WebhookConfig>,
@@ -427,6 +436,7 @@ impl Default for Config {
             join_opens_minutes: 15,
             attendance_grace_minutes: 30,
             replay_wait_hours: 48,
+            waitlist_offer_hours: 12,
             s3: S3Config::default(),
             worker: WorkerConfig::default(),
             webhooks: WebhookConfig::default(),
@@ -500,6 +510,7 @@ impl Config {
             join_opens_minutes,
             attendance_grace_minutes,
             replay_wait_hours,
+            waitlist_offer_hours,
             s3,
             worker,
             webhooks,
@@ -565,6 +576,7 @@ impl Config {
         self.join_opens_minutes = join_opens_minutes.unwrap_or(self.join_opens_minutes);
         self.attendance_grace_minutes = attendance_grace_minutes.unwrap_or(self.attendance_grace_minutes);
         self.replay_wait_hours = replay_wait_hours.unwrap_or(self.replay_wait_hours);
+        self.waitlist_offer_hours = waitlist_offer_hours.unwrap_or(self.waitlist_offer_hours);
         Ok(())
     }
 
@@ -612,6 +624,11 @@ impl Config {
             self.replay_wait_hours = hours
                 .parse()
                 .context("TURNOUT_REPLAY_WAIT_HOURS must be a whole number of hours")?;
+        }
+        if let Some(hours) = env.var("TURNOUT_WAITLIST_OFFER_HOURS") {
+            self.waitlist_offer_hours = hours
+                .parse()
+                .context("TURNOUT_WAITLIST_OFFER_HOURS must be a whole number of hours")?;
         }
         let s3 = &mut self.s3;
         for (name, slot) in [

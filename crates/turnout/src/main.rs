@@ -272,6 +272,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         privacy_policy: PrivacyPolicy::new(&config.privacy_policy_version, PRIVACY_POLICY),
         slot_cache_ttl: config.slot_cache_ttl,
         join_opens_before: Duration::from_secs(60 * u64::from(config.join_opens_minutes)),
+        waitlist_offer_hold: config.waitlist_offer_hold(),
         webhook_policy: webhook_policy(&config)?,
         link_key: turnout_store::link_key(store.as_ref()).await?,
         cors_origins: AllowedOrigins::new(&config.cors_origins)

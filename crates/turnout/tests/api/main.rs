@@ -33,5 +33,6 @@ mod resumes;
 mod schema;
 mod sms;
 mod storage;
+mod waitlist;
 mod webhooks;
 mod webinars;

@@ -20,6 +20,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-sqlite/migrations/0011_tokens.sql"),
     include_str!("../../../turnout-sqlite/migrations/0012_meeting_links.sql"),
     include_str!("../../../turnout-sqlite/migrations/0013_attendance.sql"),
+    include_str!("../../../turnout-sqlite/migrations/0014_waitlist.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0001_foundation.sql"),
@@ -36,6 +37,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0014_register_set.sql"),
     include_str!("../../../turnout-postgres/migrations/0015_meeting_links.sql"),
     include_str!("../../../turnout-postgres/migrations/0016_attendance.sql"),
+    include_str!("../../../turnout-postgres/migrations/0017_waitlist.sql"),
 ];
 
 /// Applies one clause of an `ALTER TABLE` to its table's columns.

@@ -483,7 +483,7 @@ pub(crate) fn calendar_url(settings: &crate::Settings, registration: Uuid) -> St
 }
 
 impl RegistrationView {
-    fn new(registration: &Registration, settings: &crate::Settings) -> Self {
+    pub(crate) fn new(registration: &Registration, settings: &crate::Settings) -> Self {
         let label = local_label(registration.slot.starts_at, &registration.time_zone);
         let start = registration.slot.starts_at;
         let end = start + SignedDuration::from_mins(registration.webinar.duration_minutes);
@@ -647,6 +647,14 @@ fn manage_key(id: &str, headers: &HeaderMap, query: Option<TokenQuery>) -> Resul
 /// `Authorization` header, never in a URL that logs, proxies and browser
 /// histories keep.
 fn changing_key(id: &str, headers: &HeaderMap, uri: &axum::http::Uri) -> Result<ManageKey, ApiError> {
+    refuse_token_in_url(uri)?;
+    manage_key(id, headers, None)
+}
+
+/// Refuses a token in the URL of a request that changes something: only
+/// the `Authorization` header, never a URL that logs, proxies and browser
+/// histories keep.
+pub(crate) fn refuse_token_in_url(uri: &axum::http::Uri) -> Result<(), ApiError> {
     let in_url = uri.query().is_some_and(|query| {
         query
             .split('&')
@@ -655,10 +663,10 @@ fn changing_key(id: &str, headers: &HeaderMap, uri: &axum::http::Uri) -> Result<
     if in_url {
         return Err(ApiError::field(
             "token",
-            "Send the manage token as Authorization: Bearer, not in the URL",
+            "Send the token as Authorization: Bearer, not in the URL",
         ));
     }
-    manage_key(id, headers, None)
+    Ok(())
 }
 
 /// A registration, opened with its manage token: the webinar slot and, once

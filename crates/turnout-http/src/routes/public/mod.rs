@@ -6,6 +6,7 @@
 pub mod articles;
 pub mod callbacks;
 pub mod funnel;
+pub mod waitlist;
 pub mod webinars;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -25,6 +26,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(funnel::cancel_registration))
         .routes(routes!(funnel::reschedule_registration))
         .routes(routes!(funnel::registration_calendar))
+        .routes(routes!(waitlist::join_waitlist))
+        .routes(routes!(waitlist::get_waitlist_entry))
+        .routes(routes!(waitlist::leave_waitlist))
+        .routes(routes!(waitlist::claim_waitlist))
         .routes(routes!(callbacks::list_windows))
         .routes(routes!(callbacks::create_consultation))
         .routes(routes!(callbacks::upload_resume))
