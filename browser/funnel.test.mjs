@@ -130,7 +130,7 @@ test("an invalid phone number is shown next to the field", async () => {
   await page.context().close();
 });
 
-test("a full slot cannot be chosen", async () => {
+test("a full slot cannot be chosen and offers its waiting list", async () => {
   const slug = "tiny-clinic";
   const created = await api(turnout.base, "POST", "/api/v1/admin/webinars", {
     slug, title: "Tiny clinic", time_zone: "Asia/Kolkata", duration_minutes: 30, status: "published",
@@ -155,6 +155,15 @@ test("a full slot cannot be chosen", async () => {
   await full.waitFor();
   assert.ok(await full.isDisabled(), "the full slot is disabled");
   await shot(page, "full-slot");
+  await page.getByRole("button", { name: /^Join the waiting list for / }).click();
+  await page.getByRole("heading", { name: "You're on the waiting list" }).waitFor();
+  await page.locator("p", { hasText: "you are number 1 in line" }).waitFor();
+  await shot(page, "waiting-list-joined");
+  const place = await page.getByRole("link", { name: "See your place" }).getAttribute("href");
+  const opened = await page.context().newPage();
+  await opened.goto(place);
+  await opened.locator("p", { hasText: "You are number 1 in line" }).waitFor();
+  await shot(opened, "waiting-list-place");
   await page.context().close();
 });
 

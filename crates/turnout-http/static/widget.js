@@ -320,7 +320,15 @@
         button.addEventListener("click", function () {
           choose(slot, button);
         });
-        list.appendChild(el("li", {}, [button]));
+        var item = [button];
+        if (full) {
+          var wait = el("button", { type: "button", class: "secondary waitlist", text: "Join the waiting list for " + slot.time_label });
+          wait.addEventListener("click", function () {
+            joinWaitlist(slot, wait);
+          });
+          item.push(wait);
+        }
+        list.appendChild(el("li", {}, item));
       });
     }
 
@@ -368,6 +376,26 @@
       });
     }
 
+    /* A full slot: a place in its line; a freed seat is offered by email. */
+    function joinWaitlist(slot, button) {
+      button.disabled = true;
+      api(widget.base, "POST", "/api/v1/waitlist", {
+        slot_id: slot.slot_id,
+        lead_id: widget.lead.lead_id,
+        lead_token: widget.lead.lead_token,
+      }).then(function (response) {
+        if (response.status === 201) {
+          widget.waiting(slot, response.body);
+        } else if (response.ok) {
+          widget.step("You're on our list already", [el("p", { text: response.body.detail })]);
+          widget.announce(response.body.detail);
+        } else {
+          message.textContent = response.status === 409 ? "A seat has just freed: choose the time again to take it." : problemText(response.body);
+          load();
+        }
+      });
+    }
+
     date.addEventListener("change", render);
     this.step("Select webinar slot", [
       el("p", {}, ["Time zone: ", zoneName, " ", change]),
@@ -378,6 +406,16 @@
       message,
     ]);
     load();
+  };
+
+  /* A place on a full slot's waiting list. */
+  Widget.prototype.waiting = function (slot, place) {
+    this.step("You're on the waiting list", [
+      el("p", {}, [el("strong", { text: slot.label }), " is full; you are number " + place.position + " in line."]),
+      el("p", { text: "If a seat frees, we hold it for you and email you a link to claim it. Your place, and a way to leave the list, are in the email we are sending now." }),
+      el("p", {}, [el("a", { href: place.page, text: "See your place" })]),
+    ]);
+    this.announce("You're on the waiting list, number " + place.position);
   };
 
   /* The address already holds a seat: the API says nothing more about it

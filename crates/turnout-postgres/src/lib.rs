@@ -1498,6 +1498,10 @@ impl Store for PostgresStore {
         waitlist::find_entry(&mut connection, id).await
     }
 
+    async fn list_waitlist(&self, slot_id: i64) -> Result<Vec<WaitlistEntry>, StoreError> {
+        waitlist::list(&self.pool, slot_id).await
+    }
+
     async fn leave_waitlist(&self, id: Uuid, now: Timestamp) -> Result<WaitlistEntry, WaitlistError> {
         waitlist::leave(&self.pool, id, now).await
     }

@@ -49,6 +49,11 @@ pub(crate) async fn find_entry(connection: &mut PgConnection, id: Uuid) -> Resul
     row.as_ref().map(entry_from_row).transpose()
 }
 
+pub(crate) async fn list(pool: &PgPool, slot_id: i64) -> Result<Vec<WaitlistEntry>, StoreError> {
+    let rows = sqlx::query(sql::LIST_WAITLIST).bind(slot_id).fetch_all(pool).await?;
+    rows.iter().map(entry_from_row).collect()
+}
+
 async fn entry(connection: &mut PgConnection, id: Uuid) -> Result<WaitlistEntry, StoreError> {
     find_entry(connection, id).await?.ok_or(StoreError::NotFound)
 }

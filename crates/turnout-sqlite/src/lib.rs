@@ -1617,6 +1617,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn list_waitlist(&self, slot_id: i64) -> Result<Vec<WaitlistEntry>, StoreError> {
+        self.readers
+            .read(move |connection| waitlist::list(connection, slot_id))
+            .await
+    }
+
     async fn leave_waitlist(&self, id: Uuid, now: Timestamp) -> Result<WaitlistEntry, WaitlistError> {
         self.writer
             .write(move |connection| waitlist::leave(connection, id, now))

@@ -53,6 +53,10 @@ pub(crate) fn find_entry(connection: &Connection, id: Uuid) -> Result<Option<Wai
     query_optional(connection, sql::FIND_WAITLIST_ENTRY, &[&text(id)], entry_from_row)
 }
 
+pub(crate) fn list(connection: &Connection, slot_id: i64) -> Result<Vec<WaitlistEntry>, StoreError> {
+    query_all(connection, sql::LIST_WAITLIST, &[&slot_id], entry_from_row)
+}
+
 fn entry(connection: &Connection, id: Uuid) -> Result<WaitlistEntry, StoreError> {
     find_entry(connection, id)?.ok_or(StoreError::NotFound)
 }

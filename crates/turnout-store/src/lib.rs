@@ -281,6 +281,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn find_waitlist_entry(&self, id: Uuid) -> Result<Option<WaitlistEntry>, StoreError>;
 
+    /// Every place on a slot's waiting list, in order, whatever its status.
+    async fn list_waitlist(&self, slot_id: i64) -> Result<Vec<WaitlistEntry>, StoreError>;
+
     /// Leaves the list, or declines the offer held, which passes the seat on.
     async fn leave_waitlist(&self, id: Uuid, now: Timestamp) -> Result<WaitlistEntry, WaitlistError>;
 

@@ -686,6 +686,14 @@ pub const FIND_WAITLIST_ENTRY: &str = "SELECT w.id, w.status, w.offered_at, w.re
      FROM waitlist_entries w JOIN slots s ON s.id = w.slot_id JOIN webinars wb ON wb.id = w.webinar_id \
      JOIN leads l ON l.id = w.lead_id WHERE w.id = $1";
 
+/// Every place on slot `$1`'s line, in order.
+pub const LIST_WAITLIST: &str = "SELECT w.id, w.status, w.offered_at, w.registration_id, w.created_at, \
+     s.id, s.starts_at, wb.id, wb.slug, wb.title, wb.duration_minutes, l.name, l.email, l.time_zone, \
+     (SELECT COUNT(*) FROM waitlist_entries a WHERE a.slot_id = w.slot_id AND a.status = 'waiting' \
+      AND a.id <= w.id) \
+     FROM waitlist_entries w JOIN slots s ON s.id = w.slot_id JOIN webinars wb ON wb.id = w.webinar_id \
+     JOIN leads l ON l.id = w.lead_id WHERE w.slot_id = $1 ORDER BY w.id";
+
 /// Offers slot `$1`'s freed seat to the first in line; no row when nobody
 /// waits. The seat stays counted: it is theirs until the offer lapses.
 pub const OFFER_NEXT_SQLITE: &str = "UPDATE waitlist_entries SET status = 'offered', offered_at = $2, \

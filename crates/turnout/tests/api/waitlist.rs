@@ -153,6 +153,20 @@ async fn a_freed_seat_is_held_for_the_first_in_line_who_claims_it() {
         StatusCode::NOT_FOUND,
         "a place opens only with its own token"
     );
+
+    let listed = json_body(app.admin_get(&format!("/api/v1/admin/slots/{slot}/waitlist")).await).await;
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{listed}");
+    assert_eq!(items[0]["email"], "ravi@example.com");
+    assert_eq!(items[0]["status"], "claimed");
+    assert_eq!(items[0]["registration_id"], registration["registration_id"]);
+    assert_eq!(items[1]["email"], "meera@example.com");
+    assert_eq!(items[1]["status"], "waiting");
+    assert_eq!(items[1]["position"], 1);
+    assert_eq!(
+        app.get(&format!("/api/v1/admin/slots/{slot}/waitlist")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -179,6 +193,10 @@ async fn an_offer_lapses_to_the_next_in_line_and_a_declined_seat_goes_back_when_
         .unwrap();
     assert_eq!(place(&app, &ravi).await["status"], "expired");
     assert_eq!(place(&app, &meera).await["status"], "offered");
+    let listed = json_body(app.admin_get(&format!("/api/v1/admin/slots/{slot}/waitlist")).await).await;
+    assert_eq!(listed["items"][0]["status"], "expired");
+    assert_eq!(listed["items"][1]["status"], "offered");
+    assert!(listed["items"][1]["offer_expires_at"].is_string(), "{listed}");
     let late = act(&app, &ravi, "claim").await;
     assert_eq!(late.status(), StatusCode::CONFLICT, "a lapsed offer cannot be claimed");
 

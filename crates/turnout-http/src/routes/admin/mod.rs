@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(webinars::create_slots, webinars::list_slots))
         .routes(routes!(webinars::update_slot))
         .routes(routes!(webinars::close_slot))
+        .routes(routes!(webinars::slot_waitlist))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(callbacks::all_consultations))

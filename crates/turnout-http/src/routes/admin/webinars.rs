@@ -814,3 +814,77 @@ async fn change_slot(
     };
     Ok(Json(AdminSlot::new(slot, links)))
 }
+
+/// One place on a slot's waiting list, for staff.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminWaitlistEntry {
+    pub entry_id: uuid::Uuid,
+    /// `waiting`, `offered`, `claimed`, `expired` or `left`.
+    #[schema(value_type = String)]
+    pub status: &'static str,
+    /// While waiting: 1 for the next in line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<i64>,
+    pub name: String,
+    pub email: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub joined_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub offered_at: Option<Timestamp>,
+    /// While a seat is offered: until when it is held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub offer_expires_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_id: Option<uuid::Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminWaitlist {
+    pub items: Vec<AdminWaitlistEntry>,
+}
+
+/// A slot's waiting list, in order: who waits, who holds an offer and
+/// until when, who claimed, lapsed or left.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/slots/{slot_id}/waitlist",
+    tag = "admin",
+    params(("slot_id" = i64, Path)),
+    security(("admin_token" = [])),
+    responses(
+        (status = 200, body = AdminWaitlist),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn slot_waitlist(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(slot_id): Path<String>,
+) -> Result<Json<AdminWaitlist>, ApiError> {
+    let slot_id = path_id(&slot_id, "slot")?;
+    state
+        .store
+        .find_slot(slot_id)
+        .await?
+        .ok_or(ApiError::NotFound("slot"))?;
+    let items = state
+        .store
+        .list_waitlist(slot_id)
+        .await?
+        .into_iter()
+        .map(|entry| AdminWaitlistEntry {
+            entry_id: entry.id,
+            status: entry.status.as_str(),
+            position: entry.position,
+            offer_expires_at: state.turnout.offer_expires_at(&entry),
+            name: entry.name,
+            email: entry.email,
+            joined_at: entry.created_at,
+            offered_at: entry.offered_at,
+            registration_id: entry.registration_id,
+        })
+        .collect();
+    Ok(Json(AdminWaitlist { items }))
+}
