@@ -329,3 +329,46 @@ async fn racing_cancels_claims_and_registrations_never_oversell_nor_offer_a_seat
         .unwrap();
     assert_eq!(claimed, SEATS as i64);
 }
+
+#[tokio::test]
+async fn a_visitor_may_join_with_the_lead_inline_and_stays_a_lead_when_refused() {
+    let app = TestApp::spawn().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let full = app.slot_at(&webinar, in_days(3), 1).await;
+    let open = app.slot_at(&webinar, in_days(4), 5).await;
+    app.register(&webinar, full, "asha@example.com").await;
+    let leads = app.database.count("leads").await;
+
+    let mut body = turnout_test_support::lead_body(&webinar, "ravi@example.com");
+    body["slot_id"] = json!(full);
+    let joined = app.post("/api/v1/waitlist", &body).await;
+    assert_eq!(joined.status(), StatusCode::CREATED);
+    let joined = json_body(joined).await;
+    assert_eq!(joined["position"], 1);
+    assert_eq!(app.database.count("leads").await, leads + 1, "the lead is recorded");
+
+    body["email"] = json!("meera@example.com");
+    body["slot_id"] = json!(open);
+    let refused = app.post("/api/v1/waitlist", &body).await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::CONFLICT,
+        "seats are left: register instead"
+    );
+    assert_eq!(
+        app.database.count("leads").await,
+        leads + 2,
+        "a visitor turned away is still a lead"
+    );
+
+    body["email"] = json!("not an address");
+    body["slot_id"] = json!(full);
+    let invalid = app.post("/api/v1/waitlist", &body).await;
+    assert_eq!(invalid.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_body(invalid).await["errors"][0]["field"], "email");
+    assert_eq!(
+        app.database.count("leads").await,
+        leads + 2,
+        "bad input changes nothing"
+    );
+}

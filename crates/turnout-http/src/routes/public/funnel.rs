@@ -234,7 +234,7 @@ pub async fn create_lead(
     ))
 }
 
-fn lead_error(error: LeadError) -> ApiError {
+pub(crate) fn lead_error(error: LeadError) -> ApiError {
     match error {
         LeadError::WebinarNotFound => ApiError::field("webinar", "No published webinar has this slug"),
         LeadError::Store(error) => error.into(),
@@ -562,29 +562,7 @@ pub async fn create_registration(
     ApiJson(request): ApiJson<RegistrationRequest>,
 ) -> Result<Response, ApiError> {
     let slot_id = request.slot_id;
-    let applicant = match (request.lead_id, request.lead_token.as_deref()) {
-        (Some(id), Some(token)) if !request.has_inline_lead() => Applicant::Lead(LeadKey {
-            id,
-            token: SecretToken::from_presented(token).hash(),
-        }),
-        (None, None) => {
-            let mut inline = request.into_inline_lead();
-            let bot_fields = inline.bot_fields();
-            let address = client.address;
-            let lead = inline.validate(&state.settings.privacy_policy, client)?;
-            state.limits.signup(&lead.person.email.normalised())?;
-            bots::check(&state, &bot_fields, &lead.person.email, address).await?;
-            Applicant::New(Box::new(lead))
-        }
-        (Some(_), Some(_)) => {
-            return Err(ApiError::field(
-                "lead_id",
-                "Give either lead_id and lead_token or the lead's fields, not both",
-            ));
-        }
-        (None, Some(_)) => return Err(ApiError::field("lead_id", "Required with lead_token")),
-        (Some(_), None) => return Err(ApiError::field("lead_token", "Required with lead_id")),
-    };
+    let applicant = applicant(&state, client, request).await?;
     let view = match state
         .turnout
         .register(slot_id, applicant)
@@ -610,6 +588,40 @@ pub async fn create_registration(
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
+}
+
+/// Who a seat (or a place on a waiting list) is asked for: the lead of
+/// step 1 by id and token, or the lead's fields inline, checked like step 1
+/// (the sign-up limit, the bot checks).
+pub(crate) async fn applicant(
+    state: &AppState,
+    client: ClientMeta,
+    request: RegistrationRequest,
+) -> Result<Applicant, ApiError> {
+    let applicant = match (request.lead_id, request.lead_token.as_deref()) {
+        (Some(id), Some(token)) if !request.has_inline_lead() => Applicant::Lead(LeadKey {
+            id,
+            token: SecretToken::from_presented(token).hash(),
+        }),
+        (None, None) => {
+            let mut inline = request.into_inline_lead();
+            let bot_fields = inline.bot_fields();
+            let address = client.address;
+            let lead = inline.validate(&state.settings.privacy_policy, client)?;
+            state.limits.signup(&lead.person.email.normalised())?;
+            bots::check(state, &bot_fields, &lead.person.email, address).await?;
+            Applicant::New(Box::new(lead))
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::field(
+                "lead_id",
+                "Give either lead_id and lead_token or the lead's fields, not both",
+            ));
+        }
+        (None, Some(_)) => return Err(ApiError::field("lead_id", "Required with lead_token")),
+        (Some(_), None) => return Err(ApiError::field("lead_token", "Required with lead_id")),
+    };
+    Ok(applicant)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

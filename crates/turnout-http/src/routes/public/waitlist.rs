@@ -8,26 +8,19 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use turnout_app::Applicant;
 use turnout_app::waitlist::Waiting;
 use turnout_domain::SecretToken;
 use turnout_store::{LeadKey, WaitlistEntry, WaitlistError};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::funnel::{RegisteredWebinar, RegistrationView, refuse_token_in_url};
+use super::funnel::{
+    ClientMeta, RegisteredWebinar, RegistrationRequest, RegistrationView, applicant, lead_error, refuse_token_in_url,
+};
 use crate::AppState;
 use crate::error::{ApiError, Problem, ProblemType};
 use crate::extract::{ApiJson, bearer_token};
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WaitlistRequest {
-    /// A full slot of the lead's webinar.
-    #[schema(minimum = 1)]
-    pub slot_id: i64,
-    pub lead_id: Uuid,
-    pub lead_token: String,
-}
 
 /// A place on a waiting list.
 #[derive(Debug, Serialize, ToSchema)]
@@ -111,9 +104,11 @@ fn waitlist_error(error: WaitlistError) -> ApiError {
     }
 }
 
-/// Takes a place on a full slot's waiting list. When a seat frees, the
-/// first in line is offered it by email (held for `waitlist_offer_hours`,
-/// never past the start) with a link to claim it.
+/// Takes a place on a full slot's waiting list, for the lead of step 1
+/// (`lead_id` and `lead_token`) or the lead's fields inline, as a seat is
+/// asked for. When a seat frees, the first in line is offered it by email
+/// (held for `waitlist_offer_hours`, never past the start) with a link to
+/// claim it. An inline lead stays recorded whatever the answer.
 ///
 /// A person already waiting (or registered) is answered 200 with nothing
 /// about their place.
@@ -121,7 +116,7 @@ fn waitlist_error(error: WaitlistError) -> ApiError {
     post,
     path = "/api/v1/waitlist",
     tag = "funnel",
-    request_body = WaitlistRequest,
+    request_body = RegistrationRequest,
     responses(
         (status = 201, description = "A place at the end of the line", body = WaitlistView),
         (status = 200, description = "Already waiting or registered; nothing changed", body = AlreadyWaiting),
@@ -131,18 +126,23 @@ fn waitlist_error(error: WaitlistError) -> ApiError {
 )]
 pub async fn join_waitlist(
     State(state): State<AppState>,
-    ApiJson(request): ApiJson<WaitlistRequest>,
+    client: ClientMeta,
+    ApiJson(request): ApiJson<RegistrationRequest>,
 ) -> Result<Response, ApiError> {
-    if request.slot_id < 1 {
-        return Err(ApiError::field("slot_id", "No such slot"));
-    }
-    let lead = LeadKey {
-        id: request.lead_id,
-        token: SecretToken::from_presented(request.lead_token).hash(),
+    let slot_id = request.slot_id;
+    let lead = match applicant(&state, client, request).await? {
+        Applicant::Lead(key) => key,
+        Applicant::New(lead) => {
+            let recorded = state.turnout.record_lead(&lead).await.map_err(lead_error)?;
+            LeadKey {
+                id: recorded.lead_id,
+                token: recorded.lead_token.hash(),
+            }
+        }
     };
     let waiting = state
         .turnout
-        .join_waitlist(request.slot_id, lead)
+        .join_waitlist(slot_id, lead)
         .await
         .map_err(waitlist_error)?;
     Ok(match waiting {
