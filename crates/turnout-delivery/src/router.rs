@@ -78,7 +78,13 @@ impl FunnelRouter {
             EventType::RegistrationAttended => vec![email(DeliveryKind::ThankYou, "visitor")],
             EventType::RegistrationNoShow => vec![email(DeliveryKind::MissedYou, "visitor")],
             EventType::WaitlistJoined => vec![email(DeliveryKind::WaitlistJoined, "visitor")],
-            EventType::WaitlistOffered => vec![email(DeliveryKind::WaitlistOffer, "visitor")],
+            EventType::WaitlistOffered => {
+                let mut messages = vec![email(DeliveryKind::WaitlistOffer, "visitor")];
+                if self.sms {
+                    messages.push(delivery(Channel::Sms, DeliveryKind::WaitlistOffer, "visitor", now));
+                }
+                messages
+            }
             EventType::ConsultationAssigned => vec![
                 email(DeliveryKind::Consultation, "visitor"),
                 email(DeliveryKind::Assignment, "advisor"),

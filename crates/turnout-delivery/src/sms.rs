@@ -8,12 +8,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use minijinja::Environment;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use turnout_domain::Phone;
-use turnout_store::{Channel, ClaimedDelivery, DeliveryKind, Store};
+use turnout_domain::labels::local_label;
+use turnout_domain::webinar::offer_expires_at;
+use turnout_store::events::WaitlistChanged;
+use turnout_store::{Channel, ClaimedDelivery, DeliveryKind, Store, WaitlistStatus};
 
 use crate::message::{Links, RegistrationEvent, live_reminder, parse, reminder_context, zone};
 use crate::templates::Templates;
@@ -103,7 +106,7 @@ impl SmsSender {
         }
     }
 
-    /// The number and the text of a reminder that is still wanted.
+    /// The number and the text of a message that is still wanted.
     async fn compose(
         &self,
         store: &dyn Store,
@@ -111,24 +114,80 @@ impl SmsSender {
         now: Timestamp,
         policy: &Policy,
     ) -> Result<(String, String), Attempt> {
-        let offset = DeliveryKind::parse(&delivery.kind)
-            .and_then(DeliveryKind::reminder_offset)
-            .ok_or_else(|| Attempt::Skip("only reminders go by SMS".into()))?;
+        match DeliveryKind::parse(&delivery.kind) {
+            Some(DeliveryKind::Reminder(offset)) => self.reminder(store, delivery, offset, now, policy).await,
+            Some(DeliveryKind::WaitlistOffer) => self.offer(store, delivery, policy).await,
+            _ => Err(Attempt::Skip("only reminders and waiting-list offers go by SMS".into())),
+        }
+    }
+
+    /// Whether SMS may go to this number (`sms.countries`).
+    fn allowed(&self, phone: &str) -> Result<(), Attempt> {
+        let region = Phone::region_of(phone);
+        if region
+            .as_deref()
+            .is_some_and(|region| self.settings.countries.iter().any(|allowed| allowed == region))
+        {
+            return Ok(());
+        }
+        Err(Attempt::Skip(format!(
+            "SMS to {} is not allowed (sms.countries)",
+            region.as_deref().unwrap_or("an unknown country")
+        )))
+    }
+
+    /// A seat held for the first in line, while it still is.
+    async fn offer(
+        &self,
+        store: &dyn Store,
+        delivery: &ClaimedDelivery,
+        policy: &Policy,
+    ) -> Result<(String, String), Attempt> {
+        let event: WaitlistChanged = parse(delivery)?;
+        let entry = store
+            .find_waitlist_entry(event.entry_id)
+            .await
+            .map_err(|error| Attempt::Fail(error.to_string()))?
+            .ok_or_else(|| Attempt::Skip("the place no longer exists".into()))?;
+        if entry.status != WaitlistStatus::Offered || entry.offered_at != event.offered_at {
+            return Err(Attempt::Skip("the place has changed since".into()));
+        }
+        if !entry.sms_consent {
+            return Err(Attempt::Skip("no consent to SMS".into()));
+        }
+        self.allowed(&entry.phone)?;
+        let zone = zone(&entry.time_zone)?;
+        let offered_at = entry.offered_at.unwrap_or(delivery.event.created_at);
+        let expires = offer_expires_at(offered_at, entry.starts_at, policy.offer_hold);
+        let context = json!({
+            "webinar_title": entry.webinar.title,
+            "when": local_label(entry.starts_at, &zone).full,
+            "expires": local_label(expires, &zone).full,
+            "waitlist_url": self.links.link_key.waitlist_link(&self.links.public_url, entry.id),
+            "site_name": self.links.site_name,
+        });
+        let text = self
+            .templates
+            .render("sms-waitlist-offer.txt", &context)
+            .map_err(Attempt::Fail)?;
+        Ok((entry.phone, text.trim_end().to_owned()))
+    }
+
+    /// A reminder that is still wanted.
+    async fn reminder(
+        &self,
+        store: &dyn Store,
+        delivery: &ClaimedDelivery,
+        offset: SignedDuration,
+        now: Timestamp,
+        policy: &Policy,
+    ) -> Result<(String, String), Attempt> {
         let event: RegistrationEvent = parse(delivery)?;
         let contact = live_reminder(store, delivery, &event, now).await?;
         if !contact.person.sms_consent {
             return Err(Attempt::Skip("no consent to SMS".into()));
         }
-        let region = Phone::region_of(&contact.person.phone);
-        if !region
-            .as_deref()
-            .is_some_and(|region| self.settings.countries.iter().any(|allowed| allowed == region))
-        {
-            return Err(Attempt::Skip(format!(
-                "SMS to {} is not allowed (sms.countries)",
-                region.as_deref().unwrap_or("an unknown country")
-            )));
-        }
+        self.allowed(&contact.person.phone)?;
         let last = policy.is_last_reminder(offset);
         let context = reminder_context(&event, &self.links, &zone(&event.time_zone)?, offset, last, now);
         let text = self

@@ -57,6 +57,10 @@ const DEFAULTS: &[(&str, &str)] = &[
         include_str!("../templates/email/waitlist-offer.html"),
     ),
     ("sms-reminder.txt", include_str!("../templates/sms/reminder.txt")),
+    (
+        "sms-waitlist-offer.txt",
+        include_str!("../templates/sms/waitlist-offer.txt"),
+    ),
 ];
 
 /// A MiniJinja environment whose HTML escaping leaves `/` alone: the

@@ -38,6 +38,8 @@ fn entry_from_row(row: &PgRow) -> Result<WaitlistEntry, StoreError> {
         name: row.try_get(11)?,
         email: row.try_get(12)?,
         time_zone: row.try_get(13)?,
+        phone: row.try_get(15)?,
+        sms_consent: row.try_get(16)?,
     })
 }
 

@@ -46,6 +46,8 @@ fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<WaitlistEntry> {
         name: row.get(11)?,
         email: row.get(12)?,
         time_zone: row.get(13)?,
+        phone: row.get(15)?,
+        sms_consent: row.get(16)?,
     })
 }
 

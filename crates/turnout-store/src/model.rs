@@ -1018,6 +1018,9 @@ pub struct WaitlistEntry {
     /// As given with the lead.
     pub name: String,
     pub email: String,
+    /// E.164, as given with the lead.
+    pub phone: String,
+    pub sms_consent: bool,
     pub time_zone: String,
 }
 

@@ -678,21 +678,23 @@ pub const INSERT_WAITLIST_ENTRY: &str = "INSERT INTO waitlist_entries (id, slot_
      lead_id, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $6) \
      ON CONFLICT (slot_id, person_id) WHERE status IN ('waiting', 'offered') DO NOTHING RETURNING id";
 
-/// A place with its slot, webinar and the lead's details.
-pub const FIND_WAITLIST_ENTRY: &str = "SELECT w.id, w.status, w.offered_at, w.registration_id, w.created_at, \
-     s.id, s.starts_at, wb.id, wb.slug, wb.title, wb.duration_minutes, l.name, l.email, l.time_zone, \
-     (SELECT COUNT(*) FROM waitlist_entries a WHERE a.slot_id = w.slot_id AND a.status = 'waiting' \
-      AND a.id <= w.id) \
-     FROM waitlist_entries w JOIN slots s ON s.id = w.slot_id JOIN webinars wb ON wb.id = w.webinar_id \
-     JOIN leads l ON l.id = w.lead_id WHERE w.id = $1";
+/// A place with its slot, its webinar, the lead's details and consent to
+/// SMS, and its position in line.
+macro_rules! waitlist_select {
+    () => {
+        "SELECT w.id, w.status, w.offered_at, w.registration_id, w.created_at, \
+         s.id, s.starts_at, wb.id, wb.slug, wb.title, wb.duration_minutes, l.name, l.email, l.time_zone, \
+         (SELECT COUNT(*) FROM waitlist_entries a WHERE a.slot_id = w.slot_id AND a.status = 'waiting' \
+          AND a.id <= w.id), l.phone, c.sms \
+         FROM waitlist_entries w JOIN slots s ON s.id = w.slot_id JOIN webinars wb ON wb.id = w.webinar_id \
+         JOIN leads l ON l.id = w.lead_id JOIN consents c ON c.id = l.consent_id "
+    };
+}
+
+pub const FIND_WAITLIST_ENTRY: &str = concat!(waitlist_select!(), "WHERE w.id = $1");
 
 /// Every place on slot `$1`'s line, in order.
-pub const LIST_WAITLIST: &str = "SELECT w.id, w.status, w.offered_at, w.registration_id, w.created_at, \
-     s.id, s.starts_at, wb.id, wb.slug, wb.title, wb.duration_minutes, l.name, l.email, l.time_zone, \
-     (SELECT COUNT(*) FROM waitlist_entries a WHERE a.slot_id = w.slot_id AND a.status = 'waiting' \
-      AND a.id <= w.id) \
-     FROM waitlist_entries w JOIN slots s ON s.id = w.slot_id JOIN webinars wb ON wb.id = w.webinar_id \
-     JOIN leads l ON l.id = w.lead_id WHERE w.slot_id = $1 ORDER BY w.id";
+pub const LIST_WAITLIST: &str = concat!(waitlist_select!(), "WHERE w.slot_id = $1 ORDER BY w.id");
 
 /// Offers slot `$1`'s freed seat to the first in line; no row when nobody
 /// waits. The seat stays counted: it is theirs until the offer lapses.

@@ -175,3 +175,45 @@ async fn sms_go_only_to_the_countries_allowed() {
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0]["last_error"], "SMS to GB is not allowed (sms.countries)");
 }
+
+#[tokio::test]
+async fn a_seat_offered_from_the_waiting_list_goes_by_sms_too_with_consent() {
+    let app = TestApp::spawn().await;
+    let (url, provider) = provider().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let slot = app.slot_at(&webinar, in_days(3), 1).await;
+    let asha = json_body(app.register(&webinar, slot, "asha@example.com").await).await;
+    let (lead_id, lead_token) = app.lead(&webinar, "ravi@example.com").await;
+    let joined = app
+        .post(
+            "/api/v1/waitlist",
+            &json!({"slot_id": slot, "lead_id": lead_id, "lead_token": lead_token}),
+        )
+        .await;
+    assert_eq!(joined.status(), StatusCode::CREATED);
+    let place = json_body(joined).await;
+    let cancel = app.client.post(app.url(&format!(
+        "/api/v1/registrations/{}/cancel",
+        asha["registration_id"].as_str().unwrap()
+    )));
+    assert_eq!(
+        app.with_token(cancel, asha["manage_token"].as_str().unwrap())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    let sms = turnout_test_support::sms_settings(url);
+    let settings = WorkerSettings {
+        reminders: Vec::new(),
+        ..WorkerSettings::default()
+    };
+    let worker = app.worker_sending(settings, &EmailTransport::Files(app.mail.path().to_owned()), Some(sms));
+    worker.run_once(Timestamp::now()).await.unwrap();
+    let requests = provider.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1, "the offer, and nothing else");
+    let body = field(&requests[0], "Body");
+    assert!(body.starts_with("A seat for Webinar ml-careers"), "{body}");
+    assert!(body.contains(place["page"].as_str().unwrap()), "{body}");
+    assert_eq!(field(&requests[0], "To"), "+919876543210");
+}
