@@ -164,6 +164,25 @@ test("a full slot cannot be chosen and offers its waiting list", async () => {
   await opened.goto(place);
   await opened.locator("p", { hasText: "You are number 1 in line" }).waitFor();
   await shot(opened, "waiting-list-place");
+
+  // Meera cancels: her seat is held for Kiran, who claims it on a laptop.
+  const cancelled = await api(turnout.base, "POST", `/api/v1/registrations/${taken.body.registration_id}/cancel`,
+    undefined, taken.body.manage_token);
+  assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+  const desk = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: "Asia/Kolkata", locale: "en-IN" });
+  const laptop = await desk.newPage();
+  await laptop.goto(place);
+  await laptop.getByText("A seat has freed and it is held for you until").waitFor();
+  await shot(laptop, "waiting-list-offer-1280");
+  await laptop.getByRole("button", { name: "Claim my seat" }).click();
+  await laptop.getByText("The seat is yours.").waitFor();
+  await shot(laptop, "waiting-list-claimed-1280");
+  const afterClaim = await api(turnout.base, "POST", "/api/v1/registrations", {
+    slot_id: slot.body.slot_id, webinar: slug, name: "Ravi Kumar", email: "ravi.browser@example.com",
+    phone: "+91 98765 43213", time_zone: "Asia/Kolkata", consent: { privacy_policy: true },
+  });
+  assert.equal(afterClaim.status, 409, "the claimed seat is Kiran's");
+  await desk.close();
   await page.context().close();
 });
 
