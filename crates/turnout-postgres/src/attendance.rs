@@ -13,13 +13,6 @@ use uuid::Uuid;
 
 use crate::{find_slot, instant, record, registration_by_id, ts};
 
-fn attendance_event(status: RegistrationStatus) -> EventType {
-    match status {
-        RegistrationStatus::NoShow => EventType::RegistrationNoShow,
-        _ => EventType::RegistrationAttended,
-    }
-}
-
 /// The registration of the slot an attendee names, with its status.
 async fn find_attendee(
     connection: &mut PgConnection,
@@ -94,7 +87,7 @@ pub(crate) async fn mark_attendance(
                 let registration = registration_by_id(&mut tx, id).await?;
                 record(
                     &mut tx,
-                    &OutboxEvent::registration(attendance_event(status), &registration),
+                    &OutboxEvent::registration(EventType::attendance(status), &registration),
                     now,
                 )
                 .await?;
@@ -123,7 +116,7 @@ pub(crate) async fn settle_attendance(
         .await?;
     for id in &settled {
         let registration = registration_by_id(&mut tx, *id).await?;
-        let event = OutboxEvent::registration(attendance_event(registration.status), &registration);
+        let event = OutboxEvent::registration(EventType::attendance(registration.status), &registration);
         record(&mut tx, &event, now).await?;
     }
     tx.commit().await?;

@@ -14,13 +14,6 @@ use uuid::Uuid;
 use crate::db::{execute, parsed, query_all, query_optional};
 use crate::{find_slot, instant, micros, record, registration_by_id, uuid};
 
-fn attendance_event(status: RegistrationStatus) -> EventType {
-    match status {
-        RegistrationStatus::NoShow => EventType::RegistrationNoShow,
-        _ => EventType::RegistrationAttended,
-    }
-}
-
 /// The registration of the slot an attendee names, with its status.
 fn find_attendee(
     connection: &Connection,
@@ -75,7 +68,7 @@ pub(crate) fn mark_attendance(
                 let registration = registration_by_id(connection, id)?;
                 record(
                     connection,
-                    &OutboxEvent::registration(attendance_event(status), &registration),
+                    &OutboxEvent::registration(EventType::attendance(status), &registration),
                     now,
                 )?;
                 marked.changed.push((id, status));
@@ -97,7 +90,7 @@ pub(crate) fn settle_attendance(
     let settled = query_all(connection, sql::SETTLE_ATTENDANCE_SQLITE, &params, |row| uuid(row, 0))?;
     for id in &settled {
         let registration = registration_by_id(connection, *id)?;
-        let event = OutboxEvent::registration(attendance_event(registration.status), &registration);
+        let event = OutboxEvent::registration(EventType::attendance(registration.status), &registration);
         record(connection, &event, now)?;
     }
     Ok(settled.len())

@@ -98,6 +98,15 @@ impl EventType {
         }
     }
 
+    /// The event of a registration settled as `status`: attended, or (for
+    /// `no_show`) not.
+    pub fn attendance(status: turnout_domain::RegistrationStatus) -> Self {
+        match status {
+            turnout_domain::RegistrationStatus::NoShow => EventType::RegistrationNoShow,
+            _ => EventType::RegistrationAttended,
+        }
+    }
+
     /// Whether webhook endpoints may subscribe to it.
     pub const fn subscribable(self) -> bool {
         !matches!(self, EventType::RegistrationManageLinkRequested)
