@@ -299,3 +299,58 @@ test("inside the join window the manage page leads with Join the webinar now", a
   assert.equal(opened.headers.get("location"), meeting, "the personal link leads to the meeting");
   await page.context().close();
 });
+
+test("where WhatsApp is configured, step 1 offers it and the confirmation goes by WhatsApp", async () => {
+  // A fake Cloud API that records what it is sent.
+  const { createServer } = await import("node:http");
+  const sent = [];
+  const cloud = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      sent.push({ path: request.url, authorization: request.headers.authorization, body: JSON.parse(body) });
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify({ messaging_product: "whatsapp", messages: [{ id: "wamid.1" }] }));
+    });
+  });
+  await new Promise((done) => cloud.listen(0, "127.0.0.1", done));
+  const withWhatsApp = await startTurnout({
+    TURNOUT_WHATSAPP_API_URL: `http://127.0.0.1:${cloud.address().port}/v21.0`,
+    TURNOUT_WHATSAPP_PHONE_NUMBER_ID: "106540352242922",
+    TURNOUT_WHATSAPP_ACCESS_TOKEN: "EAAG-browser",
+    TURNOUT_WHATSAPP_TEMPLATE_CONFIRMATION: "webinar_confirmation",
+    TURNOUT_WHATSAPP_TEMPLATE_REMINDER: "webinar_reminder",
+  });
+  try {
+    const plain = await phone();
+    await plain.goto(`${turnout.base}/webinars/${WEBINAR}`);
+    await plain.getByLabel("Full name").waitFor();
+    await plain.waitForLoadState("networkidle");
+    assert.equal(await plain.getByLabel(/on WhatsApp/).isVisible(), false, "not offered where it is not sent");
+    await plain.context().close();
+
+    const page = await phone();
+    await page.goto(`${withWhatsApp.base}/webinars/${WEBINAR}`);
+    const box = page.getByLabel("Send my confirmation and reminders on WhatsApp (by SMS if this number isn't on WhatsApp)");
+    await box.waitFor();
+    await box.check();
+    await shot(page, "whatsapp-consent");
+    await enterDetails(page, { name: "Meera Iyer", email: "meera.browser@example.com", phone: "+91 99887 76655" });
+    await page.getByRole("heading", { name: "Select webinar slot" }).waitFor();
+    await page.locator(".slots button:not([disabled])").first().click();
+    await page.getByRole("heading", { name: "Almost there" }).waitFor();
+    for (let attempt = 0; attempt < 100 && sent.length === 0; attempt++) {
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    assert.equal(sent.length, 1, "the worker in serve sent one template message");
+    assert.equal(sent[0].path, "/v21.0/106540352242922/messages");
+    assert.equal(sent[0].authorization, "Bearer EAAG-browser");
+    assert.equal(sent[0].body.to, "919988776655");
+    assert.equal(sent[0].body.template.name, "webinar_confirmation");
+    assert.equal(sent[0].body.template.components[0].parameters[0].text, "Meera Iyer");
+    await page.context().close();
+  } finally {
+    await withWhatsApp.stop();
+    cloud.close();
+  }
+});

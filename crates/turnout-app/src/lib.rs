@@ -17,6 +17,7 @@ mod content;
 pub mod exports;
 mod funnel;
 mod joining;
+mod messaging;
 mod operations;
 pub mod waitlist;
 

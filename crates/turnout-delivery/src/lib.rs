@@ -17,6 +17,7 @@ pub mod signing;
 pub mod sms;
 pub mod templates;
 pub mod webhook;
+pub mod whatsapp;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub use router::FunnelRouter;
 pub use sms::{SmsSender, SmsSettings};
 pub use templates::Templates;
 pub use webhook::WebhookSender;
+pub use whatsapp::{WhatsAppSender, WhatsAppSettings, WhatsAppTemplates};
 
 /// Events routed per store call: enough to amortise the call, few enough
 /// that SQLite's one writer is not held from registrations for long.
@@ -117,6 +119,9 @@ pub struct Channels {
     pub email: Mailer,
     /// Without a provider, no SMS is routed at all.
     pub sms: Option<SmsSender>,
+    /// With the Cloud API configured, confirmations and reminders go by
+    /// WhatsApp to those who agreed, and by SMS when it cannot reach them.
+    pub whatsapp: Option<WhatsAppSender>,
 }
 
 /// What the worker's settings decide for every message to a visitor: the
@@ -178,6 +183,9 @@ pub(crate) enum Attempt {
     Skip(String),
     /// Not to be sent yet: looked at again at the instant given.
     Defer(Timestamp, String),
+    /// Not to be sent on this channel: the same message goes on the one
+    /// given instead (a number not on WhatsApp gets an SMS).
+    HandOver(Channel, String),
     /// Failed; retried unless it was the last attempt.
     Fail(String),
 }
@@ -199,6 +207,7 @@ impl Worker {
         let router = FunnelRouter {
             reminders: settings.reminders.clone(),
             sms: channels.sms.is_some(),
+            whatsapp: channels.whatsapp.is_some(),
         };
         let policy = Policy {
             per_day: settings.messages_per_recipient_per_day,
@@ -311,7 +320,32 @@ impl Worker {
         let attempt = tokio::time::timeout(limit, self.send(delivery, now))
             .await
             .unwrap_or_else(|_| Attempt::Fail(format!("gave up after {} s", limit.as_secs())));
+        let attempt = match attempt {
+            Attempt::HandOver(to, reason) => self.hand_over(delivery, to, reason, now).await,
+            attempt => attempt,
+        };
         self.outcome(delivery, attempt, now)
+    }
+
+    /// Makes the same message on channel `to`, when that channel is
+    /// configured; this delivery is then skipped with the reason.
+    async fn hand_over(&self, delivery: &ClaimedDelivery, to: Channel, reason: String, now: Timestamp) -> Attempt {
+        let configured = match to {
+            Channel::Sms => self.channels.sms.is_some(),
+            Channel::WhatsApp => self.channels.whatsapp.is_some(),
+            Channel::Email | Channel::Webhook => true,
+        };
+        if !configured {
+            return Attempt::Skip(format!("{reason}, and no {} provider is configured", to.as_str()));
+        }
+        match self
+            .store
+            .hand_over_delivery(delivery.message_id, delivery.channel, to, None, now)
+            .await
+        {
+            Ok(_) => Attempt::Skip(format!("{reason}: sent by {} instead", to.as_str())),
+            Err(error) => Attempt::Fail(error.to_string()),
+        }
     }
 
     async fn send(&self, delivery: &ClaimedDelivery, now: Timestamp) -> Attempt {
@@ -329,6 +363,10 @@ impl Worker {
                 Some(sms) => sms.deliver(self.store.as_ref(), delivery, now, &self.policy).await,
                 None => Attempt::Fail("no SMS provider is configured".into()),
             },
+            (Channel::WhatsApp, _) => match &self.channels.whatsapp {
+                Some(whatsapp) => whatsapp.deliver(self.store.as_ref(), delivery, now, &self.policy).await,
+                None => Attempt::Fail("the WhatsApp Cloud API is not configured".into()),
+            },
         }
     }
 
@@ -337,6 +375,8 @@ impl Worker {
             Attempt::Sent => DeliveryOutcome::Sent,
             Attempt::Skip(reason) => DeliveryOutcome::Skipped { reason },
             Attempt::Defer(until, reason) => DeliveryOutcome::Deferred { until, reason },
+            // Resolved in `attempt`; kept whole should one slip through.
+            Attempt::HandOver(_, reason) => DeliveryOutcome::Skipped { reason },
             Attempt::Fail(error) => {
                 let retry_at = (delivery.attempt < self.settings.max_attempts)
                     .then(|| later(now, self.settings.backoff.delay(delivery.attempt)));

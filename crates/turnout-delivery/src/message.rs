@@ -111,6 +111,19 @@ pub async fn live_reminder(
     let offset = DeliveryKind::parse(&delivery.kind)
         .and_then(DeliveryKind::reminder_offset)
         .ok_or_else(|| Attempt::Skip("not a reminder".into()))?;
+    let contact = live_registration(store, event).await?;
+    let due = event.starts_at - offset;
+    if now.duration_since(due) > offset {
+        return Err(Attempt::Skip("too late: the webinar has started".into()));
+    }
+    Ok(contact)
+}
+
+/// The registration as it stands, while it is still the one the event
+/// announced: not cancelled, not moved to another slot since (a later
+/// sequence). A text message about an older state would mislead; an email's
+/// invitation is superseded by the next one's sequence instead.
+pub async fn live_registration(store: &dyn Store, event: &RegistrationEvent) -> Result<RegistrationContact, Attempt> {
     let contact = store
         .registration_contact(event.registration_id)
         .await
@@ -121,10 +134,6 @@ pub async fn live_reminder(
     }
     if contact.sequence != event.sequence || contact.starts_at != event.starts_at {
         return Err(Attempt::Skip("the registration moved to another slot".into()));
-    }
-    let due = event.starts_at - offset;
-    if now.duration_since(due) > offset {
-        return Err(Attempt::Skip("too late: the webinar has started".into()));
     }
     Ok(contact)
 }

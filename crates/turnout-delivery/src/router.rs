@@ -2,8 +2,11 @@
 //! routing transaction.
 //!
 //! - `registration.confirmed` and `.rescheduled`: an email with the
-//!   invitation, and a reminder by email (and SMS, when SMS is configured)
-//!   at each offset before the slot that is still ahead;
+//!   invitation, and a reminder by email at each offset before the slot
+//!   that is still ahead; with WhatsApp configured, the confirmation and
+//!   each reminder on WhatsApp too (whose sender hands them to SMS for
+//!   those who agreed only to SMS or are not on WhatsApp), otherwise each
+//!   reminder by SMS when SMS is configured;
 //! - `registration.cancelled`: an email cancelling the invitation;
 //! - `registration.manage_link_requested` (someone tried to register an
 //!   address that already holds a seat): the owner's manage link, by email
@@ -26,6 +29,9 @@ pub struct FunnelRouter {
     pub reminders: Vec<SignedDuration>,
     /// Whether SMS reminders are sent at all (a provider is configured).
     pub sms: bool,
+    /// Whether the WhatsApp Cloud API is configured: phone messages about a
+    /// registration then start on WhatsApp.
+    pub whatsapp: bool,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +64,15 @@ impl FunnelRouter {
                     _ => DeliveryKind::Rescheduled,
                 };
                 let mut messages = vec![email(kind, "visitor")];
+                // One phone message each, however many channels carry them.
+                let phone = match (self.whatsapp, self.sms) {
+                    (true, _) => Some(Channel::WhatsApp),
+                    (false, true) => Some(Channel::Sms),
+                    (false, false) => None,
+                };
+                if phone == Some(Channel::WhatsApp) {
+                    messages.push(delivery(Channel::WhatsApp, kind, "visitor", now));
+                }
                 if let Ok(slot) = serde_json::from_str::<Slot>(&event.payload) {
                     for offset in &self.reminders {
                         let due = slot.starts_at - *offset;
@@ -66,8 +81,8 @@ impl FunnelRouter {
                         }
                         let kind = DeliveryKind::Reminder(*offset);
                         messages.push(delivery(Channel::Email, kind, "visitor", due));
-                        if self.sms {
-                            messages.push(delivery(Channel::Sms, kind, "visitor", due));
+                        if let Some(channel) = phone {
+                            messages.push(delivery(channel, kind, "visitor", due));
                         }
                     }
                 }
@@ -141,6 +156,7 @@ mod tests {
         FunnelRouter {
             reminders: vec![SignedDuration::from_hours(24), SignedDuration::from_hours(1)],
             sms,
+            whatsapp: false,
         }
     }
 
@@ -166,6 +182,23 @@ mod tests {
             ]
         );
         assert_eq!(routed[1].due_at, far.created_at + SignedDuration::from_hours(48));
+
+        let whatsapp = FunnelRouter {
+            whatsapp: true,
+            ..router(true)
+        };
+        assert_eq!(
+            kinds(&whatsapp.route(&far, &[])),
+            [
+                ("confirmation".into(), "email"),
+                ("confirmation".into(), "whatsapp"),
+                ("reminder-24h".into(), "email"),
+                ("reminder-24h".into(), "whatsapp"),
+                ("reminder-1h".into(), "email"),
+                ("reminder-1h".into(), "whatsapp"),
+            ],
+            "WhatsApp first; its sender hands a message to SMS when it must"
+        );
 
         let soon = event("registration.rescheduled", SignedDuration::from_hours(3));
         assert_eq!(

@@ -18,7 +18,9 @@ use turnout_domain::webinar::offer_expires_at;
 use turnout_store::events::WaitlistChanged;
 use turnout_store::{Channel, ClaimedDelivery, DeliveryKind, Store, WaitlistStatus};
 
-use crate::message::{Links, RegistrationEvent, live_reminder, parse, reminder_context, zone};
+use crate::message::{
+    Links, RegistrationEvent, RegistrationMessage, live_registration, live_reminder, parse, reminder_context, zone,
+};
 use crate::templates::Templates;
 use crate::{Attempt, Policy};
 
@@ -59,6 +61,22 @@ impl std::fmt::Debug for SmsSettings {
             .field("countries", &self.countries)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether `channel` may carry a message to this number: its country is
+/// among `countries` (the `{key}.countries` setting).
+pub(crate) fn allowed_region(phone: &str, countries: &[String], channel: &str, key: &str) -> Result<(), Attempt> {
+    let region = Phone::region_of(phone);
+    if region
+        .as_deref()
+        .is_some_and(|region| countries.iter().any(|allowed| allowed == region))
+    {
+        return Ok(());
+    }
+    Err(Attempt::Skip(format!(
+        "{channel} to {} is not allowed ({key}.countries)",
+        region.as_deref().unwrap_or("an unknown country")
+    )))
 }
 
 pub struct SmsSender {
@@ -117,23 +135,40 @@ impl SmsSender {
         match DeliveryKind::parse(&delivery.kind) {
             Some(DeliveryKind::Reminder(offset)) => self.reminder(store, delivery, offset, now, policy).await,
             Some(DeliveryKind::WaitlistOffer) => self.offer(store, delivery, policy).await,
+            // Only handed over from WhatsApp, for a number not on it.
+            Some(kind @ (DeliveryKind::Confirmation | DeliveryKind::Rescheduled)) => {
+                self.confirmation(store, delivery, kind).await
+            }
             _ => Err(Attempt::Skip("only reminders and waiting-list offers go by SMS".into())),
         }
     }
 
     /// Whether SMS may go to this number (`sms.countries`).
     fn allowed(&self, phone: &str) -> Result<(), Attempt> {
-        let region = Phone::region_of(phone);
-        if region
-            .as_deref()
-            .is_some_and(|region| self.settings.countries.iter().any(|allowed| allowed == region))
-        {
-            return Ok(());
+        allowed_region(phone, &self.settings.countries, "SMS", "sms")
+    }
+
+    /// A confirmation or new time, for someone whose WhatsApp message could
+    /// not be delivered.
+    async fn confirmation(
+        &self,
+        store: &dyn Store,
+        delivery: &ClaimedDelivery,
+        kind: DeliveryKind,
+    ) -> Result<(String, String), Attempt> {
+        let event: RegistrationEvent = parse(delivery)?;
+        let contact = live_registration(store, &event).await?;
+        if !contact.person.may_text() {
+            return Err(Attempt::Skip("no consent to SMS".into()));
         }
-        Err(Attempt::Skip(format!(
-            "SMS to {} is not allowed (sms.countries)",
-            region.as_deref().unwrap_or("an unknown country")
-        )))
+        self.allowed(&contact.person.phone)?;
+        let mut context = event.context(&self.links, &zone(&event.time_zone)?);
+        context["rescheduled"] = json!(kind == DeliveryKind::Rescheduled);
+        let text = self
+            .templates
+            .render("sms-confirmation.txt", &context)
+            .map_err(Attempt::Fail)?;
+        Ok((contact.person.phone, text.trim_end().to_owned()))
     }
 
     /// A seat held for the first in line, while it still is.
@@ -184,7 +219,7 @@ impl SmsSender {
     ) -> Result<(String, String), Attempt> {
         let event: RegistrationEvent = parse(delivery)?;
         let contact = live_reminder(store, delivery, &event, now).await?;
-        if !contact.person.sms_consent {
+        if !contact.person.may_text() {
             return Err(Attempt::Skip("no consent to SMS".into()));
         }
         self.allowed(&contact.person.phone)?;

@@ -58,6 +58,10 @@ const DEFAULTS: &[(&str, &str)] = &[
     ),
     ("sms-reminder.txt", include_str!("../templates/sms/reminder.txt")),
     (
+        "sms-confirmation.txt",
+        include_str!("../templates/sms/confirmation.txt"),
+    ),
+    (
         "sms-waitlist-offer.txt",
         include_str!("../templates/sms/waitlist-offer.txt"),
     ),

@@ -21,6 +21,9 @@ pub struct Consent {
     pub policy_sha256: String,
     /// Reminders by SMS; email about the registration comes with the policy.
     pub sms: bool,
+    /// The confirmation and reminders on WhatsApp, and by SMS instead when
+    /// the number turns out not to be on WhatsApp.
+    pub whatsapp: bool,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }

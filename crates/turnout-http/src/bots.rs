@@ -98,6 +98,9 @@ pub struct FormToken {
     pub min_fill_ms: u64,
     /// The site key of the challenge to render, when one is configured.
     pub captcha_site_key: Option<String>,
+    /// Whether to offer the WhatsApp box (`consent.whatsapp`): messages go
+    /// by WhatsApp here.
+    pub whatsapp: bool,
 }
 
 /// A form token, for a form about to be shown.
@@ -113,6 +116,7 @@ pub async fn form_token(State(state): State<AppState>) -> Json<FormToken> {
         form_token: state.settings.link_key.form_token(now()),
         min_fill_ms: u64::try_from(bots.min_fill.as_millis()).unwrap_or(u64::MAX),
         captcha_site_key: bots.captcha.as_ref().map(|captcha| captcha.site_key.clone()),
+        whatsapp: state.settings.whatsapp.offered,
     })
 }
 

@@ -76,6 +76,20 @@ pub struct Settings {
     pub transport: TransportLimits,
     /// When set, `/metrics` answers only this bearer token.
     pub metrics_token: Option<TokenHash>,
+    pub whatsapp: WhatsAppSide,
+}
+
+/// WhatsApp as the HTTP side sees it.
+#[derive(Debug, Clone, Default)]
+pub struct WhatsAppSide {
+    /// Whether step 1 offers the WhatsApp box: the Cloud API is configured.
+    pub offered: bool,
+    /// Whether SMS can carry a message WhatsApp could not.
+    pub sms: bool,
+    /// Verifies the status callback; it answers 404 without one.
+    pub app_secret: Option<secrecy::SecretString>,
+    /// Answers Meta's subscription check; it answers 404 without one.
+    pub verify_token: Option<secrecy::SecretString>,
 }
 
 #[derive(Debug, Clone)]
@@ -122,6 +136,7 @@ impl Default for Settings {
             frame_ancestors: Vec::new(),
             transport: TransportLimits::default(),
             metrics_token: None,
+            whatsapp: WhatsAppSide::default(),
         }
     }
 }

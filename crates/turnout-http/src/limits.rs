@@ -289,8 +289,10 @@ pub(crate) fn rate_limit_headers(headers: &mut HeaderMap, policy: &Policy, remai
 }
 
 /// Whether a request is a public write: anything that is not a read and
-/// not under the authenticated admin and advisor APIs. New public routes
-/// are limited without anyone having to remember to.
+/// not under the authenticated admin and advisor APIs, nor a provider's
+/// signed callback (`/api/v1/hooks/`: one provider's addresses send them
+/// all). New public routes are limited without anyone having to remember
+/// to.
 pub(crate) fn is_public_write(request: &Request) -> bool {
     is_public_write_to(request.method(), request.uri().path())
 }
@@ -301,6 +303,7 @@ pub(crate) fn is_public_write_to(method: &Method, path: &str) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
         && !path.starts_with("/api/v1/admin/")
         && !path.starts_with("/api/v1/advisor/")
+        && !path.starts_with("/api/v1/hooks/")
 }
 
 #[cfg(test)]

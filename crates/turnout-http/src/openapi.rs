@@ -26,6 +26,7 @@ use crate::routes::{admin, advisor, ops, public};
         (name = "admin", description = "Organiser API; needs an admin token"),
         (name = "operations", description = "Health and readiness"),
         (name = "webhooks", description = "What Turnout POSTs to the webhook endpoints an admin registers"),
+        (name = "hooks", description = "Callbacks from the messaging providers Turnout sends through, signed by them"),
     )
 )]
 struct ApiDoc;

@@ -180,7 +180,7 @@
     if (general) general.textContent = "";
     var first = null;
     errors.forEach(function (error) {
-      var name = { "consent.privacy_policy": "privacy", "consent.sms": "sms" }[error.field] || error.field;
+      var name = { "consent.privacy_policy": "privacy", "consent.sms": "sms", "consent.whatsapp": "whatsapp" }[error.field] || error.field;
       var input = document.getElementById(widget.field(name));
       var message = document.getElementById(widget.field(name) + "-error");
       if (input && message && form.contains(input)) {
@@ -211,6 +211,14 @@
     var general = el("p", { class: "error", role: "alert" });
     var submit = el("button", { type: "submit", text: "Continue" });
     var privacyId = this.field("privacy");
+    // Offered only where Turnout sends by WhatsApp (the form token says).
+    var whatsapp = el("label", { hidden: true }, [
+      el("input", { type: "checkbox", id: this.field("whatsapp"), name: "whatsapp" }),
+      " Send my confirmation and reminders on WhatsApp (by SMS if this number isn't on WhatsApp)",
+    ]);
+    form_token.then(function (token) {
+      if (token.whatsapp) whatsapp.hidden = false;
+    });
     var form = el("form", { novalidate: true }, [
       this.input("name", "Full name", { type: "text", autocomplete: "name", required: true }),
       this.input("email", "Email", { type: "email", autocomplete: "email", required: true }),
@@ -218,6 +226,7 @@
         "Used to send reminders for the webinar."),
       el("div", { class: "stack" }, [
         el("label", {}, [el("input", { type: "checkbox", id: this.field("sms"), name: "sms" }), " Send me SMS reminders"]),
+        whatsapp,
         el("label", {}, [
           el("input", { type: "checkbox", id: privacyId, name: "privacy", required: true, "aria-describedby": privacyId + "-error" }),
           " By sharing your contact details you agree to our ",
@@ -258,7 +267,7 @@
             email: data.get("email"),
             phone: data.get("phone"),
             time_zone: widget.zone,
-            consent: { privacy_policy: true, sms: !!data.get("sms") },
+            consent: { privacy_policy: true, sms: !!data.get("sms"), whatsapp: !whatsapp.hidden && !!data.get("whatsapp") },
             attribution: Object.assign({ page: page, referrer: document.referrer || null }, utm),
             form_token: token.form_token,
             website: data.get("website") || null,

@@ -170,6 +170,7 @@ fn request(idx: i64, new: &NewRegistration) -> Value {
             "policy_version": consent.policy_version,
             "policy_sha256": consent.policy_sha256,
             "sms": consent.sms,
+            "whatsapp": consent.whatsapp,
             "ip": consent.ip,
             "user_agent": consent.user_agent,
             "utm_source": text(&utm.utm_source),

@@ -81,6 +81,7 @@ const MIGRATIONS: &[EmbeddedMigration] = migrations![
     (15, "meeting links", "0015_meeting_links.sql"),
     (16, "attendance", "0016_attendance.sql"),
     (17, "waitlist", "0017_waitlist.sql"),
+    (18, "whatsapp", "0018_whatsapp.sql"),
 ];
 
 /// Connections per instance; see PERFORMANCE.md for why it is small.
@@ -333,6 +334,7 @@ async fn insert_lead(
         .bind(&consent.ip)
         .bind(&consent.user_agent)
         .bind(ts(now))
+        .bind(consent.whatsapp)
         .fetch_one(&mut *connection)
         .await?;
     let utm = &lead.attribution;
@@ -1282,6 +1284,17 @@ impl Store for PostgresStore {
 
     async fn retry_delivery(&self, message_id: Uuid, now: Timestamp) -> Result<Delivery, StoreError> {
         outbox::retry_delivery(&self.pool, message_id, now).await
+    }
+
+    async fn hand_over_delivery(
+        &self,
+        message_id: Uuid,
+        from: turnout_store::Channel,
+        to: turnout_store::Channel,
+        undelivered: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        outbox::hand_over_delivery(&self.pool, message_id, from, to, undelivered, now).await
     }
 
     async fn delivery_backlog(&self, now: Timestamp) -> Result<DeliveryBacklog, StoreError> {

@@ -306,6 +306,36 @@ pub(crate) async fn retry_delivery(pool: &PgPool, message_id: Uuid, now: Timesta
     Ok(delivery)
 }
 
+pub(crate) async fn hand_over_delivery(
+    pool: &PgPool,
+    message_id: Uuid,
+    from: Channel,
+    to: Channel,
+    undelivered: Option<&str>,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await?;
+    let made = sqlx::query(sql::HAND_OVER_DELIVERY)
+        .bind(message_id)
+        .bind(Uuid::now_v7())
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        > 0;
+    if let Some(reason) = undelivered {
+        sqlx::query(sql::UNDELIVERED_AFTER_ALL)
+            .bind(message_id)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(made)
+}
+
 pub(crate) async fn delivery_backlog(pool: &PgPool, now: Timestamp) -> Result<DeliveryBacklog, StoreError> {
     let due = sqlx::query(sql::DELIVERY_BACKLOG).bind(ts(now)).fetch_one(pool).await?;
     let unrouted = sqlx::query(sql::UNROUTED_BACKLOG).fetch_one(pool).await?;
@@ -405,7 +435,7 @@ pub(crate) async fn replay_webhook(
     Ok(replayed)
 }
 
-/// A contact whose five columns start at `at`.
+/// A contact whose six columns start at `at`.
 fn contact_from_row(row: &PgRow, at: usize) -> Result<Contact, StoreError> {
     Ok(Contact {
         name: row.try_get(at)?,
@@ -413,6 +443,7 @@ fn contact_from_row(row: &PgRow, at: usize) -> Result<Contact, StoreError> {
         phone: row.try_get(at + 2)?,
         email_consent: row.try_get(at + 3)?,
         sms_consent: row.try_get(at + 4)?,
+        whatsapp_consent: row.try_get(at + 5)?,
     })
 }
 
@@ -439,12 +470,12 @@ pub(crate) async fn consultation_contact(pool: &PgPool, id: Uuid) -> Result<Opti
         .await?;
     row.map(|row| {
         Ok(ConsultationContact {
-            advisor_id: row.try_get(8)?,
-            starts_at: instant(&row, 9)?,
+            advisor_id: row.try_get(9)?,
+            starts_at: instant(&row, 10)?,
             visitor: contact_from_row(&row, 0)?,
-            advisor_name: row.try_get(5)?,
-            advisor_email: row.try_get(6)?,
-            advisor_time_zone: zone_column(row.try_get(7)?)?,
+            advisor_name: row.try_get(6)?,
+            advisor_email: row.try_get(7)?,
+            advisor_time_zone: zone_column(row.try_get(8)?)?,
         })
     })
     .transpose()

@@ -68,6 +68,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_meeting_links.sql"),
     include_str!("../migrations/0013_attendance.sql"),
     include_str!("../migrations/0014_waitlist.sql"),
+    include_str!("../migrations/0015_whatsapp.sql"),
 ];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
@@ -373,6 +374,7 @@ fn insert_lead(
             &consent.ip,
             &consent.user_agent,
             &now,
+            &consent.whatsapp,
         ],
         |row| row.get(0),
     )?;
@@ -1345,6 +1347,22 @@ impl Store for SqliteStore {
     async fn retry_delivery(&self, message_id: Uuid, now: Timestamp) -> Result<Delivery, StoreError> {
         self.writer
             .write(move |connection| outbox::retry_delivery(connection, message_id, now))
+            .await
+    }
+
+    async fn hand_over_delivery(
+        &self,
+        message_id: Uuid,
+        from: turnout_store::Channel,
+        to: turnout_store::Channel,
+        undelivered: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let undelivered = undelivered.map(str::to_owned);
+        self.writer
+            .write(move |connection| {
+                outbox::hand_over_delivery(connection, message_id, from, to, undelivered.as_deref(), now)
+            })
             .await
     }
 

@@ -243,6 +243,29 @@ pub(crate) fn retry_delivery(
     Ok(delivery)
 }
 
+pub(crate) fn hand_over_delivery(
+    connection: &Connection,
+    message_id: Uuid,
+    from: Channel,
+    to: Channel,
+    undelivered: Option<&str>,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let params: [&dyn ToSql; 5] = [
+        &text(message_id),
+        &text(Uuid::now_v7()),
+        &from.as_str(),
+        &to.as_str(),
+        &micros(now),
+    ];
+    let made = execute(connection, sql::HAND_OVER_DELIVERY, &params)? > 0;
+    if let Some(reason) = undelivered {
+        let params: [&dyn ToSql; 2] = [&text(message_id), &reason];
+        execute(connection, sql::UNDELIVERED_AFTER_ALL, &params)?;
+    }
+    Ok(made)
+}
+
 pub(crate) fn delivery_backlog(connection: &Connection, now: Timestamp) -> Result<DeliveryBacklog, StoreError> {
     let (due, oldest_due_at) = query_one(connection, sql::DELIVERY_BACKLOG, &[&micros(now)], |row| {
         Ok((row.get(0)?, optional_instant(row, 1)?))
@@ -322,7 +345,7 @@ pub(crate) fn replay_webhook(
     Ok(execute(connection, sql::REPLAY_WEBHOOK, &params)? as u64)
 }
 
-/// A contact whose five columns start at `at`.
+/// A contact whose six columns start at `at`.
 fn contact_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Contact> {
     Ok(Contact {
         name: row.get(at)?,
@@ -330,6 +353,7 @@ fn contact_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<Contact> {
         phone: row.get(at + 2)?,
         email_consent: row.get(at + 3)?,
         sms_consent: row.get(at + 4)?,
+        whatsapp_consent: row.get(at + 5)?,
     })
 }
 
@@ -353,12 +377,12 @@ pub(crate) fn consultation_contact(
 ) -> Result<Option<ConsultationContact>, StoreError> {
     query_optional(connection, sql::CONSULTATION_CONTACT, &[&text(id)], |row| {
         Ok(ConsultationContact {
-            advisor_id: row.get(8)?,
-            starts_at: instant(row, 9)?,
+            advisor_id: row.get(9)?,
+            starts_at: instant(row, 10)?,
             visitor: contact_from_row(row, 0)?,
-            advisor_name: row.get(5)?,
-            advisor_email: row.get(6)?,
-            advisor_time_zone: parsed(row, 7, TimeZone::parse)?,
+            advisor_name: row.get(6)?,
+            advisor_email: row.get(7)?,
+            advisor_time_zone: parsed(row, 8, TimeZone::parse)?,
         })
     })
 }

@@ -174,6 +174,20 @@ pub trait Store: Send + Sync + 'static {
     /// Makes a failed or dead delivery due now with a fresh count of
     /// attempts; `Conflict` for any other status.
     async fn retry_delivery(&self, message_id: Uuid, now: Timestamp) -> Result<Delivery, StoreError>;
+    /// Makes the delivery `message_id` on channel `from` again on channel
+    /// `to`, due at `now` (a WhatsApp message for a number not on WhatsApp
+    /// goes by SMS). With `undelivered`, the original was accepted by its
+    /// provider and reported undelivered since: it is marked skipped with
+    /// that reason. Answers whether a delivery was made: not when `to`
+    /// already has the message, nor for an unknown id.
+    async fn hand_over_delivery(
+        &self,
+        message_id: Uuid,
+        from: Channel,
+        to: Channel,
+        undelivered: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
     /// Deliveries due by `now` and not yet sent.
     async fn delivery_backlog(&self, now: Timestamp) -> Result<DeliveryBacklog, StoreError>;
 

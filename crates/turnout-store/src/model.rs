@@ -439,16 +439,18 @@ pub struct EventRecord {
 pub enum Channel {
     Email,
     Sms,
+    WhatsApp,
     Webhook,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 3] = [Channel::Email, Channel::Sms, Channel::Webhook];
+    pub const ALL: [Channel; 4] = [Channel::Email, Channel::Sms, Channel::WhatsApp, Channel::Webhook];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Email => "email",
             Channel::Sms => "sms",
+            Channel::WhatsApp => "whatsapp",
             Channel::Webhook => "webhook",
         }
     }
@@ -737,6 +739,17 @@ pub struct Contact {
     pub phone: String,
     pub email_consent: bool,
     pub sms_consent: bool,
+    /// Also covers an SMS when the number is not on WhatsApp.
+    pub whatsapp_consent: bool,
+}
+
+impl Contact {
+    /// Whether an SMS may carry a message about a registration: agreed to
+    /// SMS, or to WhatsApp, whose consent covers SMS when WhatsApp cannot
+    /// reach the number.
+    pub fn may_text(&self) -> bool {
+        self.sms_consent || self.whatsapp_consent
+    }
 }
 
 /// Where a registration stands now, for messages about it: a reminder

@@ -119,7 +119,7 @@ pub const UPSERT_PERSON: &str = "INSERT INTO persons (email_normalised, email, n
      ON CONFLICT (email_normalised) DO UPDATE SET updated_at = persons.updated_at RETURNING id";
 
 pub const INSERT_CONSENT: &str = "INSERT INTO consents (person_id, policy_version, policy_sha256, email, \
-     sms, ip, user_agent, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+     sms, ip, user_agent, created_at, whatsapp) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
 
 /// A lead with the name, address and phone the visitor gave (`$15`–`$18`).
 pub const INSERT_LEAD: &str = "INSERT INTO leads (id, person_id, webinar_id, consent_id, token_hash, \
@@ -463,6 +463,19 @@ pub const FIND_DELIVERY: &str = concat!("SELECT ", delivery_columns!(), " WHERE 
 pub const RETRY_DELIVERY: &str = "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2, \
      last_error = NULL WHERE message_id = $1 AND status IN ('failed', 'dead')";
 
+/// The same message for the same event on channel `$4` instead of `$3`
+/// (`$2` its new message id), due at `$5`; nothing when that channel
+/// already has it.
+pub const HAND_OVER_DELIVERY: &str = "INSERT INTO deliveries (message_id, event_id, channel, kind, recipient, \
+     endpoint_id, status, next_attempt_at, created_at) \
+     SELECT $2, event_id, $4, kind, recipient, NULL, 'pending', $5, $5 FROM deliveries \
+     WHERE message_id = $1 AND channel = $3 \
+     ON CONFLICT (event_id, channel, kind, recipient) DO NOTHING";
+
+/// A message the provider accepted and later reported undelivered.
+pub const UNDELIVERED_AFTER_ALL: &str = "UPDATE deliveries SET status = 'skipped', last_error = $2 \
+     WHERE message_id = $1 AND status = 'sent'";
+
 pub const DELIVERY_BACKLOG: &str = "SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries \
      WHERE status IN ('pending', 'sending', 'failed') AND next_attempt_at <= $1";
 
@@ -504,7 +517,7 @@ pub const REPLAY_WEBHOOK: &str = "UPDATE deliveries SET status = 'pending', atte
 /// the details given with the registration or callback they are about.
 macro_rules! contact_columns {
     () => {
-        "l.name, l.email, l.phone, c.email, c.sms"
+        "l.name, l.email, l.phone, c.email, c.sms, c.whatsapp"
     };
 }
 

@@ -13,8 +13,8 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use turnout_delivery::{
-    AddressPolicy, Channels, EmailTransport, Links, Mailer, SmsSender, SmsSettings, Templates, WebhookSender, Worker,
-    WorkerSettings,
+    AddressPolicy, Channels, EmailTransport, Links, Mailer, SmsSender, SmsSettings, Templates, WebhookSender,
+    WhatsAppSender, WhatsAppSettings, WhatsAppTemplates, Worker, WorkerSettings,
 };
 use turnout_domain::{LinkKey, TokenHash};
 use turnout_http::{Application, Parts, Settings};
@@ -529,6 +529,25 @@ pub fn sms_settings(url: String) -> SmsSettings {
     }
 }
 
+/// The WhatsApp Cloud API at `api_url` (a fake on 127.0.0.1), for numbers
+/// in India, with a last reminder of its own template.
+pub fn whatsapp_settings(api_url: String) -> WhatsAppSettings {
+    WhatsAppSettings {
+        api_url,
+        phone_number_id: "106540352242922".into(),
+        access_token: "EAAG-test-token".into(),
+        language: "en".into(),
+        templates: WhatsAppTemplates {
+            confirmation: "webinar_confirmation".into(),
+            rescheduled: None,
+            reminder: "webinar_reminder".into(),
+            last_reminder: Some("webinar_starting".into()),
+        },
+        timeout: Duration::from_secs(5),
+        countries: vec!["IN".into()],
+    }
+}
+
 /// Tests run their webhook receivers on 127.0.0.1, which is internal.
 fn loopback_allowed() -> Arc<AddressPolicy> {
     Arc::new(AddressPolicy::new(&["127.0.0.1".into()]).expect("a valid allowlist"))
@@ -639,6 +658,18 @@ impl TestApp {
         transport: &EmailTransport,
         sms: Option<SmsSettings>,
     ) -> Worker {
+        self.worker_texting(settings, transport, sms, None)
+    }
+
+    /// A worker with an SMS provider and the WhatsApp Cloud API, either
+    /// or both.
+    pub fn worker_texting(
+        &self,
+        settings: WorkerSettings,
+        transport: &EmailTransport,
+        sms: Option<SmsSettings>,
+        whatsapp: Option<WhatsAppSettings>,
+    ) -> Worker {
         let webhooks = WebhookSender::new(loopback_allowed(), Duration::from_secs(5)).expect("a webhook client");
         let links = Links {
             public_url: self.address.clone(),
@@ -647,9 +678,16 @@ impl TestApp {
         };
         let templates = Arc::new(Templates::new(None));
         let sms = sms.map(|sms| SmsSender::new(sms, Arc::clone(&templates), links.clone()).expect("an SMS sender"));
+        let whatsapp =
+            whatsapp.map(|settings| WhatsAppSender::new(settings, links.clone()).expect("a WhatsApp sender"));
         let email =
             Mailer::new(transport, "Turnout Webinars <webinars@example.com>", templates, links).expect("a mailer");
-        let channels = Channels { webhooks, email, sms };
+        let channels = Channels {
+            webhooks,
+            email,
+            sms,
+            whatsapp,
+        };
         Worker::new(Arc::clone(&self.database.store), channels, settings)
     }
 

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use jiff::SignedDuration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use turnout_delivery::{Backoff, SmsSettings, WorkerSettings};
+use turnout_delivery::{Backoff, SmsSettings, WhatsAppSettings, WhatsAppTemplates, WorkerSettings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -47,6 +47,7 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     pub email: EmailConfig,
     pub sms: SmsConfig,
+    pub whatsapp: WhatsAppConfig,
     /// How long before a slot each reminder goes out.
     pub reminders: Vec<SignedDuration>,
     /// Other sites whose pages may call the API (the embedded widget).
@@ -224,12 +225,22 @@ impl Default for SmsConfig {
             body: turnout_delivery::sms::TWILIO_BODY.into(),
             content_type: turnout_delivery::sms::FORM.into(),
             timeout_ms: 10_000,
-            countries: turnout_delivery::sms::DEFAULT_COUNTRIES
-                .iter()
-                .map(|c| (*c).to_owned())
-                .collect(),
+            countries: default_countries(),
         }
     }
+}
+
+/// Where SMS and WhatsApp messages may go unless configured otherwise.
+fn default_countries() -> Vec<String> {
+    turnout_delivery::sms::DEFAULT_COUNTRIES
+        .iter()
+        .map(|code| (*code).to_owned())
+        .collect()
+}
+
+/// ISO 3166 codes as configured, in the upper case phone numbers use.
+fn country_codes(configured: &[String]) -> Vec<String> {
+    configured.iter().map(|code| code.trim().to_ascii_uppercase()).collect()
 }
 
 impl SmsConfig {
@@ -242,11 +253,111 @@ impl SmsConfig {
             body: self.body.clone(),
             content_type: self.content_type.clone(),
             timeout: Duration::from_millis(self.timeout_ms),
-            countries: self
-                .countries
-                .iter()
-                .map(|code| code.trim().to_ascii_uppercase())
-                .collect(),
+            countries: country_codes(&self.countries),
+        })
+    }
+}
+
+/// The WhatsApp Business Cloud API; WhatsApp is off without a phone number
+/// id, an access token and the confirmation and reminder templates.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WhatsAppConfig {
+    pub phone_number_id: Option<String>,
+    pub access_token: Option<SecretString>,
+    /// The Graph API's base, with its version.
+    pub api_url: String,
+    /// The templates' language code.
+    pub language: String,
+    pub templates: WhatsAppTemplatesConfig,
+    pub timeout_ms: u64,
+    /// ISO 3166 codes of the countries WhatsApp messages may go to.
+    pub countries: Vec<String>,
+    /// The Meta app's secret: status callbacks are signed with it, and
+    /// refused without it.
+    pub app_secret: Option<SecretString>,
+    /// What Meta must present when subscribing the status callback.
+    pub verify_token: Option<SecretString>,
+}
+
+/// Names of templates approved in WhatsApp Manager; see
+/// `turnout_delivery::whatsapp` for their parameters.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WhatsAppTemplatesConfig {
+    pub confirmation: Option<String>,
+    pub rescheduled: Option<String>,
+    pub reminder: Option<String>,
+    pub last_reminder: Option<String>,
+}
+
+impl Default for WhatsAppConfig {
+    fn default() -> Self {
+        Self {
+            phone_number_id: None,
+            access_token: None,
+            api_url: turnout_delivery::whatsapp::GRAPH_API.into(),
+            language: "en".into(),
+            templates: WhatsAppTemplatesConfig::default(),
+            timeout_ms: 10_000,
+            countries: default_countries(),
+            app_secret: None,
+            verify_token: None,
+        }
+    }
+}
+
+impl WhatsAppConfig {
+    fn apply_env(&mut self, env: &dyn Environment) {
+        let templates = &mut self.templates;
+        for (name, slot) in [
+            ("TURNOUT_WHATSAPP_PHONE_NUMBER_ID", &mut self.phone_number_id),
+            ("TURNOUT_WHATSAPP_TEMPLATE_CONFIRMATION", &mut templates.confirmation),
+            ("TURNOUT_WHATSAPP_TEMPLATE_RESCHEDULED", &mut templates.rescheduled),
+            ("TURNOUT_WHATSAPP_TEMPLATE_REMINDER", &mut templates.reminder),
+            ("TURNOUT_WHATSAPP_TEMPLATE_LAST_REMINDER", &mut templates.last_reminder),
+        ] {
+            if let Some(value) = env.var(name) {
+                *slot = Some(value);
+            }
+        }
+        for (name, slot) in [
+            ("TURNOUT_WHATSAPP_API_URL", &mut self.api_url),
+            ("TURNOUT_WHATSAPP_LANGUAGE", &mut self.language),
+        ] {
+            if let Some(value) = env.var(name) {
+                *slot = value;
+            }
+        }
+        for (name, slot) in [
+            ("TURNOUT_WHATSAPP_ACCESS_TOKEN", &mut self.access_token),
+            ("TURNOUT_WHATSAPP_APP_SECRET", &mut self.app_secret),
+            ("TURNOUT_WHATSAPP_VERIFY_TOKEN", &mut self.verify_token),
+        ] {
+            if let Some(value) = env.var(name) {
+                *slot = Some(value.into());
+            }
+        }
+        if let Some(list) = env.var("TURNOUT_WHATSAPP_COUNTRIES") {
+            self.countries = list.split(',').map(|entry| entry.trim().to_owned()).collect();
+        }
+    }
+
+    /// The sender's settings, when WhatsApp is configured.
+    pub fn settings(&self) -> Option<WhatsAppSettings> {
+        Some(WhatsAppSettings {
+            api_url: self.api_url.clone(),
+            phone_number_id: self.phone_number_id.clone()?,
+            access_token: self.access_token.clone()?,
+            language: self.language.clone(),
+            templates: WhatsAppTemplates {
+                confirmation: self.templates.confirmation.clone()?,
+                rescheduled: self.templates.rescheduled.clone(),
+                reminder: self.templates.reminder.clone()?,
+                last_reminder: self.templates.last_reminder.clone(),
+            },
+            timeout: Duration::from_millis(self.timeout_ms),
+            countries: country_codes(&self.countries),
         })
     }
 }
@@ -412,6 +523,7 @@ struct FileConfig {
     webhooks: Option<WebhookConfig>,
     email: Option<EmailConfig>,
     sms: Option<SmsConfig>,
+    whatsapp: Option<WhatsAppConfig>,
     reminders: Option<Vec<String>>,
     cors_origins: Option<Vec<String>>,
     limits: Option<LimitsConfig>,
@@ -442,6 +554,7 @@ impl Default for Config {
             webhooks: WebhookConfig::default(),
             email: EmailConfig::default(),
             sms: SmsConfig::default(),
+            whatsapp: WhatsAppConfig::default(),
             reminders: WorkerSettings::default().reminders,
             cors_origins: Vec::new(),
             limits: LimitsConfig::default(),
@@ -491,6 +604,20 @@ impl Config {
                  make one with `openssl rand -hex 32`"
             );
         }
+        let whatsapp = &self.whatsapp;
+        let wanted = [
+            whatsapp.phone_number_id.is_some(),
+            whatsapp.access_token.is_some(),
+            whatsapp.templates.confirmation.is_some(),
+            whatsapp.templates.reminder.is_some(),
+        ];
+        if wanted.contains(&true) && wanted.contains(&false) {
+            bail!(
+                "whatsapp needs phone_number_id, access_token, templates.confirmation and templates.reminder \
+                 together (TURNOUT_WHATSAPP_PHONE_NUMBER_ID, _ACCESS_TOKEN, _TEMPLATE_CONFIRMATION, \
+                 _TEMPLATE_REMINDER)"
+            );
+        }
         if self.http.max_connections == 0 || self.http.max_in_flight == 0 || self.http.header_read_timeout_ms == 0 {
             bail!("http.max_connections, http.max_in_flight and http.header_read_timeout_ms must be above 0");
         }
@@ -516,6 +643,7 @@ impl Config {
             webhooks,
             email,
             sms,
+            whatsapp,
             reminders,
             cors_origins,
             limits,
@@ -546,6 +674,9 @@ impl Config {
         }
         if let Some(sms) = sms {
             self.sms = sms;
+        }
+        if let Some(whatsapp) = whatsapp {
+            self.whatsapp = whatsapp;
         }
         if let Some(worker) = worker {
             self.worker = worker;
@@ -750,6 +881,7 @@ impl Config {
         if let Some(list) = env.var("TURNOUT_SMS_COUNTRIES") {
             self.sms.countries = list.split(',').map(|entry| entry.trim().to_owned()).collect();
         }
+        self.whatsapp.apply_env(env);
         if let Some(flag) = env.var("TURNOUT_LIMITS_ENABLED") {
             self.limits.enabled = boolean("TURNOUT_LIMITS_ENABLED", &flag)?;
         }

@@ -14,11 +14,11 @@ use turnout::config::{Config, LogFormat, ProcessEnvironment};
 use turnout::database::{self, Migrations};
 use turnout_app::{NoCaches, Turnout};
 use turnout_delivery::{
-    AddressPolicy, Channels, EmailTransport, Links, Mailer, SmsSender, Templates, WebhookSender, Worker,
+    AddressPolicy, Channels, EmailTransport, Links, Mailer, SmsSender, Templates, WebhookSender, WhatsAppSender, Worker,
 };
 use turnout_domain::TokenHash;
 use turnout_http::uploads::{self, S3Settings};
-use turnout_http::{AllowedOrigins, Application, Parts, PrivacyPolicy, Settings, TrustedProxies};
+use turnout_http::{AllowedOrigins, Application, Parts, PrivacyPolicy, Settings, TrustedProxies, WhatsAppSide};
 use turnout_store::{ApiTokenRole, NewApiToken, Store};
 
 #[derive(Debug, Parser)]
@@ -287,6 +287,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .metrics_token
             .as_ref()
             .map(|token| TokenHash::of(token.expose_secret())),
+        whatsapp: WhatsAppSide {
+            offered: config.whatsapp.settings().is_some(),
+            sms: config.sms.settings().is_some(),
+            app_secret: config.whatsapp.app_secret.clone(),
+            verify_token: config.whatsapp.verify_token.clone(),
+        },
     };
     let listener = TcpListener::bind(&config.bind)
         .await
@@ -423,9 +429,25 @@ async fn worker(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<Worker
         }
         None => None,
     };
+    let whatsapp = match config.whatsapp.settings() {
+        Some(settings) => {
+            tracing::info!(
+                phone_number_id = %settings.phone_number_id,
+                "confirmations and reminders go by WhatsApp to those who agreed"
+            );
+            let sender = WhatsAppSender::new(settings, links.clone());
+            Some(sender.map_err(|error| anyhow::anyhow!("whatsapp: {error}"))?)
+        }
+        None => None,
+    };
     let email = Mailer::new(&transport, &config.email.from, templates, links)
         .map_err(|error| anyhow::anyhow!("email: {error}"))?;
-    let channels = Channels { webhooks, email, sms };
+    let channels = Channels {
+        webhooks,
+        email,
+        sms,
+        whatsapp,
+    };
     Ok(Worker::new(store, channels, config.worker_settings()))
 }
 

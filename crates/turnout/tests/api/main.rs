@@ -36,3 +36,4 @@ mod storage;
 mod waitlist;
 mod webhooks;
 mod webinars;
+mod whatsapp;

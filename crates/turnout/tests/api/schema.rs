@@ -21,6 +21,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-sqlite/migrations/0012_meeting_links.sql"),
     include_str!("../../../turnout-sqlite/migrations/0013_attendance.sql"),
     include_str!("../../../turnout-sqlite/migrations/0014_waitlist.sql"),
+    include_str!("../../../turnout-sqlite/migrations/0015_whatsapp.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0001_foundation.sql"),
@@ -38,6 +39,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0015_meeting_links.sql"),
     include_str!("../../../turnout-postgres/migrations/0016_attendance.sql"),
     include_str!("../../../turnout-postgres/migrations/0017_waitlist.sql"),
+    include_str!("../../../turnout-postgres/migrations/0018_whatsapp.sql"),
 ];
 
 /// Applies one clause of an `ALTER TABLE` to its table's columns.

@@ -42,6 +42,7 @@ pub(crate) fn lead(slug: &str, email: &str) -> NewLead {
             policy_version: "2026-11-01".into(),
             policy_sha256: "0".repeat(64),
             sms: false,
+            whatsapp: false,
             ip: Some("203.0.113.7".into()),
             user_agent: None,
         },

@@ -383,6 +383,7 @@ async fn endpoints_are_validated_and_internal_addresses_refused() {
             Arc::new(turnout_delivery::FunnelRouter {
                 reminders: Vec::new(),
                 sms: false,
+                whatsapp: false,
             }),
             100,
             Timestamp::now(),
@@ -610,6 +611,7 @@ async fn a_late_worker_cannot_overwrite_a_newer_claim_even_after_an_admin_retry(
     let router = Arc::new(turnout_delivery::FunnelRouter {
         reminders: Vec::new(),
         sms: false,
+        whatsapp: false,
     });
     let start = Timestamp::now();
     store.route_events(router, 10, start).await.unwrap();

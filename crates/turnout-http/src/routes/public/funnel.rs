@@ -37,6 +37,11 @@ pub struct ConsentRequest {
     /// Reminders by SMS.
     #[serde(default)]
     pub sms: bool,
+    /// The confirmation and reminders on WhatsApp, and by SMS instead when
+    /// the number is not on WhatsApp. Offered where WhatsApp is configured
+    /// (`whatsapp` in `GET /api/v1/form-token`).
+    #[serde(default)]
+    pub whatsapp: bool,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -174,6 +179,7 @@ impl LeadRequest {
                         policy_version: policy.version.clone(),
                         policy_sha256: policy.sha256.clone(),
                         sms: self.consent.sms,
+                        whatsapp: self.consent.whatsapp,
                         ip: client.ip,
                         user_agent: client.user_agent,
                     },

@@ -6,9 +6,11 @@
 pub mod articles;
 pub mod callbacks;
 pub mod funnel;
+pub mod hooks;
 pub mod waitlist;
 pub mod webinars;
 
+use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -35,4 +37,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(callbacks::upload_resume))
         .routes(routes!(articles::list_articles))
         .routes(routes!(articles::get_article))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(hooks::whatsapp_subscription, hooks::whatsapp_status))
+                .layer(DefaultBodyLimit::max(hooks::MAX_CALLBACK_BODY)),
+        )
 }
