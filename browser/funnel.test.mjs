@@ -118,12 +118,42 @@ test("a returning visitor is told they are registered, and nothing about the sea
   await again.context().close();
 });
 
+test("every error of step 1 shows at once, in one voice", async () => {
+  const page = await phone();
+  await page.goto(`${turnout.base}/webinars/${WEBINAR}`);
+  await page.getByRole("button", { name: "Continue" }).click();
+  for (const [field, message] of [
+    ["name", "Enter your full name"],
+    ["email", "Enter your email address"],
+    ["phone", "Enter a 10-digit mobile number, or start with +"],
+    ["privacy", "Agree to the privacy policy to continue"],
+  ]) {
+    await page.locator(`#tw1-${field}-error`).filter({ hasText: message }).waitFor();
+  }
+  assert.ok(await page.getByLabel("Full name").evaluate((node) => node === document.activeElement), "focus on the first");
+  await shot(page, "details-errors");
+  await page.context().close();
+});
+
+test("a national number is read in the country beside it, chosen from the zone", async () => {
+  const page = await phone();
+  await page.goto(`${turnout.base}/webinars/${WEBINAR}`);
+  const country = page.getByLabel("Country code");
+  await page.locator("#tw1-country option[value=IN]").waitFor({ state: "attached" });
+  assert.equal(await country.inputValue(), "IN", "India, from Asia/Kolkata");
+  assert.match(await country.locator("option:checked").textContent(), /^India \+91$/);
+  await shot(page, "phone-country");
+  await enterDetails(page, { name: "Kavya Rao", email: "kavya.browser@example.com", phone: "098765 43215" });
+  await page.getByRole("heading", { name: "Select webinar slot" }).waitFor();
+  await page.context().close();
+});
+
 test("an invalid phone number is shown next to the field", async () => {
   const page = await phone();
   await page.goto(`${turnout.base}/webinars/${WEBINAR}`);
   await enterDetails(page, { name: "Ravi Kumar", email: "ravi.browser@example.com", phone: "12345" });
   const error = page.locator("#tw1-phone-error");
-  await error.filter({ hasText: "Invalid phone number" }).waitFor();
+  await error.filter({ hasText: "Enter a 10-digit mobile number, or start with +" }).waitFor();
   assert.equal(await page.getByLabel("Phone").getAttribute("aria-invalid"), "true");
   assert.ok(await page.getByLabel("Phone").evaluate((node) => node === document.activeElement), "focus on the field");
   await shot(page, "invalid-phone");

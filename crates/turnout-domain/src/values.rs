@@ -19,14 +19,14 @@ impl Email {
     pub fn parse(input: &str) -> Result<Self, String> {
         let address = input.trim();
         if address.is_empty() {
-            return Err("Email is required".into());
+            return Err("Enter your email address".into());
         }
         if address.len() > Self::MAX_LEN {
             return Err(format!("Email must be at most {} characters", Self::MAX_LEN));
         }
         let options = email_address::Options::default().without_display_text();
         if email_address::EmailAddress::parse_with_options(address, options).is_err() || !address.contains('.') {
-            return Err("Invalid email address".into());
+            return Err("Enter an email address like name@example.com".into());
         }
         Ok(Self {
             address: address.to_owned(),
@@ -65,7 +65,57 @@ impl Country {
     pub fn code(&self) -> &str {
         self.0.as_ref()
     }
+
+    /// The country a time zone is in, as the tz database's `zone.tab`
+    /// says (`Asia/Kolkata` is India): the phone field's first guess.
+    pub fn of_zone(zone: &str) -> Option<Self> {
+        ZONE_COUNTRIES
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| line.split_once('\t'))
+            .find(|(_, name)| *name == zone)
+            .and_then(|(code, _)| Self::parse(code).ok())
+    }
+
+    /// What is dialled before its numbers from abroad (91 for India).
+    pub fn calling_code(&self) -> u16 {
+        self.metadata().map_or(0, phonenumber::Metadata::country_code)
+    }
+
+    /// Every country whose numbers the phone metadata knows, by code.
+    pub fn all() -> Vec<Self> {
+        let mut countries: Vec<Self> = phonenumber::metadata::DATABASE
+            .iter()
+            .filter_map(|metadata| Self::parse(metadata.id()).ok())
+            .collect();
+        countries.sort_by(|a, b| a.code().cmp(b.code()));
+        countries.dedup();
+        countries
+    }
+
+    /// A mobile number as people there write it (`081234 56789`), for a
+    /// placeholder.
+    pub fn example_mobile(&self) -> Option<String> {
+        let example = self.metadata()?.descriptors().mobile()?.example()?;
+        let number = phonenumber::parse(Some(self.0), example).ok()?;
+        Some(number.format().mode(phonenumber::Mode::National).to_string())
+    }
+
+    /// How many digits a mobile number has there, without the trunk prefix.
+    fn mobile_lengths(&self) -> Vec<u16> {
+        self.metadata()
+            .and_then(|metadata| metadata.descriptors().mobile())
+            .map(|mobile| mobile.possible_length().to_vec())
+            .unwrap_or_default()
+    }
+
+    fn metadata(&self) -> Option<&'static phonenumber::Metadata> {
+        phonenumber::metadata::DATABASE.by_id(self.code())
+    }
 }
+
+/// Each zone of the tz database with its country (ISO 3166 code, tab, zone).
+const ZONE_COUNTRIES: &str = include_str!("../data/zone-countries.tab");
 
 /// A phone number that libphonenumber's metadata accepts as valid, kept in
 /// E.164 form (`+919876543210`).
@@ -75,22 +125,39 @@ pub struct Phone {
 }
 
 impl Phone {
-    pub const INVALID: &'static str = "Invalid phone number";
-
     /// Parses an international number (`+61 412 345 678`), or a national one
-    /// (`0412 345 678`) when the visitor's country is known.
+    /// with or without its trunk prefix (`0412 345 678`, `412 345 678`) when
+    /// the visitor's country is known. A refusal says what is expected there.
     pub fn parse(input: &str, country: Option<Country>) -> Result<Self, String> {
         let input = input.trim();
+        let expected = || Self::expected(country);
         if input.is_empty() || input.len() > 32 {
-            return Err(Self::INVALID.into());
+            return Err(expected());
         }
-        let number = phonenumber::parse(country.map(|c| c.0), input).map_err(|_| Self::INVALID)?;
+        let number = phonenumber::parse(country.map(|c| c.0), input).map_err(|_| expected())?;
         if !number.is_valid() {
-            return Err(Self::INVALID.into());
+            return Err(expected());
         }
         Ok(Self {
             e164: number.format().mode(phonenumber::Mode::E164).to_string(),
         })
+    }
+
+    /// What a phone field asks for: in the visitor's country, its mobile
+    /// numbers' length ("Enter a 10-digit mobile number, or start with +");
+    /// elsewhere, the international form.
+    pub fn expected(country: Option<Country>) -> String {
+        let lengths = country.map(|country| country.mobile_lengths()).unwrap_or_default();
+        let digits = match lengths.as_slice() {
+            [] => return "Enter the number with its country code, starting with +".into(),
+            [one] => one.to_string(),
+            [first, .., last] if usize::from(last - first) + 1 == lengths.len() => format!("{first}- to {last}"),
+            [init @ .., last] => {
+                let init: Vec<String> = init.iter().map(u16::to_string).collect();
+                format!("{}- or {last}", init.join("-, "))
+            }
+        };
+        format!("Enter a {digits}-digit mobile number, or start with +")
     }
 
     /// Rebuilds a phone from its stored E.164 form.
@@ -386,15 +453,69 @@ mod tests {
     }
 
     #[test]
-    fn a_short_number_is_an_invalid_phone_number() {
-        assert_eq!(Phone::parse("12345", None).unwrap_err(), "Invalid phone number");
-        let india = Country::parse("in").unwrap();
-        assert_eq!(Phone::parse("12345", Some(india)).unwrap_err(), "Invalid phone number");
+    fn a_national_number_is_read_with_or_without_its_leading_zero() {
+        let india = Country::parse("IN").unwrap();
+        for typed in [
+            "9876543210",
+            "09876543210",
+            "98765 43210",
+            "+91 98765 43210",
+            "+919876543210",
+        ] {
+            assert_eq!(
+                Phone::parse(typed, Some(india)).unwrap().as_e164(),
+                "+919876543210",
+                "{typed}"
+            );
+        }
+        let uk = Country::parse("GB").unwrap();
+        assert_eq!(
+            Phone::parse("07400 123456", Some(uk)).unwrap().as_e164(),
+            "+447400123456"
+        );
+        assert_eq!(
+            Phone::parse("+91 98765 43210", Some(uk)).unwrap().as_e164(),
+            "+919876543210",
+            "an international number whatever the country chosen"
+        );
     }
 
     #[test]
-    fn a_national_number_without_a_country_is_invalid() {
-        assert_eq!(Phone::parse("0412 345 678", None).unwrap_err(), Phone::INVALID);
+    fn a_refused_number_says_what_is_expected_there() {
+        let india = Country::parse("in").unwrap();
+        assert_eq!(
+            Phone::parse("12345", Some(india)).unwrap_err(),
+            "Enter a 10-digit mobile number, or start with +"
+        );
+        assert_eq!(
+            Phone::parse("0412 345 678", None).unwrap_err(),
+            "Enter the number with its country code, starting with +"
+        );
+        assert_eq!(Phone::parse("", Some(india)).unwrap_err(), Phone::expected(Some(india)));
+        let germany = Country::parse("DE").unwrap();
+        assert_eq!(
+            Phone::expected(Some(germany)),
+            "Enter a 10- to 11-digit mobile number, or start with +"
+        );
+    }
+
+    #[test]
+    fn a_zone_names_its_country_and_the_country_its_calling_code() {
+        let india = Country::of_zone("Asia/Kolkata").unwrap();
+        assert_eq!(india.code(), "IN");
+        assert_eq!(india.calling_code(), 91);
+        assert_eq!(Country::of_zone("America/New_York").unwrap().code(), "US");
+        assert_eq!(Country::of_zone("Europe/London").unwrap().code(), "GB");
+        assert_eq!(Country::of_zone("UTC"), None);
+        assert_eq!(Country::of_zone("Mars/Olympus"), None);
+        let all = Country::all();
+        assert!(all.len() > 200, "{}", all.len());
+        assert!(all.contains(&india));
+        assert!(
+            india.example_mobile().unwrap().starts_with('0'),
+            "{:?}",
+            india.example_mobile()
+        );
     }
 
     #[test]

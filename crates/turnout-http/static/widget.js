@@ -166,6 +166,51 @@
   };
 
   /**
+   * The phone field with its country beside it: the country of the
+   * visitor's zone first (Asia/Kolkata → India +91), every other one by
+   * name in the visitor's language, so a national number is read right.
+   */
+  Widget.prototype.phoneField = function () {
+    var id = this.field("phone");
+    var countryId = this.field("country");
+    var select = el("select", { id: countryId, name: "country", "aria-label": "Country code" }, [
+      el("option", { value: "", text: "Country" }),
+    ]);
+    var input = el("input", {
+      id: id, name: "phone", type: "tel", autocomplete: "tel-national", required: true, inputmode: "tel",
+      "aria-describedby": id + "-hint " + id + "-error",
+    });
+    var names = window.Intl && Intl.DisplayNames ? new Intl.DisplayNames([navigator.language || "en"], { type: "region" }) : null;
+    var examples = {};
+    var placeholder = function () {
+      input.placeholder = examples[select.value] || "+91 98765 43210";
+    };
+    select.addEventListener("change", placeholder);
+    api(this.base, "GET", "/api/v1/phone-countries?tz=" + encodeURIComponent(this.zone)).then(function (response) {
+      if (!response.ok) return;
+      var countries = response.body.countries.map(function (country) {
+        var name = country.code;
+        try { name = (names && names.of(country.code)) || country.code; } catch (error) { /* an unknown region */ }
+        examples[country.code] = country.example;
+        return { code: country.code, label: name + " +" + country.calling_code };
+      });
+      countries.sort(function (a, b) { return a.label.localeCompare(b.label); });
+      countries.forEach(function (country) {
+        select.appendChild(el("option", { value: country.code, text: country.label, selected: country.code === response.body.default }));
+      });
+      placeholder();
+    });
+    placeholder();
+    return el("div", { class: "stack" }, [
+      el("label", { for: id, text: "Phone" }),
+      el("p", { id: id + "-hint", class: "meta", text: "Used to send reminders for the webinar. Type it as you would dial it at home, or start with +." }),
+      el("div", { class: "phone" }, [select, input]),
+      el("p", { id: countryId + "-error", class: "field-error" }),
+      el("p", { id: id + "-error", class: "field-error" }),
+    ]);
+  };
+
+  /**
    * Shows each error next to its field; one about a field the form does not
    * have (say, the time zone) goes to the form's general message.
    */
@@ -222,8 +267,7 @@
     var form = el("form", { novalidate: true }, [
       this.input("name", "Full name", { type: "text", autocomplete: "name", required: true }),
       this.input("email", "Email", { type: "email", autocomplete: "email", required: true }),
-      this.input("phone", "Phone", { type: "tel", autocomplete: "tel", required: true, placeholder: "+91 98765 43210" },
-        "Used to send reminders for the webinar."),
+      this.phoneField(),
       el("div", { class: "stack" }, [
         el("label", {}, [el("input", { type: "checkbox", id: this.field("sms"), name: "sms" }), " Send me SMS reminders"]),
         whatsapp,
@@ -246,10 +290,8 @@
       event.preventDefault();
       general.textContent = "";
       var data = new FormData(form);
-      if (!data.get("privacy")) {
-        widget.showErrors(form, [{ field: "privacy", message: "Please agree to the privacy policy to continue" }]);
-        return;
-      }
+      // Every field is checked by the server at once, the consent too, so
+      // all of a step's errors show together in one voice.
       submit.disabled = true;
       var page = window.location.href.split("#")[0];
       var utm = {};
@@ -267,7 +309,8 @@
             email: data.get("email"),
             phone: data.get("phone"),
             time_zone: widget.zone,
-            consent: { privacy_policy: true, sms: !!data.get("sms"), whatsapp: !whatsapp.hidden && !!data.get("whatsapp") },
+            country: data.get("country") || null,
+            consent: { privacy_policy: !!data.get("privacy"), sms: !!data.get("sms"), whatsapp: !whatsapp.hidden && !!data.get("whatsapp") },
             attribution: Object.assign({ page: page, referrer: document.referrer || null }, utm),
             form_token: token.form_token,
             website: data.get("website") || null,

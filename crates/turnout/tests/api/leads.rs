@@ -45,6 +45,52 @@ async fn a_person_is_deduplicated_by_normalised_email() {
 }
 
 #[tokio::test]
+async fn without_a_country_a_national_number_is_read_in_the_visitors_zone() {
+    let app = TestApp::spawn().await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    for (i, phone) in ["9876543210", "09876543210", "98765-43210"].into_iter().enumerate() {
+        let mut body = lead_body(&webinar, &format!("n{i}@example.com"));
+        body["phone"] = json!(phone);
+        let response = app.post("/api/v1/leads", &body).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{phone}");
+    }
+    let mut london = lead_body(&webinar, "tom@example.com");
+    london["time_zone"] = json!("Europe/London");
+    london["phone"] = json!("9876543210");
+    let refused = json_body(app.post("/api/v1/leads", &london).await).await;
+    assert_eq!(
+        fields(&refused),
+        vec![(
+            "phone".to_owned(),
+            "Enter a 10-digit mobile number, or start with +".to_owned()
+        )],
+        "read as a British number, which this is not"
+    );
+    london["phone"] = json!("+91 98765 43210");
+    assert_eq!(app.post("/api/v1/leads", &london).await.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_phone_field_lists_countries_and_guesses_the_visitors() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/api/v1/phone-countries?tz=Asia/Kolkata").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "public, max-age=86400");
+    let body = json_body(response).await;
+    assert_eq!(body["default"], "IN");
+    let countries = body["countries"].as_array().unwrap();
+    assert!(countries.len() > 200, "{}", countries.len());
+    let india = countries.iter().find(|c| c["code"] == "IN").unwrap();
+    assert_eq!(india["calling_code"], 91);
+    assert!(india["example"].as_str().unwrap().starts_with('0'), "{india}");
+    let none = json_body(app.get("/api/v1/phone-countries").await).await;
+    assert_eq!(none["default"], Value::Null);
+    let bad = app.get("/api/v1/phone-countries?tz=Mars/Olympus").await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&json_body(bad).await)[0].0, "tz");
+}
+
+#[tokio::test]
 async fn national_phone_numbers_are_read_with_the_country() {
     let app = TestApp::spawn().await;
     let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
@@ -73,7 +119,10 @@ async fn an_invalid_phone_gets_the_widgets_message_and_changes_nothing() {
     assert_eq!(problem["type"], "/problems/validation");
     assert_eq!(
         fields(&problem),
-        vec![("phone".to_owned(), "Invalid phone number".to_owned())]
+        vec![(
+            "phone".to_owned(),
+            "Enter a 10-digit mobile number, or start with +".to_owned()
+        )]
     );
     assert_eq!(app.database.count("persons").await, 0);
     assert_eq!(app.database.count("leads").await, 0);

@@ -75,7 +75,9 @@ pub struct LeadRequest {
     pub name: String,
     #[schema(schema_with = crate::openapi::params::email)]
     pub email: String,
-    /// International (`+91 98765 43210`) or, with `country`, national form.
+    /// International (`+91 98765 43210`) or national form (`98765 43210`, with
+    /// or without a leading 0), read in `country` or else in the country of
+    /// `time_zone`.
     #[schema(schema_with = crate::openapi::params::funnel::phone)]
     pub phone: String,
     /// ISO 3166-1 alpha-2, used to read a national phone number.
@@ -147,14 +149,23 @@ impl LeadRequest {
             "" => errors.field("webinar", Err::<Slug, _>("Choose a webinar")),
             slug => errors.field("webinar", Slug::parse(slug)),
         };
-        let name = errors.field("name", Text::required(&self.name, limits::NAME_CHARS));
+        let name = match self.name.trim() {
+            "" => errors.field("name", Err::<Text, _>("Enter your full name")),
+            name => errors.field("name", Text::required(name, limits::NAME_CHARS)),
+        };
         let email = errors.field("email", Email::parse(&self.email));
         let country = match self.country.as_deref().map(str::trim) {
             None | Some("") => Some(None),
             Some(code) => errors.field("country", Country::parse(code)).map(Some),
         };
-        let phone = errors.field("phone", Phone::parse(&self.phone, country.flatten()));
-        let time_zone = errors.field("time_zone", TimeZone::parse(&self.time_zone));
+        let zone = TimeZone::parse(&self.time_zone);
+        // Without a country given, a national number is read as one of the
+        // visitor's zone (Asia/Kolkata: India).
+        let dialling = country
+            .flatten()
+            .or_else(|| zone.as_ref().ok().and_then(|zone| Country::of_zone(zone.name())));
+        let phone = errors.field("phone", Phone::parse(&self.phone, dialling));
+        let time_zone = errors.field("time_zone", zone);
         if !self.consent.privacy_policy {
             errors.push(FieldError::new(
                 "consent.privacy_policy",

@@ -7,6 +7,7 @@ pub mod articles;
 pub mod callbacks;
 pub mod funnel;
 pub mod hooks;
+pub mod phones;
 pub mod waitlist;
 pub mod webinars;
 
@@ -22,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(webinars::get_webinar))
         .routes(routes!(webinars::list_slots))
         .routes(routes!(crate::bots::form_token))
+        .routes(routes!(phones::phone_countries))
         .routes(routes!(funnel::create_lead))
         .routes(routes!(funnel::create_registration))
         .routes(routes!(funnel::get_registration))
