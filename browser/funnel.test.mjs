@@ -274,9 +274,15 @@ test("a registration is cancelled from the manage page", async () => {
   await page.getByRole("heading", { name: "Your registration" }).waitFor();
   await shot(page, "manage-1-confirmed");
   await page.getByRole("button", { name: "Cancel my registration" }).click();
+  await page.getByRole("heading", { name: "Cancel your seat?" }).waitFor();
+  await shot(page, "manage-2-confirm-cancel");
+  await page.getByRole("link", { name: "Keep my seat" }).click();
+  await page.locator("dd", { hasText: "Confirmed" }).waitFor();
+  await page.getByRole("button", { name: "Cancel my registration" }).click();
+  await page.getByRole("button", { name: "Yes, cancel my registration" }).click();
   await page.getByText("Your registration is cancelled.").waitFor();
   await page.locator("dd", { hasText: "Cancelled" }).waitFor();
-  await shot(page, "manage-2-cancelled");
+  await shot(page, "manage-3-cancelled");
   const after = await api(turnout.base, "GET", `/api/v1/registrations/${id}`, undefined, token);
   assert.equal(after.body.status, "cancelled");
   await page.context().close();

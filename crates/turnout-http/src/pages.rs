@@ -379,6 +379,8 @@ struct ManageQuery {
     token: Option<String>,
     done: Option<String>,
     error: Option<String>,
+    /// `cancel`: the page asks to confirm the cancellation.
+    confirm: Option<String>,
 }
 
 /// The manage page carries the token: no caching, no referrer, no index.
@@ -506,23 +508,39 @@ async fn manage_page(
         Err(error) => return ApiError::from(error).into_response(),
     };
     let zone = &registration.time_zone;
-    let slots = if registration.status.may_move() {
+    // Other times by the visitor's day, then the time, as the widget does.
+    let days = if registration.status.may_move() {
         match state.store.list_slots(registration.webinar.id, now()).await {
-            Ok(slots) => slots
-                .into_iter()
-                .filter(|slot| slot.id != registration.slot.id && slot.status == turnout_domain::SlotStatus::Open)
-                .map(|slot| {
-                    json!({
-                        "id": slot.id,
-                        "label": local_label(slot.starts_at, zone).full,
-                        "full": slot.seats_left() == 0,
-                    })
-                })
-                .collect(),
+            Ok(slots) => {
+                let mut days: Vec<Value> = Vec::new();
+                let others = slots
+                    .into_iter()
+                    .filter(|slot| slot.id != registration.slot.id && slot.status == turnout_domain::SlotStatus::Open);
+                for slot in others {
+                    let label = local_label(slot.starts_at, zone);
+                    let time = json!({"id": slot.id, "time": label.time, "full": slot.seats_left() == 0});
+                    match days.last_mut() {
+                        Some(day) if day["day"] == label.day => day["slots"].as_array_mut().expect("a list").push(time),
+                        _ => days.push(json!({"day": label.day, "slots": [time]})),
+                    }
+                }
+                days
+            }
             Err(error) => return ApiError::from(error).into_response(),
         }
     } else {
         Vec::new()
+    };
+    let consultation = match state.store.consultation_of_registration(registration.id).await {
+        Ok(consultation) => consultation.map(|call| {
+            json!({
+                "day": local_label(call.starts_at, &call.time_zone).day,
+                "window": call.window_label,
+                "time_zone": call.time_zone.name(),
+                "advisor": call.advisor_name,
+            })
+        }),
+        Err(error) => return ApiError::from(error).into_response(),
     };
     let token = query.token.unwrap_or_default();
     let notice = match query.done.as_deref() {
@@ -565,7 +583,10 @@ async fn manage_page(
             "join_url": funnel::join_url(&state.settings, registration.id),
             "joinable": joinable,
         },
-        "slots": slots,
+        "days": days,
+        "consultation": consultation,
+        "confirm_cancel": query.confirm.as_deref() == Some("cancel")
+            && registration.status == RegistrationStatus::Confirmed,
         "token": token,
         "notice": notice,
         "error": error,
@@ -582,6 +603,8 @@ async fn manage_page(
 struct ManageForm {
     token: String,
     slot_id: Option<i64>,
+    /// `yes` once the visitor confirmed a cancellation.
+    confirmed: Option<String>,
 }
 
 /// Back to the manage page, saying how it went.
@@ -594,6 +617,14 @@ async fn cancel(State(state): State<AppState>, Path(id): Path<String>, Form(form
     let Some(key) = manage_key(&id, Some(&form.token)) else {
         return not_found(&state, &format!("/registrations/{id}"), "No such registration.");
     };
+    // A cancellation is asked twice: a stray tap changes nothing.
+    if form.confirmed.as_deref() != Some("yes") {
+        return match state.store.find_registration(&key).await {
+            Ok(Some(_)) => back(&id, &form.token, "confirm=cancel"),
+            Ok(None) => not_found(&state, &format!("/registrations/{id}"), "No such registration."),
+            Err(error) => ApiError::from(error).into_response(),
+        };
+    }
     let outcome = funnel::cancel(&state, &key).await;
     after_change(&state, &id, &form.token, outcome.map(|_| "done=cancelled"))
 }

@@ -223,9 +223,27 @@ async fn the_manage_page_shows_reschedules_and_cancels_with_the_emailed_token() 
         "the old slot is offered back"
     );
 
-    let cancelled = no_redirects
+    // A cancellation is confirmed first: the first tap only asks.
+    let asked = no_redirects
         .post(app.url(&format!("/registrations/{id}/cancel")))
         .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), StatusCode::SEE_OTHER);
+    let location = asked.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(location.ends_with("confirm=cancel"), "{location}");
+    let html = app.get(&location).await.text().await.unwrap();
+    assert!(html.contains("Cancel your seat?"), "{html}");
+    assert!(html.contains("Yes, cancel my registration"));
+    let api = app
+        .with_token(app.client.get(app.url(&format!("/api/v1/registrations/{id}"))), token)
+        .await;
+    assert_eq!(json_body(api).await["status"], "confirmed", "nothing changed yet");
+
+    let cancelled = no_redirects
+        .post(app.url(&format!("/registrations/{id}/cancel")))
+        .form(&[("token", token), ("confirmed", "yes")])
         .send()
         .await
         .unwrap();
@@ -363,4 +381,59 @@ async fn pages_are_compressed_for_clients_that_accept_it_and_still_revalidate() 
             .unwrap();
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED, "{encoding}");
     }
+}
+
+#[tokio::test]
+async fn the_manage_page_shows_the_callback_and_offers_other_times_by_day() {
+    let app = TestApp::spawn().await;
+    app.advisor("nadia@example.com", "Asia/Kolkata", ("00:00", "23:59"), 5)
+        .await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let slot = app.slot_at(&webinar, in_days(3), 10).await;
+    let later = in_days(4);
+    let other = app.slot_at(&webinar, later, 10).await;
+    let (lead_id, lead_token) = app.lead(&webinar, "asha@example.com").await;
+    let registered = app
+        .post(
+            "/api/v1/registrations",
+            &json!({"slot_id": slot, "lead_id": lead_id, "lead_token": lead_token}),
+        )
+        .await;
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let registered = json_body(registered).await;
+    let listing = json_body(app.get("/api/v1/consultation-windows?tz=Asia/Kolkata").await).await;
+    let window = listing["days"][1]["windows"][0].clone();
+    let asked = app
+        .post(
+            "/api/v1/consultations",
+            &json!({"lead_id": lead_id, "lead_token": lead_token, "window_id": window["window_id"]}),
+        )
+        .await;
+    assert_eq!(asked.status(), StatusCode::CREATED);
+
+    let id = registered["registration_id"].as_str().unwrap();
+    let token = registered["manage_token"].as_str().unwrap();
+    let (status, html) = page(&app, &format!("/registrations/{id}?token={token}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<dt>Call with a program advisor</dt>"), "{html}");
+    assert!(
+        html.contains(window["label"].as_str().unwrap()),
+        "the window is named: {html}"
+    );
+    assert!(html.contains("(Asia/Kolkata), with "), "{html}");
+    let zone = turnout_domain::TimeZone::parse("Asia/Kolkata").unwrap();
+    let day = turnout_domain::labels::local_label(later, &zone);
+    assert!(
+        html.contains(&format!("<optgroup label=\"{}\">", day.day)),
+        "other times by day: {html}"
+    );
+    assert!(
+        html.contains(&format!("<option value=\"{other}\">{}</option>", day.time)),
+        "{html}"
+    );
+
+    // Cancelling the seat says the call stays booked.
+    let (_, asking) = page(&app, &format!("/registrations/{id}?token={token}&confirm=cancel")).await;
+    assert!(asking.contains("Your call with a program advisor"), "{asking}");
+    assert!(asking.contains("stays booked"), "{asking}");
 }
