@@ -64,8 +64,10 @@ test("the whole funnel from the article to Registration completed, with a résum
   const slotHeading = page.getByRole("heading", { name: "Select webinar slot" });
   await slotHeading.waitFor();
   assert.ok(await slotHeading.evaluate((node) => node === document.activeElement), "focus moves to the step");
-  await page.getByText("Time zone: Asia/Kolkata").waitFor();
-  assert.ok(await page.getByLabel("Select a date").inputValue());
+  await page.getByText("Times in India Standard Time, UTC+5:30").waitFor();
+  const progress = page.getByRole("list", { name: "Registration steps" });
+  assert.equal(await progress.locator("[aria-current=step]").textContent(), "2 Select slot");
+  assert.equal(await page.locator(".dates button[aria-pressed=true]").count(), 1, "a day is chosen");
   await shot(page, "funnel-2-slots");
 
   await page.locator(".slots button:not([disabled])").first().click();
@@ -74,7 +76,10 @@ test("the whole funnel from the article to Registration completed, with a résum
   const window = page.getByLabel("Your preferred slot for consultation");
   const first = await window.locator("option:not([disabled]):not([value=''])").first().getAttribute("value");
   await window.selectOption(first);
+  await page.getByText(/^Our advisor will call you \w+day, /).waitFor();
   await page.getByLabel("Get your résumé reviewed (optional)").setInputFiles(pdf(20_000));
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= 375, `step 3 fits a 375 px screen with a file chosen (${wide} px)`);
   await shot(page, "funnel-3-almost-there");
 
   await page.getByRole("button", { name: "Complete registration" }).click();
@@ -389,4 +394,29 @@ test("where WhatsApp is configured, step 1 offers it and the confirmation goes b
     await withWhatsApp.stop();
     cloud.close();
   }
+});
+
+test("a reload keeps the visitor's progress, and Back keeps their details", async () => {
+  const page = await phone();
+  await page.goto(`${turnout.base}/webinars/${WEBINAR}`);
+  await enterDetails(page, { name: "Farah Khan", email: "farah.browser@example.com", phone: "98765 43218" });
+  await page.getByRole("heading", { name: "Select webinar slot" }).waitFor();
+  await page.reload();
+  await page.getByRole("heading", { name: "Select webinar slot" }).waitFor();
+  await page.getByRole("button", { name: "← Back to your details" }).click();
+  await page.getByRole("heading", { name: "Enter details" }).waitFor();
+  assert.equal(await page.getByLabel("Full name").inputValue(), "Farah Khan");
+  assert.equal(await page.getByLabel("Phone").inputValue(), "98765 43218");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("heading", { name: "Select webinar slot" }).waitFor();
+  await page.locator(".slots button:not([disabled])").first().click();
+  await page.getByRole("heading", { name: "Almost there" }).waitFor();
+  await page.reload();
+  await page.getByRole("heading", { name: "Almost there" }).waitFor();
+  await page.getByText("Webinar slot blocked").waitFor();
+  const stored = await page.evaluate(() => JSON.stringify(sessionStorage));
+  assert.ok(!/token=/.test(page.url()), "no token in the address");
+  assert.ok(stored.includes("farah.browser@example.com"), "kept in this tab's session storage only");
+  await shot(page, "resumed-almost-there");
+  await page.context().close();
 });

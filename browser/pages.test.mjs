@@ -104,7 +104,8 @@ test("the widget works with the keyboard alone", async () => {
   await heading.waitFor();
   await page.locator(".slots button:not([disabled])").first().waitFor();
   let focused = "";
-  for (let step = 0; step < 10 && !focused.startsWith("slot"); step++) {
+  // Past the zone and the day chips to the first time.
+  for (let step = 0; step < 20 && !focused.startsWith("slot"); step++) {
     await page.keyboard.press("Tab");
     focused = await page.evaluate(() => (document.activeElement.dataset.slot ? `slot ${document.activeElement.dataset.slot}` : document.activeElement.tagName));
   }

@@ -109,6 +109,36 @@
     return body.detail || body.title || "Something went wrong. Please try again.";
   }
 
+  var STEPS = ["Enter details", "Select slot", "Almost there", "Done"];
+
+  /** "India Standard Time, UTC+5:30" for Asia/Kolkata; the zone's own name
+   * where the browser has no better one. */
+  function zoneLabel(zone) {
+    function part(style) {
+      try {
+        var parts = new Intl.DateTimeFormat("en", { timeZone: zone, timeZoneName: style }).formatToParts(new Date());
+        var found = parts.filter(function (p) { return p.type === "timeZoneName"; })[0];
+        return found ? found.value : "";
+      } catch (error) {
+        return "";
+      }
+    }
+    var offset = part("shortOffset").replace(/^GMT/, "UTC") || "UTC";
+    var name = part("long");
+    if (!name || /^GMT/.test(name)) name = zone.replace(/_/g, " ");
+    return name + ", " + offset;
+  }
+
+  /** "Thu 3 Dec" for a chip; the full day is its accessible name. */
+  function shortDay(date) {
+    try {
+      return new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" })
+        .format(new Date(date + "T00:00:00Z"));
+    } catch (error) {
+      return date;
+    }
+  }
+
   function Widget(host) {
     this.host = host;
     this.id = "tw" + ++counter;
@@ -124,8 +154,61 @@
     host.textContent = "";
     host.appendChild(this.stage);
     host.appendChild(this.live);
-    this.details();
+    this.resume();
   }
+
+  /*
+   * Progress survives a reload of the page (not another tab or a new
+   * visit): the details typed, the lead and the seat taken, in the
+   * browser's session storage. Tokens never go in a URL.
+   */
+  Widget.prototype.storageKey = function () {
+    return "turnout:" + this.webinar;
+  };
+
+  Widget.prototype.save = function () {
+    try {
+      window.sessionStorage.setItem(this.storageKey(), JSON.stringify({
+        details: this.saved || null,
+        lead: this.lead,
+        registration: this.registration,
+        zone: this.zone,
+      }));
+    } catch (error) {
+      /* storage off or full: the funnel still works, without resuming */
+    }
+  };
+
+  Widget.prototype.forget = function () {
+    try {
+      window.sessionStorage.removeItem(this.storageKey());
+    } catch (error) {
+      /* nothing kept */
+    }
+  };
+
+  Widget.prototype.resume = function () {
+    var kept = null;
+    try {
+      kept = JSON.parse(window.sessionStorage.getItem(this.storageKey()) || "null");
+    } catch (error) {
+      kept = null;
+    }
+    if (kept) {
+      this.saved = kept.details;
+      this.lead = kept.lead;
+      this.registration = kept.registration;
+      if (kept.zone) this.zone = kept.zone;
+    }
+    if (this.registration && this.lead) {
+      this.blocked = "Webinar slot blocked: " + this.registration.label;
+      this.almostThere();
+    } else if (this.lead) {
+      this.slots();
+    } else {
+      this.details();
+    }
+  };
 
   Widget.prototype.field = function (name) {
     return this.id + "-" + name;
@@ -143,10 +226,19 @@
    * Replaces the stage with a step and, from the second step on, moves
    * focus to its heading (the first must not pull a reader's page away).
    */
-  Widget.prototype.step = function (title, children) {
+  Widget.prototype.step = function (title, children, index) {
     var heading = el("h3", { tabindex: "-1", text: title });
+    var progress = null;
+    if (index !== undefined) {
+      progress = el("ol", { class: "progress", "aria-label": "Registration steps" }, STEPS.map(function (name, at) {
+        return el("li", {
+          class: at < index ? "done" : at === index ? "current" : null,
+          "aria-current": at === index ? "step" : null,
+        }, [el("span", { class: "number", text: String(at + 1) }), " ", name]);
+      }));
+    }
     this.stage.textContent = "";
-    this.stage.appendChild(el("section", { class: "step", "aria-label": title }, [heading].concat(children)));
+    this.stage.appendChild(el("section", { class: "step", "aria-label": title }, [progress, heading].concat(children)));
     if (this.started) heading.focus();
     this.started = true;
     return heading;
@@ -290,6 +382,15 @@
       event.preventDefault();
       general.textContent = "";
       var data = new FormData(form);
+      var typed = {
+        name: data.get("name"), email: data.get("email"), phone: data.get("phone"), country: data.get("country"),
+        sms: !!data.get("sms"), whatsapp: !!data.get("whatsapp"), privacy: !!data.get("privacy"),
+      };
+      // Back from step 2 with nothing changed: the same lead goes on.
+      if (widget.lead && widget.saved && JSON.stringify(widget.saved) === JSON.stringify(typed)) {
+        widget.slots();
+        return;
+      }
       // Every field is checked by the server at once, the consent too, so
       // all of a step's errors show together in one voice.
       submit.disabled = true;
@@ -320,6 +421,8 @@
         submit.disabled = false;
         if (response.ok) {
           widget.lead = response.body;
+          widget.saved = typed;
+          widget.save();
           widget.slots();
         } else if (response.body && response.body.errors && response.body.errors.length) {
           widget.showErrors(form, response.body.errors, general);
@@ -328,41 +431,93 @@
         }
       });
     });
-    this.step("Enter details", [form]);
+    var saved = this.saved;
+    if (saved) {
+      ["name", "email", "phone"].forEach(function (name) {
+        if (saved[name]) form.elements[name].value = saved[name];
+      });
+      form.elements.sms.checked = !!saved.sms;
+      form.elements.whatsapp.checked = !!saved.whatsapp;
+      form.elements.privacy.checked = !!saved.privacy;
+      if (saved.country) {
+        var country = form.elements.country;
+        var pick = function () {
+          if (country.querySelector("option[value='" + saved.country + "']")) country.value = saved.country;
+        };
+        pick();
+        window.setTimeout(pick, 500);
+      }
+    }
+    this.step("Enter details", [form], 0);
   };
 
   /* Step 2: a date, then a time on it, in the visitor's zone. */
   Widget.prototype.slots = function () {
     var widget = this;
-    var dateId = this.field("date");
     var zoneId = this.field("zone");
-    var zoneName = el("strong", { text: this.zone });
-    var zoneSelect = el("select", { id: zoneId, hidden: true, "aria-label": "Time zone" });
-    zones(this.zone).forEach(function (zone) {
-      zoneSelect.appendChild(el("option", { value: zone, text: zone, selected: zone === widget.zone }));
+    var zoneName = el("strong", { text: zoneLabel(this.zone) });
+    // A searchable list of every zone: type a city, a country's zone or
+    // an offset.
+    var zoneList = el("datalist", { id: zoneId + "-list" });
+    var zoneInput = el("input", {
+      type: "search", id: zoneId, list: zoneId + "-list", hidden: true, autocomplete: "off",
+      "aria-label": "Search time zones", placeholder: "Search a city, e.g. Kolkata",
     });
-    var change = el("button", { type: "button", class: "secondary", text: "Change" });
+    var known = zones(this.zone);
+    var change = el("button", { type: "button", class: "link", text: "Change time zone" });
     change.addEventListener("click", function () {
-      zoneSelect.hidden = false;
-      zoneSelect.focus();
+      if (!zoneList.firstChild) {
+        known.forEach(function (zone) {
+          zoneList.appendChild(el("option", { value: zone, label: zoneLabel(zone) }));
+        });
+      }
+      zoneInput.hidden = false;
+      zoneInput.focus();
     });
-    zoneSelect.addEventListener("change", function () {
-      widget.zone = zoneSelect.value;
-      zoneName.textContent = widget.zone;
+    zoneInput.addEventListener("change", function () {
+      if (known.indexOf(zoneInput.value) < 0) return;
+      widget.zone = zoneInput.value;
+      zoneName.textContent = zoneLabel(widget.zone);
+      zoneInput.hidden = true;
+      zoneInput.value = "";
+      widget.save();
       load();
     });
-    var date = el("input", { type: "date", id: dateId });
+    var back = el("button", { type: "button", class: "link back", text: "← Back to your details" });
+    back.addEventListener("click", function () {
+      widget.details();
+    });
+    var dates = el("ul", { class: "dates", "aria-labelledby": this.field("dates") });
     var list = el("ul", { class: "slots", "aria-labelledby": this.field("times") });
     var message = el("p", { class: "error", role: "alert" });
     var days = [];
+    var chosenDate = null;
+
+    /* A chip for each day that has sessions; a day of full ones says so. */
+    function renderDates() {
+      dates.textContent = "";
+      days.forEach(function (day) {
+        var full = day.slots.every(function (slot) { return slot.status !== "open"; });
+        var chip = el("button", {
+          type: "button", "aria-pressed": String(day.date === chosenDate), "data-date": day.date,
+          "aria-label": day.label + (full ? ", full" : ""),
+        }, [el("span", { text: shortDay(day.date) }), full ? el("small", { text: "full" }) : null]);
+        chip.addEventListener("click", function () {
+          chosenDate = day.date;
+          renderDates();
+          render();
+        });
+        dates.appendChild(el("li", {}, [chip]));
+      });
+    }
 
     function render() {
       list.textContent = "";
       var day = days.filter(function (d) {
-        return d.date === date.value;
+        return d.date === chosenDate;
       })[0];
       if (!day) {
-        list.appendChild(el("li", { text: days.length ? "No sessions on this date." : "No upcoming sessions." }));
+        list.appendChild(el("li", { text: days.length ? "Choose a day above." : "No upcoming sessions." }));
         return;
       }
       day.slots.forEach(function (slot) {
@@ -393,14 +548,17 @@
           return;
         }
         days = response.body.days || [];
-        if (days.length) {
-          date.min = days[0].date;
-          date.max = days[days.length - 1].date;
-          var keep = days.some(function (d) {
-            return d.date === date.value;
-          });
-          if (!keep) date.value = days[0].date;
+        var keep = days.some(function (d) {
+          return d.date === chosenDate;
+        });
+        if (!keep) {
+          // The first day with a seat left, else the first day.
+          var open = days.filter(function (d) {
+            return d.slots.some(function (slot) { return slot.status === "open"; });
+          })[0];
+          chosenDate = (open || days[0] || {}).date || null;
         }
+        renderDates();
         render();
       });
     }
@@ -420,6 +578,7 @@
         } else if (response.ok) {
           widget.registration = response.body;
           widget.blocked = "Webinar slot blocked: " + response.body.label;
+          widget.save();
           widget.almostThere();
         } else {
           message.textContent = response.status === 409 ? "That time has just filled up. Please choose another." : problemText(response.body);
@@ -448,15 +607,17 @@
       });
     }
 
-    date.addEventListener("change", render);
     this.step("Select webinar slot", [
-      el("p", {}, ["Time zone: ", zoneName, " ", change]),
-      zoneSelect,
-      el("div", { class: "stack" }, [el("label", { for: dateId, text: "Select a date" }), date]),
+      el("p", { class: "zone" }, ["Times in ", zoneName, " ", change]),
+      zoneInput,
+      zoneList,
+      el("h4", { id: this.field("dates"), text: "Select a date" }),
+      dates,
       el("h4", { id: this.field("times"), text: "Time slots" }),
       list,
       message,
-    ]);
+      back,
+    ], 1);
     load();
   };
 
@@ -495,11 +656,19 @@
     });
     var general = el("p", { class: "error", role: "alert" });
     var submit = el("button", { type: "submit", text: "Complete registration" });
+    // A chosen option shows only its window; this line names its day too.
+    var chosen = el("p", { class: "meta", "aria-live": "polite" });
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      var group = option && option.parentNode && option.parentNode.label;
+      chosen.textContent = option && option.value ? "Our advisor will call you " + group + ", " + option.text : "";
+    });
     var form = el("form", { novalidate: true }, [
       el("p", { class: "done", text: this.blocked }),
       el("div", { class: "stack" }, [
         el("label", { for: windowId, text: "Your preferred slot for consultation" }),
         select,
+        chosen,
         el("p", { id: windowId + "-error", class: "field-error" }),
       ]),
       el("div", { class: "stack" }, [
@@ -588,7 +757,7 @@
           if (done) widget.completed();
         });
     });
-    this.step("Almost there", [form]);
+    this.step("Almost there", [form], 2);
     this.announce(this.blocked);
   };
 
@@ -597,8 +766,9 @@
     var registration = this.registration;
     var consultation = this.consultation;
     var ics = registration.calendar.ics;
+    this.forget();
     this.step("Registration completed", [
-      el("p", {}, [el("strong", { text: registration.label }), " — your webinar slot"]),
+      el("p", {}, [el("strong", { text: registration.label }), " (" + zoneLabel(registration.time_zone || this.zone) + ") — your webinar slot"]),
       el("p", { class: "join" }, [
         el("a", { class: "button", href: registration.join_link, text: "Your join link" }),
         " Keep it: it opens the webinar shortly before the start, and the replay afterwards.",
@@ -615,7 +785,7 @@
         el("a", { href: ics, text: "Download the invitation (.ics)" }),
       ]),
       el("p", { class: "meta", text: "A confirmation email with your invitation and this link is on its way." }),
-    ]);
+    ], 3);
   };
 
   function mount() {
