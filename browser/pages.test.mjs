@@ -117,3 +117,63 @@ test("the widget works with the keyboard alone", async () => {
   await shot(page, "keyboard-only");
   await context.close();
 });
+
+test("no word breaks inside an article's table cell, at 375 and 1280 px", async () => {
+  for (const width of [375, 1280]) {
+    const context = await browser.newContext({ viewport: { width, height: 900 }, timezoneId: "Asia/Kolkata" });
+    const page = await context.newPage();
+    await page.goto(`${turnout.base}/articles/${ARTICLE}`);
+    const broken = await page.evaluate(() => {
+      const found = [];
+      document.querySelectorAll(".article td, .article th").forEach((cell) => {
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const text = node.textContent;
+          // A line may end after a hyphen, a dash or a slash; never inside
+          // the letters between them ("Experie|nce").
+          const words = /[^\s\-\u2013\u2014/]+/g;
+          for (let match = words.exec(text); match; match = words.exec(text)) {
+            const range = document.createRange();
+            range.setStart(node, match.index);
+            range.setEnd(node, match.index + match[0].length);
+            const lines = new Set(Array.from(range.getClientRects()).map((rect) => Math.round(rect.top)));
+            if (lines.size > 1) found.push(match[0]);
+          }
+        }
+      });
+      return found;
+    });
+    assert.deepEqual(broken, [], `words broken across lines at ${width} px`);
+    const cells = await page.locator(".article td").count();
+    assert.ok(cells > 0, "the article has table cells to check");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(overflow <= width, `the page itself does not scroll sideways at ${width} px (${overflow})`);
+    await shot(page, `article-table-${width}`);
+    await context.close();
+  }
+});
+
+test("the home page gives each next session in the visitor's own zone, and a favicon", async () => {
+  const context = await browser.newContext({ timezoneId: "America/New_York", locale: "en-US" });
+  const page = await context.newPage();
+  const missing = [];
+  page.on("response", (response) => {
+    if (response.status() === 404) missing.push(response.url());
+  });
+  await page.goto(`${turnout.base}/`);
+  const time = page.locator("time[data-local]").first();
+  await time.waitFor();
+  const iso = await time.getAttribute("datetime");
+  const expected = new Intl.DateTimeFormat("en-US", {
+    weekday: "long", day: "numeric", month: "long", hour: "numeric", minute: "2-digit", timeZoneName: "short",
+    timeZone: "America/New_York",
+  }).format(new Date(iso));
+  await page.waitForFunction((text) => document.querySelector("time[data-local]").textContent === text, expected);
+  assert.match(expected, /E[SD]T$/, "named in the visitor's zone");
+  const icon = await fetch(`${turnout.base}/favicon.ico`);
+  assert.equal(icon.status, 200);
+  assert.equal(icon.headers.get("content-type"), "image/svg+xml");
+  assert.deepEqual(missing, [], "nothing the page asks for is missing");
+  await shot(page, "home-new-york");
+  await context.close();
+});

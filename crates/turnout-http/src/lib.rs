@@ -58,6 +58,8 @@ pub struct Settings {
     /// How long a seat offered from a waiting list is held (never past the
     /// slot's start).
     pub waitlist_offer_hold: jiff::SignedDuration,
+    /// Registrations a webinar needs before its pages say how many.
+    pub social_proof_min: u64,
     /// Which internal addresses webhook endpoints may use.
     pub webhook_policy: Arc<AddressPolicy>,
     /// Makes manage tokens; the worker holds the same key to put them in
@@ -127,6 +129,7 @@ impl Default for Settings {
             slot_cache_ttl: Duration::from_secs(1),
             join_opens_before: Duration::from_secs(15 * 60),
             waitlist_offer_hold: jiff::SignedDuration::from_hours(12),
+            social_proof_min: 50,
             webhook_policy: Arc::new(AddressPolicy::default()),
             link_key: LinkKey::generate(),
             cors_origins: AllowedOrigins::default(),

@@ -47,6 +47,8 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 const SITE_CSS: &str = include_str!("../static/site.css");
 const WIDGET_JS: &str = include_str!("../static/widget.js");
+const LOCAL_TIME_JS: &str = include_str!("../static/local-time.js");
+const FAVICON: &str = include_str!("../static/favicon.svg");
 
 const HTML: &str = "text/html; charset=utf-8";
 /// Static assets change only with a new binary, whose ETag differs.
@@ -130,12 +132,18 @@ pub fn router(state: AppState) -> Router {
         .route("/waitlist/{id}/leave", post(leave_waitlist))
         .route("/static/site.css", get(site_css))
         .route("/static/widget.js", get(widget_js))
+        .route("/static/local-time.js", get(local_time_js))
+        .route("/static/favicon.svg", get(favicon))
+        // Browsers ask for it whatever the page says.
+        .route("/favicon.ico", get(favicon))
         .with_state(state)
 }
 
 /// The assets, hashed once per process.
 static SITE_CSS_TAGGED: LazyLock<Tagged> = LazyLock::new(|| Tagged::kept(SITE_CSS.as_bytes()));
 static WIDGET_JS_TAGGED: LazyLock<Tagged> = LazyLock::new(|| Tagged::kept(WIDGET_JS.as_bytes()));
+static LOCAL_TIME_JS_TAGGED: LazyLock<Tagged> = LazyLock::new(|| Tagged::kept(LOCAL_TIME_JS.as_bytes()));
+static FAVICON_TAGGED: LazyLock<Tagged> = LazyLock::new(|| Tagged::kept(FAVICON.as_bytes()));
 
 async fn site_css(headers: HeaderMap) -> Response {
     conditional(&headers, "text/css; charset=utf-8", ASSETS, &SITE_CSS_TAGGED)
@@ -143,6 +151,26 @@ async fn site_css(headers: HeaderMap) -> Response {
 
 async fn widget_js(headers: HeaderMap) -> Response {
     conditional(&headers, "text/javascript; charset=utf-8", ASSETS, &WIDGET_JS_TAGGED)
+}
+
+async fn local_time_js(headers: HeaderMap) -> Response {
+    conditional(
+        &headers,
+        "text/javascript; charset=utf-8",
+        ASSETS,
+        &LOCAL_TIME_JS_TAGGED,
+    )
+}
+
+async fn favicon(headers: HeaderMap) -> Response {
+    conditional(&headers, "image/svg+xml", ASSETS, &FAVICON_TAGGED)
+}
+
+/// How many registered, when there are enough to encourage a visitor.
+fn social_proof(settings: &crate::Settings, registrations: i64) -> Option<i64> {
+    u64::try_from(registrations)
+        .is_ok_and(|count| count >= settings.social_proof_min)
+        .then_some(registrations)
 }
 
 /// What every page's layout needs.
@@ -219,7 +247,7 @@ async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
                 "title": listing.webinar.title,
                 "summary": listing.webinar.summary,
                 "time_zone": listing.webinar.time_zone.name(),
-                "registrations": listing.registrations,
+                "registrations": social_proof(&state.settings, listing.registrations),
                 "next_slot": next_slot(listing),
             })).collect::<Vec<_>>(),
             "articles": articles.iter().map(|article| json!({
@@ -255,7 +283,7 @@ async fn webinar_page(State(state): State<AppState>, Path(slug): Path<String>, h
                 "hosts": webinar.hosts,
                 "highlights": webinar.highlights,
             },
-            "registrations": listing.registrations,
+            "registrations": social_proof(&state.settings, listing.registrations),
         });
         let page = merge(layout(&state, &path, &webinar.title, &webinar.summary), context);
         state.pages.render("webinar.html", page).map(Some)

@@ -40,6 +40,9 @@ pub struct Config {
     /// How long a seat offered from a waiting list is held for the person
     /// first in line (never past the slot's start).
     pub waitlist_offer_hours: u32,
+    /// Below this many registrations a webinar's page does not say how many
+    /// there are: "3 registered" puts people off.
+    pub social_proof_min: u64,
     /// Résumés go to this S3-compatible bucket when set; otherwise to
     /// `data_dir/uploads`.
     pub s3: S3Config,
@@ -518,6 +521,7 @@ struct FileConfig {
     attendance_grace_minutes: Option<u32>,
     replay_wait_hours: Option<u32>,
     waitlist_offer_hours: Option<u32>,
+    social_proof_min: Option<u64>,
     s3: Option<S3Config>,
     worker: Option<WorkerConfig>,
     webhooks: Option<WebhookConfig>,
@@ -549,6 +553,7 @@ impl Default for Config {
             attendance_grace_minutes: 30,
             replay_wait_hours: 48,
             waitlist_offer_hours: 12,
+            social_proof_min: 50,
             s3: S3Config::default(),
             worker: WorkerConfig::default(),
             webhooks: WebhookConfig::default(),
@@ -638,6 +643,7 @@ impl Config {
             attendance_grace_minutes,
             replay_wait_hours,
             waitlist_offer_hours,
+            social_proof_min,
             s3,
             worker,
             webhooks,
@@ -708,6 +714,7 @@ impl Config {
         self.attendance_grace_minutes = attendance_grace_minutes.unwrap_or(self.attendance_grace_minutes);
         self.replay_wait_hours = replay_wait_hours.unwrap_or(self.replay_wait_hours);
         self.waitlist_offer_hours = waitlist_offer_hours.unwrap_or(self.waitlist_offer_hours);
+        self.social_proof_min = social_proof_min.unwrap_or(self.social_proof_min);
         Ok(())
     }
 
@@ -760,6 +767,11 @@ impl Config {
             self.waitlist_offer_hours = hours
                 .parse()
                 .context("TURNOUT_WAITLIST_OFFER_HOURS must be a whole number of hours")?;
+        }
+        if let Some(count) = env.var("TURNOUT_SOCIAL_PROOF_MIN") {
+            self.social_proof_min = count
+                .parse()
+                .context("TURNOUT_SOCIAL_PROOF_MIN must be a whole number of registrations")?;
         }
         let s3 = &mut self.s3;
         for (name, slot) in [

@@ -273,6 +273,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         slot_cache_ttl: config.slot_cache_ttl,
         join_opens_before: Duration::from_secs(60 * u64::from(config.join_opens_minutes)),
         waitlist_offer_hold: config.waitlist_offer_hold(),
+        social_proof_min: config.social_proof_min,
         webhook_policy: webhook_policy(&config)?,
         link_key: turnout_store::link_key(store.as_ref()).await?,
         cors_origins: AllowedOrigins::new(&config.cors_origins)

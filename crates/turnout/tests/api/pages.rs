@@ -50,6 +50,34 @@ async fn demo_article(app: &TestApp, webinar: &str) {
 }
 
 #[tokio::test]
+async fn how_many_registered_shows_only_from_the_threshold() {
+    let app = TestApp::spawn_with(turnout_http::Settings {
+        social_proof_min: 2,
+        // Pages say at once what changed, without waiting out a cache.
+        slot_cache_ttl: std::time::Duration::ZERO,
+        ..turnout_test_support::unlimited()
+    })
+    .await;
+    let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
+    let slot = app.slot_at(&webinar, in_days(2), 10).await;
+    for (count, email) in [(1, "asha@example.com"), (2, "ravi@example.com")] {
+        assert_eq!(app.register(&webinar, slot, email).await.status(), StatusCode::CREATED);
+        let (_, home) = page(&app, "/").await;
+        let (_, webinar_page) = page(&app, "/webinars/ml-careers").await;
+        assert_eq!(home.contains("2 registered"), count == 2, "{home}");
+        assert_eq!(
+            webinar_page.contains("<strong>2</strong> registered"),
+            count == 2,
+            "{webinar_page}"
+        );
+        assert!(
+            !webinar_page.contains("<strong>1</strong> registered"),
+            "{webinar_page}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_home_and_webinar_pages_show_what_is_published() {
     let app = TestApp::spawn().await;
     let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
@@ -67,7 +95,10 @@ async fn the_home_and_webinar_pages_show_what_is_published() {
         home.contains("<a href=\"/webinars/ml-careers\">Webinar ml-careers</a>"),
         "{home}"
     );
-    assert!(home.contains("1 registered"), "{home}");
+    assert!(
+        !home.contains("registered"),
+        "one registration is no social proof: {home}"
+    );
     assert!(home.contains("(Asia/Kolkata)"), "{home}");
     assert!(home.contains("<a href=\"/articles/ml-engineer-guide\">"));
     assert_eq!(between(&home, "<link rel=\"canonical\" href=\"", "\""), app.url("/"));
