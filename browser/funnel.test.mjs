@@ -72,7 +72,7 @@ test("the whole funnel from the article to Registration completed, with a résum
 
   await page.locator(".slots button:not([disabled])").first().click();
   await page.getByRole("heading", { name: "Almost there" }).waitFor();
-  await page.getByText("Webinar slot blocked").waitFor();
+  await page.locator("p.done", { hasText: "Webinar slot blocked" }).waitFor();
   const window = page.getByLabel("Your preferred slot for consultation");
   const first = await window.locator("option:not([disabled]):not([value=''])").first().getAttribute("value");
   await window.selectOption(first);
@@ -232,12 +232,12 @@ test("a résumé over 4 MB is refused before it is sent", async () => {
     if (request.url().endsWith("/resume")) uploads.push(request.url());
   });
   await page.getByLabel("Get your résumé reviewed (optional)").setInputFiles(pdf(4 * 1024 * 1024 + 1));
-  await page.getByText("Your résumé must be 4 MB or smaller").waitFor();
+  await page.locator(".field-error", { hasText: "Your résumé must be 4 MB or smaller" }).waitFor();
   const window = page.getByLabel("Your preferred slot for consultation");
   const first = await window.locator("option:not([disabled]):not([value=''])").first().getAttribute("value");
   await window.selectOption(first);
   await page.getByRole("button", { name: "Complete registration" }).click();
-  await page.getByText("Your résumé must be 4 MB or smaller").waitFor();
+  await page.locator(".field-error", { hasText: "Your résumé must be 4 MB or smaller" }).waitFor();
   assert.equal(await page.getByRole("heading", { name: "Registration completed" }).count(), 0);
   assert.deepEqual(uploads, [], "nothing was uploaded");
   await shot(page, "resume-too-large");
@@ -413,7 +413,7 @@ test("a reload keeps the visitor's progress, and Back keeps their details", asyn
   await page.getByRole("heading", { name: "Almost there" }).waitFor();
   await page.reload();
   await page.getByRole("heading", { name: "Almost there" }).waitFor();
-  await page.getByText("Webinar slot blocked").waitFor();
+  await page.locator("p.done", { hasText: "Webinar slot blocked" }).waitFor();
   const stored = await page.evaluate(() => JSON.stringify(sessionStorage));
   assert.ok(!/token=/.test(page.url()), "no token in the address");
   assert.ok(stored.includes("farah.browser@example.com"), "kept in this tab's session storage only");
