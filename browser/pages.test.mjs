@@ -177,3 +177,38 @@ test("the home page gives each next session in the visitor's own zone, and a fav
   await shot(page, "home-new-york");
   await context.close();
 });
+
+test("on an article the form sits beside the text at 1280 px and a bar leads to it on phones", async () => {
+  const desk = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: "Asia/Kolkata" });
+  const page = await desk.newPage();
+  await page.goto(`${turnout.base}/articles/${ARTICLE}`);
+  await page.getByLabel("Full name").waitFor();
+  const text = await page.locator("article.article").boundingBox();
+  const form = await page.locator("#register").boundingBox();
+  assert.ok(form.x >= text.x + text.width, `the form is beside the text (${form.x} vs ${text.x + text.width})`);
+  assert.ok(form.y < 800, `the form starts on the first screen (${form.y})`);
+  await page.getByText(/^Next session: /).waitFor();
+  await shot(page, "article-1280");
+  // Halfway down the text, well before its end.
+  const half = Math.round((text.y + text.height) / 2);
+  await page.evaluate((y) => window.scrollTo(0, y), half);
+  await page.waitForFunction((y) => Math.abs(window.scrollY - y) < 2, half);
+  const aside = await page.locator("aside.aside").boundingBox();
+  assert.ok(aside.y >= 0 && aside.y < 100, `the form stays in view while reading (${aside.y})`);
+  assert.equal(await page.locator(".register-bar").isVisible(), false, "no bar at desktop width");
+  await shot(page, "article-1280-scrolled");
+  await desk.close();
+
+  const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, timezoneId: "Asia/Kolkata" });
+  const small = await phone.newPage();
+  await small.goto(`${turnout.base}/articles/${ARTICLE}`);
+  const bar = small.getByRole("link", { name: "Register free for the webinar" });
+  await bar.waitFor();
+  const box = await bar.boundingBox();
+  assert.ok(box.height >= 44 && box.y + box.height <= 812 + 1, `a tappable bar at the foot (${JSON.stringify(box)})`);
+  await shot(small, "article-375-bar");
+  await bar.click();
+  await small.getByLabel("Full name").waitFor();
+  await small.waitForFunction(() => document.querySelector(".register-bar").hidden);
+  await phone.close();
+});

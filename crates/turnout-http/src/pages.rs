@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use turnout_domain::article::{ArticleStatus, ContributorRole, reading_time_label};
 use turnout_domain::labels::local_label;
-use turnout_domain::{RegistrationStatus, SecretToken, Slug, TimeZone, WebinarStatus};
+use turnout_domain::{RegistrationStatus, SecretToken, Slug, TimeZone};
 use turnout_store::{Article, ArticleFilter, ManageKey, WebinarListing};
 use uuid::Uuid;
 
@@ -353,13 +353,15 @@ async fn article_page(State(state): State<AppState>, Path(slug): Path<String>, h
         if article.status != ArticleStatus::Published {
             return Ok(None);
         }
-        // The widget only for a webinar that still takes registrations.
+        // The widget only for a webinar that still takes registrations,
+        // beside the text with its hosts, highlights and next session.
         let webinar = match &article.webinar {
             Some((slug, _)) => state
-                .catalog
-                .webinar(state.store.as_ref(), slug)
+                .store
+                .list_published_webinars(now())
                 .await?
-                .filter(|webinar| webinar.status == WebinarStatus::Published),
+                .into_iter()
+                .find(|listing| listing.webinar.slug == *slug),
             None => None,
         };
         let utc = jiff::tz::TimeZone::UTC;
@@ -378,7 +380,15 @@ async fn article_page(State(state): State<AppState>, Path(slug): Path<String>, h
                 })).collect::<Vec<_>>(),
                 "faq": article.faq,
             },
-            "webinar": webinar.map(|w| json!({"slug": w.slug.as_str(), "title": w.title})),
+            "webinar": webinar.as_ref().map(|listing| json!({
+                "slug": listing.webinar.slug.as_str(),
+                "title": listing.webinar.title,
+                "duration_minutes": listing.webinar.duration_minutes,
+                "hosts": listing.webinar.hosts,
+                "highlights": listing.webinar.highlights,
+                "time_zone": listing.webinar.time_zone.name(),
+                "next_slot": next_slot(listing),
+            })),
             "json_ld": json_ld(&state, &article),
         });
         let page = merge(layout(&state, &path, &article.title, &article.summary), context);

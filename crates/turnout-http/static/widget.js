@@ -798,6 +798,14 @@
     hosts.forEach(function (host) {
       if (!host.turnoutWidget) host.turnoutWidget = new Widget(host);
     });
+    // A page's "Register free" bar steps aside while the form is in view.
+    var bar = document.querySelector(".register-bar");
+    var form = document.getElementById("register");
+    if (bar && form && window.IntersectionObserver) {
+      new IntersectionObserver(function (entries) {
+        bar.hidden = entries[0].isIntersecting;
+      }).observe(form);
+    }
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);
