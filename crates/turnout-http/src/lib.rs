@@ -4,6 +4,7 @@
 
 mod application;
 pub mod bots;
+pub mod brand;
 mod caching;
 mod catalog;
 pub mod client;
@@ -34,6 +35,7 @@ use turnout_store::Store;
 
 pub use application::{Application, Parts};
 pub use bots::{BotSettings, CaptchaSettings};
+pub use brand::{Brand, Logo};
 pub use client::TrustedProxies;
 pub use cors::AllowedOrigins;
 pub use error::{ApiError, Problem};
@@ -79,6 +81,8 @@ pub struct Settings {
     /// When set, `/metrics` answers only this bearer token.
     pub metrics_token: Option<TokenHash>,
     pub whatsapp: WhatsAppSide,
+    /// The site's name, logo, colour and footer on the visitor's pages.
+    pub brand: Brand,
 }
 
 /// WhatsApp as the HTTP side sees it.
@@ -140,6 +144,7 @@ impl Default for Settings {
             transport: TransportLimits::default(),
             metrics_token: None,
             whatsapp: WhatsAppSide::default(),
+            brand: Brand::default(),
         }
     }
 }

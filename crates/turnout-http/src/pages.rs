@@ -134,6 +134,8 @@ pub fn router(state: AppState) -> Router {
         .route("/static/widget.js", get(widget_js))
         .route("/static/local-time.js", get(local_time_js))
         .route("/static/favicon.svg", get(favicon))
+        .route("/static/brand.css", get(brand_css))
+        .route("/static/logo.{extension}", get(logo))
         // Browsers ask for it whatever the page says.
         .route("/favicon.ico", get(favicon))
         .with_state(state)
@@ -162,6 +164,36 @@ async fn local_time_js(headers: HeaderMap) -> Response {
     )
 }
 
+/// The configured accent as CSS; 404 without one.
+async fn brand_css(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(accent) = &state.settings.brand.accent else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let tagged = Tagged::kept(crate::brand::stylesheet(accent));
+    conditional(&headers, "text/css; charset=utf-8", ASSETS, &tagged)
+}
+
+/// The configured logo, under the extension its bytes say. An SVG may not
+/// run anything, even opened on its own.
+async fn logo(State(state): State<AppState>, Path(extension): Path<String>, headers: HeaderMap) -> Response {
+    let Some(logo) = state
+        .settings
+        .brand
+        .logo
+        .as_ref()
+        .filter(|logo| logo.extension == extension)
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let tagged = Tagged::kept(logo.bytes.clone());
+    let mut response = conditional(&headers, logo.content_type, ASSETS, &tagged);
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+    response
+}
+
 async fn favicon(headers: HeaderMap) -> Response {
     conditional(&headers, "image/svg+xml", ASSETS, &FAVICON_TAGGED)
 }
@@ -175,9 +207,17 @@ fn social_proof(settings: &crate::Settings, registrations: i64) -> Option<i64> {
 
 /// What every page's layout needs.
 fn layout(state: &AppState, path: &str, title: &str, description: &str) -> Value {
-    let site_name = "Turnout";
+    let brand = &state.settings.brand;
+    let site_name = brand.site_name.as_str();
     json!({
         "site_name": site_name,
+        "brand": {
+            "logo": brand.logo.as_ref().map(|logo| format!("/static/logo.{}", logo.extension)),
+            "stylesheet": brand.accent.is_some(),
+            "support_email": brand.support_email,
+            "terms_url": brand.terms_url,
+            "contact_url": brand.contact_url,
+        },
         "public_url": state.settings.public_url,
         "canonical": format!("{}{path}", state.settings.public_url),
         "page_title": if title.is_empty() { site_name.to_owned() } else { format!("{title} · {site_name}") },

@@ -51,6 +51,7 @@ pub struct Config {
     pub email: EmailConfig,
     pub sms: SmsConfig,
     pub whatsapp: WhatsAppConfig,
+    pub site: SiteConfig,
     /// How long before a slot each reminder goes out.
     pub reminders: Vec<SignedDuration>,
     /// Other sites whose pages may call the API (the embedded widget).
@@ -257,6 +258,65 @@ impl SmsConfig {
             content_type: self.content_type.clone(),
             timeout: Duration::from_millis(self.timeout_ms),
             countries: country_codes(&self.countries),
+        })
+    }
+}
+
+/// The visitor's pages as the site's own: its name is `[email] site_name`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SiteConfig {
+    /// A PNG, JPEG, WebP or SVG file for the header, at most 256 KiB.
+    pub logo_file: Option<PathBuf>,
+    /// `#RRGGBB` for buttons, links and the widget's frame.
+    pub accent_colour: Option<String>,
+    pub support_email: Option<String>,
+    pub terms_url: Option<String>,
+    pub contact_url: Option<String>,
+}
+
+impl SiteConfig {
+    fn check(&self) -> anyhow::Result<()> {
+        if let Some(colour) = &self.accent_colour
+            && !turnout_http::brand::is_hex_colour(colour)
+        {
+            bail!("site.accent_colour (TURNOUT_SITE_ACCENT_COLOUR) must be #RRGGBB, e.g. #0f766e; got {colour:?}");
+        }
+        if let Some(address) = &self.support_email {
+            turnout_domain::Email::parse(address)
+                .map_err(|error| anyhow::anyhow!("site.support_email (TURNOUT_SITE_SUPPORT_EMAIL): {error}"))?;
+        }
+        for (key, url) in [
+            ("site.terms_url", &self.terms_url),
+            ("site.contact_url", &self.contact_url),
+        ] {
+            if let Some(url) = url
+                && !(url.starts_with("https://") || (url.starts_with('/') && !url.starts_with("//")))
+            {
+                bail!("{key} must be an https address or a path on this site; got {url:?}");
+            }
+        }
+        Ok(())
+    }
+
+    /// The brand the pages show, the logo read and checked now.
+    pub fn brand(&self, site_name: &str) -> anyhow::Result<turnout_http::Brand> {
+        let logo = match &self.logo_file {
+            Some(path) => {
+                let bytes = std::fs::read(path).with_context(|| format!("site.logo_file {}", path.display()))?;
+                let logo = turnout_http::Logo::from_bytes(bytes)
+                    .map_err(|error| anyhow::anyhow!("site.logo_file {}: {error}", path.display()))?;
+                Some(logo)
+            }
+            None => None,
+        };
+        Ok(turnout_http::Brand {
+            site_name: site_name.to_owned(),
+            logo,
+            accent: self.accent_colour.clone(),
+            support_email: self.support_email.clone(),
+            terms_url: self.terms_url.clone(),
+            contact_url: self.contact_url.clone(),
         })
     }
 }
@@ -528,6 +588,7 @@ struct FileConfig {
     email: Option<EmailConfig>,
     sms: Option<SmsConfig>,
     whatsapp: Option<WhatsAppConfig>,
+    site: Option<SiteConfig>,
     reminders: Option<Vec<String>>,
     cors_origins: Option<Vec<String>>,
     limits: Option<LimitsConfig>,
@@ -560,6 +621,7 @@ impl Default for Config {
             email: EmailConfig::default(),
             sms: SmsConfig::default(),
             whatsapp: WhatsAppConfig::default(),
+            site: SiteConfig::default(),
             reminders: WorkerSettings::default().reminders,
             cors_origins: Vec::new(),
             limits: LimitsConfig::default(),
@@ -623,6 +685,7 @@ impl Config {
                  _TEMPLATE_REMINDER)"
             );
         }
+        self.site.check()?;
         if self.http.max_connections == 0 || self.http.max_in_flight == 0 || self.http.header_read_timeout_ms == 0 {
             bail!("http.max_connections, http.max_in_flight and http.header_read_timeout_ms must be above 0");
         }
@@ -650,6 +713,7 @@ impl Config {
             email,
             sms,
             whatsapp,
+            site,
             reminders,
             cors_origins,
             limits,
@@ -683,6 +747,9 @@ impl Config {
         }
         if let Some(whatsapp) = whatsapp {
             self.whatsapp = whatsapp;
+        }
+        if let Some(site) = site {
+            self.site = site;
         }
         if let Some(worker) = worker {
             self.worker = worker;
@@ -894,6 +961,20 @@ impl Config {
             self.sms.countries = list.split(',').map(|entry| entry.trim().to_owned()).collect();
         }
         self.whatsapp.apply_env(env);
+        let site = &mut self.site;
+        for (name, slot) in [
+            ("TURNOUT_SITE_ACCENT_COLOUR", &mut site.accent_colour),
+            ("TURNOUT_SITE_SUPPORT_EMAIL", &mut site.support_email),
+            ("TURNOUT_SITE_TERMS_URL", &mut site.terms_url),
+            ("TURNOUT_SITE_CONTACT_URL", &mut site.contact_url),
+        ] {
+            if let Some(value) = env.var(name) {
+                *slot = Some(value);
+            }
+        }
+        if let Some(path) = env.var("TURNOUT_SITE_LOGO_FILE") {
+            site.logo_file = Some(path.into());
+        }
         if let Some(flag) = env.var("TURNOUT_LIMITS_ENABLED") {
             self.limits.enabled = boolean("TURNOUT_LIMITS_ENABLED", &flag)?;
         }
@@ -956,6 +1037,36 @@ mod tests {
         fn var(&self, name: &str) -> Option<String> {
             self.0.get(name).map(|v| v.to_string())
         }
+    }
+
+    #[test]
+    fn the_brand_is_checked_when_turnout_starts() {
+        let logo = write("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 8 8\"/>");
+        let file = write(&format!(
+            "[site]\nlogo_file = {:?}\naccent_colour = \"#0f766e\"\nsupport_email = \"help@example.com\"\n\
+             terms_url = \"/terms\"\ncontact_url = \"https://example.com/contact\"\n",
+            logo.path()
+        ));
+        let config = Config::load(Some(file.path()), &FakeEnv(HashMap::new())).unwrap();
+        let brand = config.site.brand("Career Academy").unwrap();
+        assert_eq!(brand.site_name, "Career Academy");
+        assert_eq!(brand.logo.unwrap().content_type, "image/svg+xml");
+        assert_eq!(brand.accent.as_deref(), Some("#0f766e"));
+        for (name, value) in [
+            ("TURNOUT_SITE_ACCENT_COLOUR", "teal"),
+            ("TURNOUT_SITE_SUPPORT_EMAIL", "not an address"),
+            ("TURNOUT_SITE_TERMS_URL", "javascript:alert(1)"),
+            ("TURNOUT_SITE_CONTACT_URL", "//evil.example.com"),
+        ] {
+            let env = FakeEnv(HashMap::from([(name, value)]));
+            let error = Config::load(None, &env).unwrap_err().to_string();
+            assert!(error.contains("site."), "{name}: {error}");
+        }
+        let text = write("not an image");
+        let env = FakeEnv(HashMap::new());
+        let mut config = Config::load(None, &env).unwrap();
+        config.site.logo_file = Some(text.path().to_owned());
+        assert!(config.site.brand("x").is_err());
     }
 
     fn write(text: &str) -> tempfile::NamedTempFile {

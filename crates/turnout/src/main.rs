@@ -288,6 +288,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             .metrics_token
             .as_ref()
             .map(|token| TokenHash::of(token.expose_secret())),
+        brand: config.site.brand(&config.email.site_name)?,
         whatsapp: WhatsAppSide {
             offered: config.whatsapp.settings().is_some(),
             sms: config.sms.settings().is_some(),

@@ -468,3 +468,60 @@ async fn the_manage_page_shows_the_callback_and_offers_other_times_by_day() {
     assert!(asking.contains("Your call with a program advisor"), "{asking}");
     assert!(asking.contains("stays booked"), "{asking}");
 }
+
+#[tokio::test]
+async fn pages_carry_the_sites_own_name_logo_colour_and_footer() {
+    let logo = turnout_http::Logo::from_bytes(b"\x89PNG\r\n\x1a\nlogo".to_vec()).unwrap();
+    let app = TestApp::spawn_with(turnout_http::Settings {
+        brand: turnout_http::Brand {
+            site_name: "Career Academy".into(),
+            logo: Some(logo),
+            accent: Some("#0f766e".into()),
+            support_email: Some("help@example.com".into()),
+            terms_url: Some("/terms".into()),
+            contact_url: Some("https://example.com/contact".into()),
+        },
+        ..turnout_test_support::unlimited()
+    })
+    .await;
+    let (status, home) = page(&app, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(between(&home, "<title>", "</title>"), "Career Academy");
+    assert!(
+        home.contains("<img src=\"/static/logo.png\" alt=\"\" height=\"32\"><span>Career Academy</span>"),
+        "{home}"
+    );
+    assert!(
+        home.contains("<link rel=\"stylesheet\" href=\"/static/brand.css\">"),
+        "{home}"
+    );
+    for link in [
+        "<a href=\"/privacy\">Privacy policy</a>",
+        "<a href=\"/terms\">Terms</a>",
+        "<a href=\"https://example.com/contact\">Contact</a>",
+        "<a href=\"mailto:help@example.com\">help@example.com</a>",
+    ] {
+        assert!(home.contains(link), "{link} in {home}");
+    }
+    let css = app.get("/static/brand.css").await;
+    assert_eq!(css.status(), StatusCode::OK);
+    assert_eq!(
+        css.text().await.unwrap(),
+        ":root { --accent: #0f766e; --accent-ink: #fff; }\n"
+    );
+    let image = app.get("/static/logo.png").await;
+    assert_eq!(image.status(), StatusCode::OK);
+    assert_eq!(image.headers()[CONTENT_TYPE], "image/png");
+    assert!(
+        image.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert_eq!(app.get("/static/logo.svg").await.status(), StatusCode::NOT_FOUND);
+
+    let plain = TestApp::spawn().await;
+    let (_, home) = page(&plain, "/").await;
+    assert!(!home.contains("brand.css") && !home.contains("/static/logo."), "{home}");
+    assert_eq!(plain.get("/static/brand.css").await.status(), StatusCode::NOT_FOUND);
+}
