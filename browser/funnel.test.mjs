@@ -418,5 +418,20 @@ test("a reload keeps the visitor's progress, and Back keeps their details", asyn
   assert.ok(!/token=/.test(page.url()), "no token in the address");
   assert.ok(stored.includes("farah.browser@example.com"), "kept in this tab's session storage only");
   await shot(page, "resumed-almost-there");
+
+  // Back from step 3 moves the held seat instead of taking a second one.
+  const before = await page.locator("p.done").textContent();
+  await page.getByRole("button", { name: "← Choose another webinar time" }).click();
+  await page.getByText(/^Your seat is held for .*Choosing another time moves it\.$/).waitFor();
+  await page.locator(".dates button").last().click();
+  await page.locator(".slots button:not([disabled])").last().click();
+  await page.getByRole("heading", { name: "Almost there" }).waitFor();
+  const after = await page.locator("p.done").textContent();
+  assert.notEqual(after, before, `the seat moved: ${before} → ${after}`);
+  const kept = JSON.parse(await page.evaluate(() => Object.values(sessionStorage)[0]));
+  const seat = await api(turnout.base, "GET", `/api/v1/registrations/${kept.registration.registration_id}`, undefined,
+    kept.registration.manage_token);
+  assert.equal(seat.body.status, "confirmed");
+  assert.equal(`Webinar slot blocked: ${seat.body.label}`, after, "one registration, at the new time");
   await page.context().close();
 });

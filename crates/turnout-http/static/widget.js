@@ -483,10 +483,16 @@
       widget.save();
       load();
     });
-    var back = el("button", { type: "button", class: "link back", text: "← Back to your details" });
-    back.addEventListener("click", function () {
-      widget.details();
-    });
+    // Once a seat is held the details are the registration's: Back only
+    // before that.
+    var back = widget.registration
+      ? el("p", { class: "meta", text: "Your seat is held for " + widget.registration.label + ". Choosing another time moves it." })
+      : el("button", { type: "button", class: "link back", text: "← Back to your details" });
+    if (!widget.registration) {
+      back.addEventListener("click", function () {
+        widget.details();
+      });
+    }
     var dates = el("ul", { class: "dates", "aria-labelledby": this.field("dates") });
     var list = el("ul", { class: "slots", "aria-labelledby": this.field("times") });
     var message = el("p", { class: "error", role: "alert" });
@@ -541,6 +547,9 @@
 
     function load() {
       message.textContent = "";
+      dates.textContent = "";
+      list.textContent = "";
+      dates.appendChild(el("li", { class: "loading", text: "Loading the sessions…" }));
       var path = "/api/v1/webinars/" + encodeURIComponent(widget.webinar) + "/slots?tz=" + encodeURIComponent(widget.zone);
       return api(widget.base, "GET", path).then(function (response) {
         if (!response.ok) {
@@ -564,19 +573,29 @@
     }
 
     function choose(slot, button) {
+      var held = widget.registration;
+      if (held && held.slot && held.slot.slot_id === slot.slot_id) {
+        widget.almostThere();
+        return;
+      }
       list.querySelectorAll("button").forEach(function (other) {
         other.disabled = true;
       });
       button.setAttribute("aria-pressed", "true");
-      api(widget.base, "POST", "/api/v1/registrations", {
-        slot_id: slot.slot_id,
-        lead_id: widget.lead.lead_id,
-        lead_token: widget.lead.lead_token,
-      }).then(function (response) {
+      // Back from step 3 the seat is already held: another time moves it.
+      var request = held && held.manage_token
+        ? api(widget.base, "POST", "/api/v1/registrations/" + held.registration_id + "/reschedule",
+          { slot_id: slot.slot_id }, held.manage_token)
+        : api(widget.base, "POST", "/api/v1/registrations", {
+          slot_id: slot.slot_id,
+          lead_id: widget.lead.lead_id,
+          lead_token: widget.lead.lead_token,
+        });
+      request.then(function (response) {
         if (response.ok && response.body.status === "already_registered") {
           widget.alreadyRegistered(response.body);
         } else if (response.ok) {
-          widget.registration = response.body;
+          widget.registration = Object.assign({}, held || {}, response.body);
           widget.blocked = "Webinar slot blocked: " + response.body.label;
           widget.save();
           widget.almostThere();
@@ -681,7 +700,9 @@
       submit,
     ]);
     var path = "/api/v1/consultation-windows?tz=" + encodeURIComponent(this.zone);
+    select.appendChild(el("option", { value: "", text: "Loading the times…" }));
     api(this.base, "GET", path).then(function (response) {
+      select.textContent = "";
       if (!response.ok) {
         general.textContent = problemText(response.body);
         return;
@@ -757,7 +778,12 @@
           if (done) widget.completed();
         });
     });
-    this.step("Almost there", [form], 2);
+    // Until the callback is booked the webinar's time may still change.
+    var change = el("button", { type: "button", class: "link back", text: "← Choose another webinar time" });
+    change.addEventListener("click", function () {
+      widget.slots();
+    });
+    this.step("Almost there", [form, widget.consultation ? null : change], 2);
     this.announce(this.blocked);
   };
 
