@@ -123,6 +123,14 @@ fn sentence(message: &str) -> String {
     }
 }
 
+/// The visitor's zone from an optional `tz` query parameter; a name that
+/// is not an IANA zone is a 422 naming `tz`.
+pub fn zone_param(tz: Option<&str>) -> Result<Option<turnout_domain::TimeZone>, ApiError> {
+    tz.map(turnout_domain::TimeZone::parse)
+        .transpose()
+        .map_err(|message| ApiError::field("tz", message))
+}
+
 /// The token of an `Authorization: Bearer` header, if any.
 pub fn bearer_token(headers: &HeaderMap) -> Option<SecretToken> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;

@@ -9,10 +9,11 @@ use axum::extract::Query;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use turnout_domain::{Country, TimeZone};
+use turnout_domain::Country;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, Problem};
+use crate::extract::zone_param;
 
 /// The list changes only with the binary: a day in any cache.
 const CACHE: &str = "public, max-age=86400";
@@ -67,12 +68,7 @@ static COUNTRIES: LazyLock<Vec<PhoneCountry>> = LazyLock::new(|| {
     )
 )]
 pub async fn phone_countries(Query(query): Query<PhoneCountriesQuery>) -> Result<Response, ApiError> {
-    let zone = query
-        .tz
-        .as_deref()
-        .map(TimeZone::parse)
-        .transpose()
-        .map_err(|message| ApiError::field("tz", message))?;
+    let zone = zone_param(query.tz.as_deref())?;
     let default = zone
         .and_then(|zone| Country::of_zone(zone.name()))
         .map(|country| country.code().to_owned())

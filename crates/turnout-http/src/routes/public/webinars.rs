@@ -198,12 +198,7 @@ pub async fn list_slots(
     Path(slug): Path<String>,
     Query(query): Query<SlotsQuery>,
 ) -> Result<Response, ApiError> {
-    let zone = query
-        .tz
-        .as_deref()
-        .map(TimeZone::parse)
-        .transpose()
-        .map_err(|message| ApiError::field("tz", message))?;
+    let zone = crate::extract::zone_param(query.tz.as_deref())?;
     let webinar = published_webinar(&state, &slug).await?;
     let zone = zone.unwrap_or_else(|| webinar.time_zone.clone());
     let body = state
