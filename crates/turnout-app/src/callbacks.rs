@@ -126,6 +126,17 @@ impl Turnout {
         self.store.update_consultation(update).await
     }
 
+    /// The visitor cancels the call they asked for, from the manage page of
+    /// a registration made with the same lead; the advisor's room in the
+    /// window is given back. Answers whether there was a call to cancel.
+    pub async fn cancel_callback(&self, key: &turnout_store::ManageKey) -> Result<bool, StoreError> {
+        let cancelled = self.store.cancel_consultation(key, now()).await?.is_some();
+        if cancelled {
+            metrics::counter!("turnout_consultations_total", "outcome" => "cancelled").increment(1);
+        }
+        Ok(cancelled)
+    }
+
     /// An admin hands a consultation to another advisor with room in the
     /// window.
     pub async fn reassign(&self, reassignment: &Reassignment) -> Result<Consultation, ReassignError> {

@@ -126,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .route("/registrations/{id}", get(manage_page))
         .route("/registrations/{id}/cancel", post(cancel))
         .route("/registrations/{id}/reschedule", post(reschedule))
+        .route("/registrations/{id}/cancel-call", post(cancel_call))
         .route("/join/{token}", get(join))
         .route("/waitlist/{id}", get(waitlist_page))
         .route("/waitlist/{id}/claim", post(claim_offer))
@@ -623,6 +624,10 @@ async fn manage_page(
     let token = query.token.unwrap_or_default();
     let notice = match query.done.as_deref() {
         Some("cancelled") => Some("Your registration is cancelled. A confirmation is on its way by email."),
+        Some("cancelled_both") => Some(
+            "Your registration and your call with a program advisor are cancelled. A confirmation is on its way by email.",
+        ),
+        Some("call_cancelled") => Some("Your call with a program advisor is cancelled."),
         Some("rescheduled") => Some("Your registration has moved. The updated invitation is on its way by email."),
         Some("claimed") => Some("The seat is yours. Your invitation is on its way by email."),
         _ => None,
@@ -665,6 +670,7 @@ async fn manage_page(
         "consultation": consultation,
         "confirm_cancel": query.confirm.as_deref() == Some("cancel")
             && registration.status == RegistrationStatus::Confirmed,
+        "confirm_call": query.confirm.as_deref() == Some("call"),
         "token": token,
         "notice": notice,
         "error": error,
@@ -683,6 +689,8 @@ struct ManageForm {
     slot_id: Option<i64>,
     /// `yes` once the visitor confirmed a cancellation.
     confirmed: Option<String>,
+    /// `yes`: the call with an advisor goes too.
+    cancel_call: Option<String>,
 }
 
 /// Back to the manage page, saying how it went.
@@ -704,7 +712,40 @@ async fn cancel(State(state): State<AppState>, Path(id): Path<String>, Form(form
         };
     }
     let outcome = funnel::cancel(&state, &key).await;
-    after_change(&state, &id, &form.token, outcome.map(|_| "done=cancelled"))
+    let outcome = match (outcome, form.cancel_call.as_deref()) {
+        (Ok(_), Some("yes")) => match state.turnout.cancel_callback(&key).await {
+            Ok(_) => Ok("done=cancelled_both"),
+            Err(error) => Err(ApiError::from(error)),
+        },
+        (outcome, _) => outcome.map(|_| "done=cancelled"),
+    };
+    after_change(&state, &id, &form.token, outcome)
+}
+
+/// The call with an advisor, cancelled on its own once confirmed.
+async fn cancel_call(State(state): State<AppState>, Path(id): Path<String>, Form(form): Form<ManageForm>) -> Response {
+    let Some(key) = manage_key(&id, Some(&form.token)) else {
+        return not_found(&state, &format!("/registrations/{id}"), "No such registration.");
+    };
+    if form.confirmed.as_deref() != Some("yes") {
+        return match state.store.find_registration(&key).await {
+            Ok(Some(_)) => back(&id, &form.token, "confirm=call"),
+            Ok(None) => not_found(&state, &format!("/registrations/{id}"), "No such registration."),
+            Err(error) => ApiError::from(error).into_response(),
+        };
+    }
+    match state.store.find_registration(&key).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return not_found(&state, &format!("/registrations/{id}"), "No such registration."),
+        Err(error) => return ApiError::from(error).into_response(),
+    }
+    let outcome = state
+        .turnout
+        .cancel_callback(&key)
+        .await
+        .map(|_| "done=call_cancelled")
+        .map_err(ApiError::from);
+    after_change(&state, &id, &form.token, outcome)
 }
 
 async fn reschedule(State(state): State<AppState>, Path(id): Path<String>, Form(form): Form<ManageForm>) -> Response {

@@ -82,6 +82,7 @@ const MIGRATIONS: &[EmbeddedMigration] = migrations![
     (16, "attendance", "0016_attendance.sql"),
     (17, "waitlist", "0017_waitlist.sql"),
     (18, "whatsapp", "0018_whatsapp.sql"),
+    (19, "consultation cancellation", "0019_consultation_cancellation.sql"),
 ];
 
 /// Connections per instance; see PERFORMANCE.md for why it is small.
@@ -1173,6 +1174,47 @@ impl Store for PostgresStore {
         record(&mut tx, &event, update.now).await?;
         tx.commit().await?;
         Ok(status)
+    }
+
+    async fn cancel_consultation(&self, key: &ManageKey, now: Timestamp) -> Result<Option<Uuid>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query(sql::CANCEL_CONSULTATION)
+            .bind(key.id)
+            .bind(key.token.as_str())
+            .bind(ts(now))
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id: Uuid = row.try_get(0)?;
+        let advisor_id: i64 = row.try_get(1)?;
+        let window_start = instant(&row, 2)?;
+        let status = parsed_column(ConsultationStatus::parse(&row.try_get::<String, _>(3)?))?;
+        let released = sqlx::query(sql::RELEASE_CALL)
+            .bind(advisor_id)
+            .bind(ts(window_start))
+            .execute(&mut *tx)
+            .await?;
+        if released.rows_affected() == 0 {
+            sqlx::query(sql::DROP_LAST_CALL)
+                .bind(advisor_id)
+                .bind(ts(window_start))
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(sql::INSERT_CONSULTATION_EVENT)
+            .bind(id)
+            .bind("visitor")
+            .bind(status.as_str())
+            .bind(sql::CANCELLED_BY_VISITOR)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?;
+        let event = OutboxEvent::consultation_updated(id, "visitor", status, Some(sql::CANCELLED_BY_VISITOR));
+        record(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(Some(id))
     }
 
     async fn advisor_resume(&self, advisor_id: i64, consultation_id: Uuid) -> Result<Option<ResumeFile>, StoreError> {

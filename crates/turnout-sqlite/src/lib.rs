@@ -69,6 +69,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_attendance.sql"),
     include_str!("../migrations/0014_waitlist.sql"),
     include_str!("../migrations/0015_whatsapp.sql"),
+    include_str!("../migrations/0016_consultation_cancellation.sql"),
 ];
 
 /// How many writes may share one commit. Large enough to amortise the fsync
@@ -1223,6 +1224,43 @@ impl Store for SqliteStore {
                     OutboxEvent::consultation_updated(update.consultation_id, &actor, status, update.notes.as_deref());
                 record(connection, &event, update.now)?;
                 Ok(status)
+            })
+            .await
+    }
+
+    async fn cancel_consultation(&self, key: &ManageKey, now: Timestamp) -> Result<Option<Uuid>, StoreError> {
+        let key = key.clone();
+        self.writer
+            .write(move |connection| {
+                let params: [&dyn ToSql; 3] = [&key.id.hyphenated().to_string(), &key.token.as_str(), &micros(now)];
+                let Some((id, advisor_id, window_start, status)) =
+                    query_optional(connection, sql::CANCEL_CONSULTATION, &params, |row| {
+                        Ok((
+                            uuid(row, 0)?,
+                            row.get::<_, i64>(1)?,
+                            row.get::<_, i64>(2)?,
+                            parsed(row, 3, ConsultationStatus::parse)?,
+                        ))
+                    })?
+                else {
+                    return Ok(None);
+                };
+                let released: [&dyn ToSql; 2] = [&advisor_id, &window_start];
+                if execute(connection, sql::RELEASE_CALL, &released)? == 0 {
+                    execute(connection, sql::DROP_LAST_CALL, &released)?;
+                }
+                let text_id = id.hyphenated().to_string();
+                let params: [&dyn ToSql; 5] = [
+                    &text_id,
+                    &"visitor",
+                    &status.as_str(),
+                    &sql::CANCELLED_BY_VISITOR,
+                    &micros(now),
+                ];
+                execute(connection, sql::INSERT_CONSULTATION_EVENT, &params)?;
+                let event = OutboxEvent::consultation_updated(id, "visitor", status, Some(sql::CANCELLED_BY_VISITOR));
+                record(connection, &event, now)?;
+                Ok(Some(id))
             })
             .await
     }

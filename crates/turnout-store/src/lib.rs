@@ -133,6 +133,13 @@ pub trait Store: Send + Sync + 'static {
     async fn resume_reviews(&self, advisor_id: i64, consultation_id: Uuid)
     -> Result<Option<ResumeReviews>, StoreError>;
 
+    /// Cancels the call asked for with the lead of the registration `key`
+    /// opens: the advisor's room in its window is given back, and its
+    /// history and a `consultation.updated` event say the visitor cancelled
+    /// it. Answers the consultation's id; `None` when there is no such call
+    /// or it was cancelled already.
+    async fn cancel_consultation(&self, key: &ManageKey, now: Timestamp) -> Result<Option<Uuid>, StoreError>;
+
     /// The consultation asked for with the same lead as a registration.
     async fn consultation_of_registration(&self, registration_id: Uuid) -> Result<Option<Consultation>, StoreError>;
 

@@ -255,11 +255,20 @@ pub const CONSULTATION_OF_LEAD: &str = concat!(consultation_select!(), "WHERE c.
 
 pub const FIND_CONSULTATION: &str = concat!(consultation_select!(), "WHERE c.id = $1");
 
-/// The consultation asked for by the lead a registration was made with.
+/// The consultation asked for by the lead a registration was made with,
+/// unless the visitor cancelled it.
 pub const CONSULTATION_OF_REGISTRATION: &str = concat!(
     consultation_select!(),
-    "JOIN registrations r ON r.lead_id = c.lead_id WHERE r.id = $1"
+    "JOIN registrations r ON r.lead_id = c.lead_id WHERE r.id = $1 AND c.cancelled_at IS NULL"
 );
+
+/// Cancels the call asked for with the lead of the registration `$1`,
+/// opened with its manage token's hash `$2`; answers what the advisor's
+/// window needs given back.
+pub const CANCEL_CONSULTATION: &str = "UPDATE consultations SET cancelled_at = $3, updated_at = $3 \
+     WHERE cancelled_at IS NULL AND lead_id = \
+     (SELECT lead_id FROM registrations WHERE id = $1 AND manage_token_hash = $2) \
+     RETURNING id, advisor_id, window_start, status";
 
 /// A consultation, if the token hash is its lead's.
 pub const CONSULTATION_FOR_LEAD: &str = concat!(
@@ -286,7 +295,7 @@ pub const CONSULTATION_QUEUE: &str = "SELECT c.id, c.lead_id, c.advisor_id, a.na
       ORDER BY e.id DESC LIMIT 1) \
      FROM consultations c JOIN advisors a ON a.id = c.advisor_id JOIN leads l ON l.id = c.lead_id \
      LEFT JOIN resumes r ON r.consultation_id = c.id \
-     WHERE ($1 IS NULL OR c.advisor_id = $1) AND ($2 IS NULL OR c.status = $2) \
+     WHERE c.cancelled_at IS NULL AND ($1 IS NULL OR c.advisor_id = $1) AND ($2 IS NULL OR c.status = $2) \
      AND ($3 IS NULL OR c.window_start >= $3) AND ($4 IS NULL OR c.window_start < $4) \
      ORDER BY c.window_start, c.id";
 
@@ -294,6 +303,9 @@ pub const CONSULTATION_QUEUE: &str = "SELECT c.id, c.lead_id, c.advisor_id, a.na
 /// advisor's own; returns the status it now has.
 pub const UPDATE_CONSULTATION_STATUS: &str = "UPDATE consultations SET status = COALESCE($3, status), \
      updated_at = $4 WHERE id = $1 AND advisor_id = $2 RETURNING status";
+
+/// What a consultation's history says when the visitor cancels it.
+pub const CANCELLED_BY_VISITOR: &str = "Cancelled by the visitor";
 
 pub const INSERT_CONSULTATION_EVENT: &str = "INSERT INTO consultation_events (consultation_id, actor, status, \
      notes, created_at) VALUES ($1, $2, $3, $4, $5)";
@@ -311,8 +323,8 @@ pub const DROP_LAST_CALL: &str =
 
 /// Moves a consultation from the advisor it was read with (`$2`) to `$3`:
 /// a compare-and-set, so two concurrent moves cannot both release a call.
-pub const MOVE_CONSULTATION: &str =
-    "UPDATE consultations SET advisor_id = $3, updated_at = $4 WHERE id = $1 AND advisor_id = $2";
+pub const MOVE_CONSULTATION: &str = "UPDATE consultations SET advisor_id = $3, updated_at = $4 \
+     WHERE id = $1 AND advisor_id = $2 AND cancelled_at IS NULL";
 
 /// The review status of the résumé of one of the advisor's consultations.
 pub const OWN_RESUME_STATUS: &str = "SELECT r.review_status FROM resumes r \

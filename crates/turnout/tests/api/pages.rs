@@ -414,9 +414,10 @@ async fn pages_are_compressed_for_clients_that_accept_it_and_still_revalidate() 
     }
 }
 
-#[tokio::test]
-async fn the_manage_page_shows_the_callback_and_offers_other_times_by_day() {
-    let app = TestApp::spawn().await;
+/// A registration and a callback asked with the same lead, an advisor
+/// covering it, and a second slot a day later: (registration, window,
+/// the later slot's id and start).
+async fn registration_with_callback(app: &TestApp) -> (Value, Value, i64, jiff::Timestamp) {
     app.advisor("nadia@example.com", "Asia/Kolkata", ("00:00", "23:59"), 5)
         .await;
     let webinar = app.published_webinar("ml-careers", "Asia/Kolkata").await;
@@ -442,6 +443,13 @@ async fn the_manage_page_shows_the_callback_and_offers_other_times_by_day() {
         .await;
     assert_eq!(asked.status(), StatusCode::CREATED);
 
+    (registered, window, other, later)
+}
+
+#[tokio::test]
+async fn the_manage_page_shows_the_callback_and_offers_other_times_by_day() {
+    let app = TestApp::spawn().await;
+    let (registered, window, other, later) = registration_with_callback(&app).await;
     let id = registered["registration_id"].as_str().unwrap();
     let token = registered["manage_token"].as_str().unwrap();
     let (status, html) = page(&app, &format!("/registrations/{id}?token={token}")).await;
@@ -463,10 +471,75 @@ async fn the_manage_page_shows_the_callback_and_offers_other_times_by_day() {
         "{html}"
     );
 
-    // Cancelling the seat says the call stays booked.
+    // Cancelling the seat asks whether the call goes too; unticked, it stays.
     let (_, asking) = page(&app, &format!("/registrations/{id}?token={token}&confirm=cancel")).await;
-    assert!(asking.contains("Your call with a program advisor"), "{asking}");
-    assert!(asking.contains("stays booked"), "{asking}");
+    assert!(asking.contains("name=\"cancel_call\" value=\"yes\""), "{asking}");
+    assert!(asking.contains("Leave it unticked to keep the call."), "{asking}");
+
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let listed = |body: Value| body["items"].as_array().unwrap().len();
+    assert_eq!(
+        listed(json_body(app.admin_get("/api/v1/admin/consultations").await).await),
+        1
+    );
+    let asked = no_redirects
+        .post(app.url(&format!("/registrations/{id}/cancel-call")))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert!(asked.headers()[LOCATION].to_str().unwrap().ends_with("confirm=call"));
+    let (_, confirm) = page(&app, asked.headers()[LOCATION].to_str().unwrap()).await;
+    assert!(confirm.contains("Cancel your call?"), "{confirm}");
+    assert_eq!(
+        listed(json_body(app.admin_get("/api/v1/admin/consultations").await).await),
+        1,
+        "not yet"
+    );
+
+    let forged = no_redirects
+        .post(app.url(&format!("/registrations/{id}/cancel-call")))
+        .form(&[("token", "forged"), ("confirmed", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    let done = no_redirects
+        .post(app.url(&format!("/registrations/{id}/cancel-call")))
+        .form(&[("token", token), ("confirmed", "yes")])
+        .send()
+        .await
+        .unwrap();
+    let location = done.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(location.ends_with("done=call_cancelled"), "{location}");
+    let (_, html) = page(&app, &location).await;
+    assert!(
+        html.contains("Your call with a program advisor is cancelled."),
+        "{html}"
+    );
+    assert!(!html.contains("<dt>Call with a program advisor</dt>"), "{html}");
+    assert_eq!(
+        listed(json_body(app.admin_get("/api/v1/admin/consultations").await).await),
+        0,
+        "off the advisors' queue"
+    );
+    let events = json_body(
+        app.admin_get("/api/v1/admin/events?event_type=consultation.updated")
+            .await,
+    )
+    .await;
+    let last = events["items"].as_array().unwrap().last().unwrap().clone();
+    assert!(
+        last["payload"].to_string().contains("Cancelled by the visitor"),
+        "{last}"
+    );
+    let registration = app
+        .with_token(app.client.get(app.url(&format!("/api/v1/registrations/{id}"))), token)
+        .await;
+    assert_eq!(json_body(registration).await["status"], "confirmed", "the seat stays");
 }
 
 #[tokio::test]
@@ -524,4 +597,31 @@ async fn pages_carry_the_sites_own_name_logo_colour_and_footer() {
     let (_, home) = page(&plain, "/").await;
     assert!(!home.contains("brand.css") && !home.contains("/static/logo."), "{home}");
     assert_eq!(plain.get("/static/brand.css").await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn cancelling_the_seat_may_cancel_the_call_too() {
+    let app = TestApp::spawn().await;
+    let (registered, _, _, _) = registration_with_callback(&app).await;
+    let id = registered["registration_id"].as_str().unwrap();
+    let token = registered["manage_token"].as_str().unwrap();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let done = no_redirects
+        .post(app.url(&format!("/registrations/{id}/cancel")))
+        .form(&[("token", token), ("confirmed", "yes"), ("cancel_call", "yes")])
+        .send()
+        .await
+        .unwrap();
+    let location = done.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(location.ends_with("done=cancelled_both"), "{location}");
+    let (_, html) = page(&app, &location).await;
+    assert!(
+        html.contains("Your registration and your call with a program advisor are cancelled."),
+        "{html}"
+    );
+    let queue = json_body(app.admin_get("/api/v1/admin/consultations").await).await;
+    assert!(queue["items"].as_array().unwrap().is_empty(), "{queue}");
 }

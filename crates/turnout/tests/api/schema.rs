@@ -22,6 +22,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-sqlite/migrations/0013_attendance.sql"),
     include_str!("../../../turnout-sqlite/migrations/0014_waitlist.sql"),
     include_str!("../../../turnout-sqlite/migrations/0015_whatsapp.sql"),
+    include_str!("../../../turnout-sqlite/migrations/0016_consultation_cancellation.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0001_foundation.sql"),
@@ -40,6 +41,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../../turnout-postgres/migrations/0016_attendance.sql"),
     include_str!("../../../turnout-postgres/migrations/0017_waitlist.sql"),
     include_str!("../../../turnout-postgres/migrations/0018_whatsapp.sql"),
+    include_str!("../../../turnout-postgres/migrations/0019_consultation_cancellation.sql"),
 ];
 
 /// Applies one clause of an `ALTER TABLE` to its table's columns.
