@@ -212,3 +212,41 @@ test("on an article the form sits beside the text at 1280 px and a bar leads to 
   await small.waitForFunction(() => document.querySelector(".register-bar").hidden);
   await phone.close();
 });
+
+/** WCAG contrast of two `rgb(…)` colours. */
+function contrast(a, b) {
+  const luminance = (rgb) => {
+    const [r, g, bl] = rgb.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number).map((v) => {
+      const c = v / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (light + 0.05) / (dark + 0.05);
+}
+
+test("on a phone every control of step 1 is a 44 px tap target and the focus ring stands out", async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, timezoneId: "Asia/Kolkata" });
+  const page = await context.newPage();
+  await page.goto(`${turnout.base}/webinars/${WEBINAR}`);
+  await page.getByLabel("Full name").waitFor();
+  await page.locator("#tw1-country option[value=IN]").waitFor({ state: "attached" });
+  const small = await page.evaluate(() =>
+    Array.from(document.querySelectorAll("[data-turnout-widget] button, [data-turnout-widget] input:not([type=checkbox]), [data-turnout-widget] select"))
+      .filter((node) => node.offsetParent !== null)
+      .map((node) => ({ what: node.name || node.textContent.trim(), height: node.getBoundingClientRect().height }))
+      .filter((control) => control.height < 44));
+  assert.deepEqual(small, [], "controls shorter than 44 px");
+  await page.getByLabel("Full name").focus();
+  await page.keyboard.press("Tab");
+  const ring = await page.evaluate(() => {
+    const style = getComputedStyle(document.activeElement);
+    const widget = document.activeElement.closest(".widget") || document.body;
+    return { outline: style.outlineColor, width: style.outlineWidth, behind: getComputedStyle(widget).backgroundColor };
+  });
+  assert.equal(ring.width, "3px");
+  const ratio = contrast(ring.outline, ring.behind);
+  assert.ok(ratio >= 3, `focus ring contrast ${ratio.toFixed(2)}:1 against ${ring.behind}`);
+  await context.close();
+});
