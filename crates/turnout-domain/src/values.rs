@@ -69,12 +69,16 @@ impl Country {
     /// The country a time zone is in, as the tz database's `zone.tab`
     /// says (`Asia/Kolkata` is India): the phone field's first guess.
     pub fn of_zone(zone: &str) -> Option<Self> {
-        ZONE_COUNTRIES
-            .lines()
-            .filter(|line| !line.starts_with('#'))
-            .filter_map(|line| line.split_once('\t'))
-            .find(|(_, name)| *name == zone)
-            .and_then(|(code, _)| Self::parse(code).ok())
+        static BY_ZONE: std::sync::LazyLock<std::collections::HashMap<&'static str, Country>> =
+            std::sync::LazyLock::new(|| {
+                ZONE_COUNTRIES
+                    .lines()
+                    .filter(|line| !line.starts_with('#'))
+                    .filter_map(|line| line.split_once('\t'))
+                    .filter_map(|(code, name)| Some((name, Country::parse(code).ok()?)))
+                    .collect()
+            });
+        BY_ZONE.get(zone).copied()
     }
 
     /// What is dialled before its numbers from abroad (91 for India).

@@ -6,6 +6,20 @@ use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION
 use serde_json::{Value, json};
 use turnout_test_support::{TestApp, in_days, json_body};
 
+/// Posts a page's form as a browser would, without following the answer's
+/// redirect, so the test sees where it points.
+async fn submit(app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(app.url(path))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn page(app: &TestApp, path: &str) -> (StatusCode, String) {
     let response = app.get(path).await;
     let status = response.status();
@@ -214,10 +228,6 @@ async fn the_manage_page_shows_reschedules_and_cancels_with_the_emailed_token() 
     let id = registered["registration_id"].as_str().unwrap();
     let token = registered["manage_token"].as_str().unwrap();
 
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     let path = format!("/registrations/{id}?token={token}");
     let response = app.get(&path).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -238,12 +248,12 @@ async fn the_manage_page_shows_reschedules_and_cancels_with_the_emailed_token() 
         assert_eq!(page(&app, &wrong).await.0, StatusCode::NOT_FOUND, "{wrong}");
     }
 
-    let moved = no_redirects
-        .post(app.url(&format!("/registrations/{id}/reschedule")))
-        .form(&[("token", token), ("slot_id", &second.to_string())])
-        .send()
-        .await
-        .unwrap();
+    let moved = submit(
+        &app,
+        &format!("/registrations/{id}/reschedule"),
+        &[("token", token), ("slot_id", &second.to_string())],
+    )
+    .await;
     assert_eq!(moved.status(), StatusCode::SEE_OTHER);
     let location = moved.headers()[LOCATION].to_str().unwrap().to_owned();
     assert!(location.ends_with("done=rescheduled"), "{location}");
@@ -255,12 +265,7 @@ async fn the_manage_page_shows_reschedules_and_cancels_with_the_emailed_token() 
     );
 
     // A cancellation is confirmed first: the first tap only asks.
-    let asked = no_redirects
-        .post(app.url(&format!("/registrations/{id}/cancel")))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
+    let asked = submit(&app, &format!("/registrations/{id}/cancel"), &[("token", token)]).await;
     assert_eq!(asked.status(), StatusCode::SEE_OTHER);
     let location = asked.headers()[LOCATION].to_str().unwrap().to_owned();
     assert!(location.ends_with("confirm=cancel"), "{location}");
@@ -272,12 +277,12 @@ async fn the_manage_page_shows_reschedules_and_cancels_with_the_emailed_token() 
         .await;
     assert_eq!(json_body(api).await["status"], "confirmed", "nothing changed yet");
 
-    let cancelled = no_redirects
-        .post(app.url(&format!("/registrations/{id}/cancel")))
-        .form(&[("token", token), ("confirmed", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let cancelled = submit(
+        &app,
+        &format!("/registrations/{id}/cancel"),
+        &[("token", token), ("confirmed", "yes")],
+    )
+    .await;
     assert_eq!(cancelled.status(), StatusCode::SEE_OTHER);
     let location = cancelled.headers()[LOCATION].to_str().unwrap().to_owned();
     let html = app.get(&location).await.text().await.unwrap();
@@ -288,12 +293,7 @@ async fn the_manage_page_shows_reschedules_and_cancels_with_the_emailed_token() 
         .await;
     assert_eq!(json_body(api).await["status"], "cancelled");
 
-    let forged = no_redirects
-        .post(app.url(&format!("/registrations/{id}/cancel")))
-        .form(&[("token", "forged")])
-        .send()
-        .await
-        .unwrap();
+    let forged = submit(&app, &format!("/registrations/{id}/cancel"), &[("token", "forged")]).await;
     assert_eq!(forged.status(), StatusCode::NOT_FOUND);
 }
 
@@ -476,21 +476,12 @@ async fn the_manage_page_shows_the_callback_and_offers_other_times_by_day() {
     assert!(asking.contains("name=\"cancel_call\" value=\"yes\""), "{asking}");
     assert!(asking.contains("Leave it unticked to keep the call."), "{asking}");
 
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     let listed = |body: Value| body["items"].as_array().unwrap().len();
     assert_eq!(
         listed(json_body(app.admin_get("/api/v1/admin/consultations").await).await),
         1
     );
-    let asked = no_redirects
-        .post(app.url(&format!("/registrations/{id}/cancel-call")))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
+    let asked = submit(&app, &format!("/registrations/{id}/cancel-call"), &[("token", token)]).await;
     assert!(asked.headers()[LOCATION].to_str().unwrap().ends_with("confirm=call"));
     let (_, confirm) = page(&app, asked.headers()[LOCATION].to_str().unwrap()).await;
     assert!(confirm.contains("Cancel your call?"), "{confirm}");
@@ -500,19 +491,19 @@ async fn the_manage_page_shows_the_callback_and_offers_other_times_by_day() {
         "not yet"
     );
 
-    let forged = no_redirects
-        .post(app.url(&format!("/registrations/{id}/cancel-call")))
-        .form(&[("token", "forged"), ("confirmed", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let forged = submit(
+        &app,
+        &format!("/registrations/{id}/cancel-call"),
+        &[("token", "forged"), ("confirmed", "yes")],
+    )
+    .await;
     assert_eq!(forged.status(), StatusCode::NOT_FOUND);
-    let done = no_redirects
-        .post(app.url(&format!("/registrations/{id}/cancel-call")))
-        .form(&[("token", token), ("confirmed", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let done = submit(
+        &app,
+        &format!("/registrations/{id}/cancel-call"),
+        &[("token", token), ("confirmed", "yes")],
+    )
+    .await;
     let location = done.headers()[LOCATION].to_str().unwrap().to_owned();
     assert!(location.ends_with("done=call_cancelled"), "{location}");
     let (_, html) = page(&app, &location).await;
@@ -605,16 +596,12 @@ async fn cancelling_the_seat_may_cancel_the_call_too() {
     let (registered, _, _, _) = registration_with_callback(&app).await;
     let id = registered["registration_id"].as_str().unwrap();
     let token = registered["manage_token"].as_str().unwrap();
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let done = no_redirects
-        .post(app.url(&format!("/registrations/{id}/cancel")))
-        .form(&[("token", token), ("confirmed", "yes"), ("cancel_call", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let done = submit(
+        &app,
+        &format!("/registrations/{id}/cancel"),
+        &[("token", token), ("confirmed", "yes"), ("cancel_call", "yes")],
+    )
+    .await;
     let location = done.headers()[LOCATION].to_str().unwrap().to_owned();
     assert!(location.ends_with("done=cancelled_both"), "{location}");
     let (_, html) = page(&app, &location).await;
